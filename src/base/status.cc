@@ -1,0 +1,80 @@
+#include "base/status.h"
+
+namespace amanah {
+
+std::string_view CodeName(Code code) {
+  switch (code) {
+    case Code::kOk:
+      return "ok";
+    case Code::kInvalidInput:
+      return "invalid input";
+    case Code::kNotFound:
+      return "not found";
+    case Code::kConflict:
+      return "conflict";
+    case Code::kCorruption:
+      return "corruption";
+    case Code::kPermission:
+      return "permission denied";
+    case Code::kUnavailable:
+      return "unavailable";
+    case Code::kIO:
+      return "i/o error";
+  }
+  return "unknown";
+}
+
+int ExitCodeFor(Code code) {
+  switch (code) {
+    case Code::kOk:
+      return 0;
+    case Code::kInvalidInput:
+      return 2;
+    case Code::kNotFound:
+      return 3;
+    case Code::kConflict:
+      return 4;
+    case Code::kCorruption:
+      return 5;
+    case Code::kPermission:
+      return 6;
+    case Code::kUnavailable:
+      return 7;
+    case Code::kIO:
+      return 8;
+  }
+  return 1;
+}
+
+int HttpStatusFor(Code code) {
+  switch (code) {
+    case Code::kOk:
+      return 200;
+    case Code::kInvalidInput:
+      return 400;
+    case Code::kNotFound:
+      return 404;
+    case Code::kConflict:
+      return 409;
+    case Code::kPermission:
+      return 403;
+    case Code::kUnavailable:
+      return 503;
+    case Code::kCorruption:
+    case Code::kIO:
+      return 500;
+  }
+  return 500;
+}
+
+std::string Status::ToString() const {
+  if (ok()) return "ok";
+  return std::string(CodeName(code_)) + ": " + message_;
+}
+
+Status Status::Annotate(std::string_view context) const {
+  if (ok()) return *this;
+  return Status(code_, std::string(context) + ": " + message_);
+}
+
+}  // namespace amanah

@@ -1,0 +1,117 @@
+// Env: every file and clock access amanah makes goes through this interface,
+// so tests can inject faults (failed writes, full disks, failed fsyncs)
+// without mocking the domain. Modeled on LevelDB's Env.
+
+#ifndef AMANAH_STORAGE_ENV_H_
+#define AMANAH_STORAGE_ENV_H_
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/encoding.h"
+#include "base/status.h"
+
+namespace amanah {
+
+// A file being written sequentially. Data is durable only after Sync().
+class WritableFile {
+ public:
+  virtual ~WritableFile() = default;
+  virtual Status Append(ByteView data) = 0;
+  virtual Status Sync() = 0;
+  // Closes without syncing. Also called by the destructor if needed.
+  virtual Status Close() = 0;
+};
+
+class SequentialFile {
+ public:
+  virtual ~SequentialFile() = default;
+  // Reads up to `n` bytes into `scratch`; returns the count, 0 at the end.
+  virtual Result<size_t> Read(uint8_t* scratch, size_t n) = 0;
+};
+
+class RandomAccessFile {
+ public:
+  virtual ~RandomAccessFile() = default;
+  // Reads up to `n` bytes at `offset`; fewer only at the end of the file.
+  virtual Result<size_t> ReadAt(uint64_t offset, uint8_t* scratch,
+                                size_t n) const = 0;
+  virtual Result<uint64_t> Size() const = 0;
+};
+
+// Held while a process owns a node directory's writer role.
+class FileLock {
+ public:
+  virtual ~FileLock() = default;
+};
+
+class Env {
+ public:
+  virtual ~Env() = default;
+
+  // The process-wide POSIX Env. Never deleted.
+  static Env* Default();
+
+  // Creates or truncates `path`, with permission bits `mode` on creation.
+  virtual Result<std::unique_ptr<WritableFile>> NewWritableFile(
+      const std::string& path, mode_t mode = 0644) = 0;
+  // Opens `path` for appending, creating it if absent.
+  virtual Result<std::unique_ptr<WritableFile>> NewAppendableFile(
+      const std::string& path, mode_t mode = 0644) = 0;
+  // "-" is standard input.
+  virtual Result<std::unique_ptr<SequentialFile>> NewSequentialFile(
+      const std::string& path) = 0;
+  virtual Result<std::unique_ptr<RandomAccessFile>> NewRandomAccessFile(
+      const std::string& path) = 0;
+
+  virtual bool FileExists(const std::string& path) = 0;
+  virtual Result<uint64_t> GetFileSize(const std::string& path) = 0;
+  virtual Result<std::vector<std::string>> GetChildren(
+      const std::string& dir) = 0;
+  virtual Status CreateDir(const std::string& path, mode_t mode = 0755) = 0;
+  virtual Status RemoveFile(const std::string& path) = 0;
+  virtual Status RenameFile(const std::string& from, const std::string& to) = 0;
+  virtual Status TruncateFile(const std::string& path, uint64_t size) = 0;
+  // Makes the directory's entries (creations, renames) durable.
+  virtual Status SyncDir(const std::string& path) = 0;
+  // Makes every write on the filesystem holding `path` durable (syncfs).
+  virtual Status SyncFilesystem(const std::string& path) = 0;
+  // Permission bits of `path`.
+  virtual Result<mode_t> GetFileMode(const std::string& path) = 0;
+
+  // An exclusive advisory lock on `path`, waiting until it is free.
+  virtual Result<std::unique_ptr<FileLock>> LockFile(
+      const std::string& path) = 0;
+
+  // Wall-clock time, nanoseconds since the Unix epoch.
+  virtual int64_t NowUnixNanos() = 0;
+};
+
+// Creates every missing directory on the way to `path`.
+Status CreateDirs(Env* env, const std::string& path, mode_t mode = 0755);
+
+// Writes `data` to `path` crash-safely: a temporary file in the same
+// directory, fsync, rename over `path`, fsync of the directory. Readers see
+// the old content or the new, never a mix.
+Status WriteFileAtomic(Env* env, const std::string& path, ByteView data,
+                       mode_t mode = 0644);
+
+// Like WriteFileAtomic but without the fsyncs: for files that recovery can
+// rebuild (the custody log's tiles between journal rolls).
+Status WriteFileReplace(Env* env, const std::string& path, ByteView data,
+                        mode_t mode = 0644);
+
+// Reads a whole file. Fails with kInvalidInput beyond `max_size` bytes.
+Result<std::string> ReadFileToString(Env* env, const std::string& path,
+                                     uint64_t max_size);
+
+std::string JoinPath(const std::string& a, const std::string& b);
+std::string DirName(const std::string& path);
+
+}  // namespace amanah
+
+#endif  // AMANAH_STORAGE_ENV_H_

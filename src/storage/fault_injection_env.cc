@@ -1,0 +1,75 @@
+#include "storage/fault_injection_env.h"
+
+namespace amanah {
+
+namespace {
+
+class FaultyWritableFile final : public WritableFile {
+ public:
+  FaultyWritableFile(FaultInjectionEnv* env, std::unique_ptr<WritableFile> base)
+      : env_(env), base_(std::move(base)) {}
+
+  Status Append(ByteView data) override {
+    RETURN_IF_ERROR(env_->ChargeWrite(data.size()));
+    return base_->Append(data);
+  }
+  Status Sync() override {
+    RETURN_IF_ERROR(env_->CheckSync());
+    return base_->Sync();
+  }
+  Status Close() override { return base_->Close(); }
+
+ private:
+  FaultInjectionEnv* env_;
+  std::unique_ptr<WritableFile> base_;
+};
+
+}  // namespace
+
+Status FaultInjectionEnv::ChargeWrite(size_t n) {
+  uint64_t cur = budget_.load();
+  while (true) {
+    if (cur < n) {
+      budget_ = 0;
+      return Status::IOError("No space left on device (injected)");
+    }
+    if (budget_.compare_exchange_weak(cur, cur - n)) return Status::OK();
+  }
+}
+
+Status FaultInjectionEnv::CheckSync() const {
+  if (fail_sync_) return Status::IOError("fsync failed (injected)");
+  return Status::OK();
+}
+
+Result<std::unique_ptr<WritableFile>> FaultInjectionEnv::NewWritableFile(
+    const std::string& path, mode_t mode) {
+  ASSIGN_OR_RETURN(auto f, base_->NewWritableFile(path, mode));
+  return std::unique_ptr<WritableFile>(
+      new FaultyWritableFile(this, std::move(f)));
+}
+
+Result<std::unique_ptr<WritableFile>> FaultInjectionEnv::NewAppendableFile(
+    const std::string& path, mode_t mode) {
+  ASSIGN_OR_RETURN(auto f, base_->NewAppendableFile(path, mode));
+  return std::unique_ptr<WritableFile>(
+      new FaultyWritableFile(this, std::move(f)));
+}
+
+Status FaultInjectionEnv::RenameFile(const std::string& from,
+                                     const std::string& to) {
+  if (fail_rename_) return Status::IOError("rename failed (injected)");
+  return base_->RenameFile(from, to);
+}
+
+Status FaultInjectionEnv::SyncDir(const std::string& path) {
+  RETURN_IF_ERROR(CheckSync());
+  return base_->SyncDir(path);
+}
+
+Status FaultInjectionEnv::SyncFilesystem(const std::string& path) {
+  RETURN_IF_ERROR(CheckSync());
+  return base_->SyncFilesystem(path);
+}
+
+}  // namespace amanah

@@ -1,0 +1,85 @@
+// FaultInjectionEnv wraps another Env and makes chosen operations fail, as a
+// full disk or a dying device would: writes past a byte budget fail with
+// "No space left on device", syncs and renames can be made to fail.
+// Used by tests to check that a failed write leaves nothing partial behind.
+
+#ifndef AMANAH_STORAGE_FAULT_INJECTION_ENV_H_
+#define AMANAH_STORAGE_FAULT_INJECTION_ENV_H_
+
+#include <atomic>
+#include <cstdint>
+#include <limits>
+
+#include "storage/env.h"
+
+namespace amanah {
+
+class FaultInjectionEnv final : public Env {
+ public:
+  explicit FaultInjectionEnv(Env* base) : base_(base) {}
+
+  // Appends fail once `bytes` more have been written in total.
+  void SetWriteBudget(uint64_t bytes) { budget_ = bytes; }
+  void SetSyncFailure(bool fail) { fail_sync_ = fail; }
+  void SetRenameFailure(bool fail) { fail_rename_ = fail; }
+  void ClearFaults() {
+    budget_ = std::numeric_limits<uint64_t>::max();
+    fail_sync_ = false;
+    fail_rename_ = false;
+  }
+
+  // Called by the wrapped files.
+  Status ChargeWrite(size_t n);
+  Status CheckSync() const;
+
+  Result<std::unique_ptr<WritableFile>> NewWritableFile(
+      const std::string& path, mode_t mode) override;
+  Result<std::unique_ptr<WritableFile>> NewAppendableFile(
+      const std::string& path, mode_t mode) override;
+  Result<std::unique_ptr<SequentialFile>> NewSequentialFile(
+      const std::string& path) override {
+    return base_->NewSequentialFile(path);
+  }
+  Result<std::unique_ptr<RandomAccessFile>> NewRandomAccessFile(
+      const std::string& path) override {
+    return base_->NewRandomAccessFile(path);
+  }
+  bool FileExists(const std::string& path) override {
+    return base_->FileExists(path);
+  }
+  Result<uint64_t> GetFileSize(const std::string& path) override {
+    return base_->GetFileSize(path);
+  }
+  Result<std::vector<std::string>> GetChildren(const std::string& dir) override {
+    return base_->GetChildren(dir);
+  }
+  Status CreateDir(const std::string& path, mode_t mode) override {
+    return base_->CreateDir(path, mode);
+  }
+  Status RemoveFile(const std::string& path) override {
+    return base_->RemoveFile(path);
+  }
+  Status RenameFile(const std::string& from, const std::string& to) override;
+  Status TruncateFile(const std::string& path, uint64_t size) override {
+    return base_->TruncateFile(path, size);
+  }
+  Status SyncDir(const std::string& path) override;
+  Status SyncFilesystem(const std::string& path) override;
+  Result<mode_t> GetFileMode(const std::string& path) override {
+    return base_->GetFileMode(path);
+  }
+  Result<std::unique_ptr<FileLock>> LockFile(const std::string& path) override {
+    return base_->LockFile(path);
+  }
+  int64_t NowUnixNanos() override { return base_->NowUnixNanos(); }
+
+ private:
+  Env* base_;
+  std::atomic<uint64_t> budget_{std::numeric_limits<uint64_t>::max()};
+  std::atomic<bool> fail_sync_{false};
+  std::atomic<bool> fail_rename_{false};
+};
+
+}  // namespace amanah
+
+#endif  // AMANAH_STORAGE_FAULT_INJECTION_ENV_H_
