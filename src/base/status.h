@@ -50,7 +50,9 @@ class Status {
   static Status Unavailable(std::string m) {
     return Status(Code::kUnavailable, std::move(m));
   }
-  static Status IOError(std::string m) { return Status(Code::kIO, std::move(m)); }
+  static Status IOError(std::string m) {
+    return Status(Code::kIO, std::move(m));
+  }
 
   bool ok() const { return code_ == Code::kOk; }
   Code code() const { return code_; }
@@ -100,10 +102,10 @@ class [[nodiscard]] Result {
 #define AMANAH_CONCAT(a, b) AMANAH_CONCAT_INNER(a, b)
 
 // Returns the Status from the enclosing function if `expr` is not OK.
-#define RETURN_IF_ERROR(expr)                  \
-  do {                                         \
-    ::amanah::Status _st = (expr);             \
-    if (!_st.ok()) return _st;                 \
+#define RETURN_IF_ERROR(expr)      \
+  do {                             \
+    ::amanah::Status _st = (expr); \
+    if (!_st.ok()) return _st;     \
   } while (0)
 
 // ASSIGN_OR_RETURN(auto x, Foo()): unwraps a Result or returns its Status.

@@ -51,8 +51,8 @@ size_t HashSize(HashAlgorithm algorithm) {
 }
 
 Hasher::Hasher(HashAlgorithm algorithm) : ctx_(EVP_MD_CTX_new()) {
-  if (ctx_ == nullptr || EVP_DigestInit_ex(ctx_, FetchedMd(algorithm),
-                                           nullptr) != 1) {
+  if (ctx_ == nullptr ||
+      EVP_DigestInit_ex(ctx_, FetchedMd(algorithm), nullptr) != 1) {
     std::abort();  // out of memory or a broken OpenSSL: nothing to recover
   }
 }

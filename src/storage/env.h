@@ -74,6 +74,8 @@ class Env {
       const std::string& dir) = 0;
   virtual Status CreateDir(const std::string& path, mode_t mode = 0755) = 0;
   virtual Status RemoveFile(const std::string& path) = 0;
+  // Removes an empty directory.
+  virtual Status RemoveDir(const std::string& path) = 0;
   virtual Status RenameFile(const std::string& from, const std::string& to) = 0;
   virtual Status TruncateFile(const std::string& path, uint64_t size) = 0;
   // Makes the directory's entries (creations, renames) durable.

@@ -32,8 +32,8 @@ class FaultInjectionEnv final : public Env {
   Status ChargeWrite(size_t n);
   Status CheckSync() const;
 
-  Result<std::unique_ptr<WritableFile>> NewWritableFile(
-      const std::string& path, mode_t mode) override;
+  Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path,
+                                                        mode_t mode) override;
   Result<std::unique_ptr<WritableFile>> NewAppendableFile(
       const std::string& path, mode_t mode) override;
   Result<std::unique_ptr<SequentialFile>> NewSequentialFile(
@@ -50,7 +50,8 @@ class FaultInjectionEnv final : public Env {
   Result<uint64_t> GetFileSize(const std::string& path) override {
     return base_->GetFileSize(path);
   }
-  Result<std::vector<std::string>> GetChildren(const std::string& dir) override {
+  Result<std::vector<std::string>> GetChildren(
+      const std::string& dir) override {
     return base_->GetChildren(dir);
   }
   Status CreateDir(const std::string& path, mode_t mode) override {
@@ -58,6 +59,9 @@ class FaultInjectionEnv final : public Env {
   }
   Status RemoveFile(const std::string& path) override {
     return base_->RemoveFile(path);
+  }
+  Status RemoveDir(const std::string& path) override {
+    return base_->RemoveDir(path);
   }
   Status RenameFile(const std::string& from, const std::string& to) override;
   Status TruncateFile(const std::string& path, uint64_t size) override {

@@ -145,18 +145,18 @@ class PosixFileLock final : public FileLock {
 
 class PosixEnv final : public Env {
  public:
-  Result<std::unique_ptr<WritableFile>> NewWritableFile(
-      const std::string& path, mode_t mode) override {
-    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-                    mode);
+  Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path,
+                                                        mode_t mode) override {
+    int fd =
+        ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
     if (fd < 0) return PosixError(path, errno);
     return std::unique_ptr<WritableFile>(new PosixWritableFile(path, fd));
   }
 
   Result<std::unique_ptr<WritableFile>> NewAppendableFile(
       const std::string& path, mode_t mode) override {
-    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
-                    mode);
+    int fd =
+        ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, mode);
     if (fd < 0) return PosixError(path, errno);
     return std::unique_ptr<WritableFile>(new PosixWritableFile(path, fd));
   }
@@ -197,7 +197,8 @@ class PosixEnv final : public Env {
     return static_cast<uint64_t>(st.st_size);
   }
 
-  Result<std::vector<std::string>> GetChildren(const std::string& dir) override {
+  Result<std::vector<std::string>> GetChildren(
+      const std::string& dir) override {
     DIR* d = ::opendir(dir.c_str());
     if (d == nullptr) return PosixError(dir, errno);
     std::vector<std::string> out;
@@ -216,6 +217,11 @@ class PosixEnv final : public Env {
 
   Status RemoveFile(const std::string& path) override {
     if (::unlink(path.c_str()) != 0) return PosixError(path, errno);
+    return Status::OK();
+  }
+
+  Status RemoveDir(const std::string& path) override {
+    if (::rmdir(path.c_str()) != 0) return PosixError(path, errno);
     return Status::OK();
   }
 
@@ -335,9 +341,9 @@ Result<std::string> ReadFileToString(Env* env, const std::string& path,
                                 std::to_string(max_size) + " bytes");
   }
   std::string out(size, '\0');
-  ASSIGN_OR_RETURN(size_t got,
-                   file->ReadAt(0, reinterpret_cast<uint8_t*>(out.data()),
-                                size));
+  ASSIGN_OR_RETURN(
+      size_t got,
+      file->ReadAt(0, reinterpret_cast<uint8_t*>(out.data()), size));
   out.resize(got);
   return out;
 }

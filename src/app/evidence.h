@@ -1,0 +1,67 @@
+// Use cases on evidence: ingest, read out, verify. Each is a custody entry.
+
+#ifndef AMANAH_APP_EVIDENCE_H_
+#define AMANAH_APP_EVIDENCE_H_
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "app/node.h"
+
+namespace amanah {
+
+struct IngestRequest {
+  std::string path;  // "-" for standard input
+  std::string case_id;
+  std::string actor;
+  std::string note;
+  bool md5 = false;
+  bool sha1 = false;
+};
+
+// What ingesting an E01 image found.
+struct EwfReport {
+  uint64_t media_size = 0;
+  std::map<HashAlgorithm, Bytes> media;  // computed from the media
+  std::string stored_md5, stored_sha1;   // recorded in the image, hex
+  std::string verdict;  // "match", "mismatch" or "no stored hash"
+  std::vector<std::pair<std::string, PutResult>> segments;  // .E02 onwards
+};
+
+struct IngestOutcome {
+  PutResult object;
+  std::optional<EwfReport> ewf;
+  uint64_t entry_index = 0;
+  std::string entry;
+};
+
+// Case identifiers: 1..128 printable characters, no control characters.
+Status ValidateCaseId(std::string_view id);
+
+// Streams one input into the vault and records an evidence.ingested entry.
+// E01 images are recognised: their media is read through libewf and checked
+// against the hashes the image stores; a mismatch is recorded, and returned
+// in the report, not hidden.
+Result<IngestOutcome> Ingest(Node& node, const IngestRequest& request,
+                             const ProgressFn& progress = nullptr);
+
+// Decrypts an object to `sink` and records an evidence.accessed entry first.
+Result<ObjectCheck> ReadEvidence(Node& node, const ContentAddress& address,
+                                 const std::string& actor, ChunkSink* sink);
+
+struct VerifyOutcome {
+  bool intact = false;
+  ObjectCheck check;
+  std::string problem;  // when not intact
+  uint64_t entry_index = 0;
+};
+
+// Re-hashes an object and records an evidence.verified entry with the result.
+Result<VerifyOutcome> VerifyEvidence(Node& node, const ContentAddress& address,
+                                     const std::string& actor,
+                                     const ProgressFn& progress = nullptr);
+
+}  // namespace amanah
+
+#endif  // AMANAH_APP_EVIDENCE_H_

@@ -1,0 +1,267 @@
+#include "app/node.h"
+
+#include <sodium.h>
+#include <toml++/toml.h>
+
+#include <sstream>
+
+#include "ledger/note.h"
+
+namespace amanah {
+
+namespace {
+
+constexpr uint64_t kMaxSmallFile = 64 << 10;
+
+std::string Origin(const std::string& name) { return name + "/custody"; }
+
+// Key files must not be readable by others.
+Result<std::string> ReadSecretFile(Env* env, const std::string& path) {
+  ASSIGN_OR_RETURN(mode_t mode, env->GetFileMode(path));
+  if ((mode & 077) != 0) {
+    char octal[16];
+    std::snprintf(octal, sizeof(octal), "%04o",
+                  static_cast<unsigned>(mode & 07777));
+    return Status::Permission(path + " is readable by others (mode " + octal +
+                              "); a key file must be mode 0600");
+  }
+  return ReadFileToString(env, path, kMaxSmallFile);
+}
+
+std::string Trim(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+}  // namespace
+
+Status ValidateNodeName(std::string_view name) {
+  if (name.empty() || name.size() > 253) {
+    return Status::InvalidInput("a node name is 1 to 253 characters");
+  }
+  for (char c : name) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
+          c == '-')) {
+      return Status::InvalidInput(
+          "a node name uses lowercase letters, digits, '.' and '-' (like "
+          "ccd.moi.gov.kw)");
+    }
+  }
+  if (name.front() == '.' || name.front() == '-' || name.back() == '.') {
+    return Status::InvalidInput("a node name cannot start with '.' or '-'");
+  }
+  return Status::OK();
+}
+
+Node::Node(Env* env, std::string dir, NodeInfo info, Ed25519PrivateKey signer,
+           MasterKey master)
+    : env_(env),
+      dir_(std::move(dir)),
+      info_(std::move(info)),
+      signer_(std::move(signer)),
+      tiles_(env, JoinPath(dir_, "log")),
+      vault_(std::make_unique<Vault>(env, JoinPath(dir_, "vault"), master)) {}
+
+Node::~Node() = default;
+
+Result<NodeInfo> Node::Init(Env* env, const std::string& dir,
+                            const std::string& name) {
+  RETURN_IF_ERROR(ValidateNodeName(name));
+  if (env->FileExists(JoinPath(dir, "node.toml"))) {
+    return Status::Conflict("a node already exists in " + dir +
+                            "; refusing to overwrite it");
+  }
+  for (const char* part : {"keys", "log", "journal", "vault", "amanah.db"}) {
+    if (env->FileExists(JoinPath(dir, part))) {
+      return Status::Conflict(dir + " holds an incomplete node (" + part +
+                              " without node.toml); move it away first");
+    }
+  }
+  bool created_dir = !env->FileExists(dir);
+  std::vector<std::string> made;  // files and dirs to remove on failure
+  auto undo = [&] {
+    for (auto it = made.rbegin(); it != made.rend(); ++it) {
+      if (!env->RemoveFile(*it).ok()) (void)env->RemoveDir(*it);
+    }
+    if (created_dir) (void)env->RemoveDir(dir);
+  };
+
+  NodeInfo info;
+  info.name = name;
+  info.origin = Origin(name);
+  Ed25519PrivateKey signer = Ed25519PrivateKey::Generate();
+  info.verifier_key =
+      FormatVerifierKey(info.origin, kNoteKeyTypeEd25519, signer.public_key());
+
+  Status s = [&]() -> Status {
+    RETURN_IF_ERROR(CreateDirs(env, dir, 0700));
+    std::string keys = JoinPath(dir, "keys");
+    RETURN_IF_ERROR(env->CreateDir(keys, 0700));
+    made.push_back(keys);
+    std::string signing = JoinPath(keys, "signing.key");
+    std::string signer_text = FormatSignerKey(info.origin, signer) + "\n";
+    RETURN_IF_ERROR(WriteFileAtomic(env, signing, AsBytes(signer_text), 0600));
+    sodium_memzero(signer_text.data(), signer_text.size());
+    made.push_back(signing);
+    std::string verifier = JoinPath(keys, "verifier.key");
+    RETURN_IF_ERROR(WriteFileAtomic(env, verifier,
+                                    AsBytes(info.verifier_key + "\n"), 0644));
+    made.push_back(verifier);
+    VaultKey master;
+    randombytes_buf(master.data(), master.size());
+    std::string vault_key = JoinPath(keys, "vault.key");
+    std::string master_hex = HexEncode(master) + "\n";
+    sodium_memzero(master.data(), master.size());
+    Status ws = WriteFileAtomic(env, vault_key, AsBytes(master_hex), 0600);
+    sodium_memzero(master_hex.data(), master_hex.size());
+    RETURN_IF_ERROR(ws);
+    made.push_back(vault_key);
+
+    std::string vault_dir = JoinPath(dir, "vault");
+    RETURN_IF_ERROR(env->CreateDir(vault_dir, 0700));
+    made.push_back(vault_dir);
+
+    CustodyLogOptions lo;
+    lo.log_dir = JoinPath(dir, "log");
+    lo.journal_path = JoinPath(dir, "journal/custody.wal");
+    lo.origin = info.origin;
+    lo.signer = signer;
+    made.push_back(lo.log_dir);
+    made.push_back(DirName(lo.journal_path));
+    made.push_back(lo.journal_path);
+    made.push_back(JoinPath(lo.log_dir, "checkpoint"));
+    RETURN_IF_ERROR(CustodyLog::Create(env, lo));
+
+    std::string db_path = JoinPath(dir, "amanah.db");
+    made.push_back(db_path);
+    made.push_back(db_path + "-wal");
+    made.push_back(db_path + "-shm");
+    {
+      auto db = EvidenceDb::Open(db_path);
+      RETURN_IF_ERROR(db.status());
+    }
+
+    toml::table t{{"name", name}, {"origin", info.origin}};
+    std::ostringstream os;
+    os << "# amanah node configuration\n" << t << "\n";
+    std::string toml_path = JoinPath(dir, "node.toml");
+    RETURN_IF_ERROR(WriteFileAtomic(env, toml_path, AsBytes(os.str()), 0644));
+    return env->SyncDir(dir);
+  }();
+  if (!s.ok()) {
+    undo();
+    return s.Annotate("initialising node in " + dir);
+  }
+  return info;
+}
+
+Result<std::unique_ptr<Node>> Node::Open(Env* env, const std::string& dir) {
+  std::string toml_path = JoinPath(dir, "node.toml");
+  if (!env->FileExists(toml_path)) {
+    return Status::NotFound("no amanah node in " + dir +
+                            " (run: amanah init --name NAME --data " + dir +
+                            ")");
+  }
+  ASSIGN_OR_RETURN(std::string text,
+                   ReadFileToString(env, toml_path, kMaxSmallFile));
+  toml::table parsed;
+  try {
+    parsed = toml::parse(text, toml_path);
+  } catch (const toml::parse_error& e) {
+    return Status::InvalidInput(toml_path + ": " +
+                                std::string(e.description()));
+  }
+  NodeInfo info;
+  info.name = parsed["name"].value_or(std::string());
+  info.origin = parsed["origin"].value_or(std::string());
+  RETURN_IF_ERROR(ValidateNodeName(info.name).Annotate(toml_path));
+  if (info.origin != Origin(info.name)) {
+    return Status::InvalidInput(toml_path + ": origin must be name + /custody");
+  }
+
+  ASSIGN_OR_RETURN(std::string signer_text,
+                   ReadSecretFile(env, JoinPath(dir, "keys/signing.key")));
+  auto signer = ParseSignerKey(Trim(signer_text));
+  sodium_memzero(signer_text.data(), signer_text.size());
+  if (!signer.ok()) {
+    return Status::Corruption("keys/signing.key: " + signer.status().message());
+  }
+  if (signer->first != info.origin) {
+    return Status::Corruption("keys/signing.key is for " + signer->first +
+                              ", not " + info.origin);
+  }
+  info.verifier_key = FormatVerifierKey(info.origin, kNoteKeyTypeEd25519,
+                                        signer->second.public_key());
+
+  ASSIGN_OR_RETURN(std::string master_text,
+                   ReadSecretFile(env, JoinPath(dir, "keys/vault.key")));
+  auto master_bytes = HexDecode(Trim(master_text));
+  sodium_memzero(master_text.data(), master_text.size());
+  if (!master_bytes.ok() || master_bytes->size() != 32) {
+    return Status::Corruption("keys/vault.key is not 64 hex digits");
+  }
+  VaultKey mk;
+  std::copy(master_bytes->begin(), master_bytes->end(), mk.begin());
+  sodium_memzero(master_bytes->data(), master_bytes->size());
+  MasterKey master = MasterKey::FromBytes(mk);
+  sodium_memzero(mk.data(), mk.size());
+
+  std::unique_ptr<Node> node(
+      new Node(env, dir, std::move(info), std::move(signer->second), master));
+  ASSIGN_OR_RETURN(node->db_, EvidenceDb::Open(JoinPath(dir, "amanah.db")));
+  return node;
+}
+
+Result<CustodyLog*> Node::Log() {
+  if (log_) return log_.get();
+  ASSIGN_OR_RETURN(lock_, env_->LockFile(JoinPath(dir_, "LOCK")));
+  CustodyLogOptions lo;
+  lo.log_dir = JoinPath(dir_, "log");
+  lo.journal_path = JoinPath(dir_, "journal/custody.wal");
+  lo.origin = info_.origin;
+  lo.signer = signer_;
+  auto log = CustodyLog::Open(env_, std::move(lo));
+  if (!log.ok()) {
+    lock_.reset();
+    return log.status().Annotate("opening the custody log");
+  }
+  log_ = std::move(log).value();
+  return log_.get();
+}
+
+Result<std::pair<uint64_t, std::string>> Node::Record(CustodyEntry entry) {
+  ASSIGN_OR_RETURN(CustodyLog * log, Log());
+  entry.node = info_.name;
+  entry.time_unix_micros = env_->NowUnixNanos() / 1000;
+  std::string bytes = FormatCustodyEntry(entry);
+  ASSIGN_OR_RETURN(uint64_t index, log->Append(bytes));
+  return std::make_pair(index, std::move(bytes));
+}
+
+Result<SignedCheckpoint> Node::ReadCheckpoint() const {
+  ASSIGN_OR_RETURN(std::string text, tiles_.ReadCheckpoint());
+  auto note = ParseNote(text);
+  if (!note.ok()) {
+    return Status::Corruption(tiles_.PathOf("checkpoint") + ": " +
+                              note.status().message());
+  }
+  ASSIGN_OR_RETURN(VerifierKey key, ParseVerifierKey(info_.verifier_key));
+  Status s = VerifyNoteSignature(*note, key);
+  if (!s.ok()) {
+    return Status::Corruption(tiles_.PathOf("checkpoint") +
+                              ": signature does not verify with " +
+                              info_.verifier_key + " (" + s.message() + ")");
+  }
+  auto cp = ParseCheckpointBody(note->text);
+  if (!cp.ok()) {
+    return Status::Corruption(tiles_.PathOf("checkpoint") + ": " +
+                              cp.status().message());
+  }
+  if (cp->origin != info_.origin) {
+    return Status::Corruption(tiles_.PathOf("checkpoint") + ": origin " +
+                              cp->origin + " is not " + info_.origin);
+  }
+  return SignedCheckpoint{cp->size, cp->root, text};
+}
+
+}  // namespace amanah

@@ -1,0 +1,82 @@
+// A node's directory (the embedded default):
+//
+//   <data>/node.toml          name and origin
+//   <data>/keys/signing.key   Ed25519 signing key, mode 0600
+//   <data>/keys/verifier.key  the verifier key, C2SP form
+//   <data>/keys/vault.key     the vault master key, mode 0600
+//   <data>/amanah.db          SQLite (WAL): evidence metadata
+//   <data>/log/               the custody log, C2SP tlog-tiles
+//   <data>/journal/           the custody log's journal
+//   <data>/vault/             encrypted evidence objects
+//   <data>/LOCK               held by the process appending to the log
+
+#ifndef AMANAH_APP_NODE_H_
+#define AMANAH_APP_NODE_H_
+
+#include <memory>
+#include <string>
+
+#include "app/evidence_db.h"
+#include "crypto/ed25519.h"
+#include "ledger/custody_entry.h"
+#include "ledger/custody_log.h"
+#include "vault/vault.h"
+
+namespace amanah {
+
+struct NodeInfo {
+  std::string name;          // e.g. "ccd.moi.gov.kw"
+  std::string origin;        // name + "/custody"
+  std::string verifier_key;  // "origin+keyid+base64"
+};
+
+// Accepts DNS-like names: lowercase letters, digits, '.', '-'; 1..253 bytes.
+Status ValidateNodeName(std::string_view name);
+
+class Node {
+ public:
+  // Creates a node directory. kConflict if one exists there. On failure
+  // removes what it created.
+  static Result<NodeInfo> Init(Env* env, const std::string& dir,
+                               const std::string& name);
+  // Opens an existing node directory; the custody log is opened on first use.
+  static Result<std::unique_ptr<Node>> Open(Env* env, const std::string& dir);
+  ~Node();
+
+  const NodeInfo& info() const { return info_; }
+  const std::string& dir() const { return dir_; }
+  Env* env() const { return env_; }
+  Vault& vault() { return *vault_; }
+  EvidenceDb& db() { return *db_; }
+  const Ed25519PublicKey& public_key() const { return signer_.public_key(); }
+  const TileStore& tiles() const { return tiles_; }
+
+  // The custody log, opened for appending: takes the node's writer lock
+  // (waiting while another process holds it) and recovers after a crash.
+  Result<CustodyLog*> Log();
+
+  // Fills in node and time, appends the entry, and returns its index and
+  // bytes once durable and published.
+  Result<std::pair<uint64_t, std::string>> Record(CustodyEntry entry);
+
+  // The published checkpoint, its signature checked against this node's key.
+  Result<SignedCheckpoint> ReadCheckpoint() const;
+
+ private:
+  Node(Env* env, std::string dir, NodeInfo info, Ed25519PrivateKey signer,
+       MasterKey master);
+
+  Env* env_;
+  std::string dir_;
+  NodeInfo info_;
+  Ed25519PrivateKey signer_;
+  TileStore tiles_;
+  std::unique_ptr<Vault> vault_;
+  std::unique_ptr<EvidenceDb> db_;
+  std::unique_ptr<FileLock> lock_;
+  std::unique_ptr<CustodyLog> log_;
+};
+
+}  // namespace amanah
+
+#endif  // AMANAH_APP_NODE_H_

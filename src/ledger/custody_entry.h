@@ -1,0 +1,52 @@
+// Custody entries: one compact JSON object per action on evidence, written
+// once by FormatCustodyEntry and stored and hashed as those exact bytes.
+//
+// {"v":1,"kind":"evidence.ingested","time":"2026-11-22T23:10:00.123456Z",
+//  "node":"ccd.moi.gov.kw","actor":"local:alice","case":"CASE-1",
+//  "subject":"sha256:<hex>","data":{...}}
+//
+// The kinds are a closed list (docs/formats.md).
+
+#ifndef AMANAH_LEDGER_CUSTODY_ENTRY_H_
+#define AMANAH_LEDGER_CUSTODY_ENTRY_H_
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+
+#include "base/status.h"
+
+namespace amanah {
+
+enum class EntryKind {
+  kEvidenceIngested,  // an object entered the vault (or was ingested again)
+  kEvidenceAccessed,  // an object's plaintext was read out
+  kEvidenceVerified,  // an object was re-hashed; data.result says how
+  kNodeChecked,       // fsck ran over the whole node; data.result
+};
+
+std::string_view EntryKindName(EntryKind kind);
+Result<EntryKind> ParseEntryKind(std::string_view name);
+
+struct CustodyEntry {
+  EntryKind kind = EntryKind::kEvidenceIngested;
+  int64_t time_unix_micros = 0;
+  std::string node;
+  std::string actor;
+  std::string case_id;  // may be empty
+  std::string subject;  // "sha256:<hex>", or the node's origin
+  nlohmann::json data = nlohmann::json::object();
+};
+
+// RFC 3339 UTC with microseconds: "2026-11-22T23:10:00.123456Z".
+std::string FormatTime(int64_t unix_micros);
+
+// The one serialisation of an entry. Keys in the fixed order above; `data`
+// with sorted keys and no insignificant whitespace.
+std::string FormatCustodyEntry(const CustodyEntry& entry);
+// Parses and checks an entry's shape (all fields, known kind, v = 1).
+Result<CustodyEntry> ParseCustodyEntry(std::string_view bytes);
+
+}  // namespace amanah
+
+#endif  // AMANAH_LEDGER_CUSTODY_ENTRY_H_

@@ -1,0 +1,418 @@
+#include "ledger/custody_log.h"
+
+#include <cstring>
+
+#include "ledger/note.h"
+
+namespace amanah {
+
+namespace {
+
+constexpr char kJournalMagic[8] = {'A', 'M', 'N', 'H', 'J', 'R', 'L', '1'};
+constexpr size_t kRecordHeader = 4 + 8;  // length, leaf hash prefix
+constexpr uint64_t kMaxJournalFile = uint64_t{4} << 30;
+
+void PutU64(std::string& out, uint64_t v) {
+  for (int i = 7; i >= 0; --i) out.push_back(static_cast<char>(v >> (8 * i)));
+}
+uint32_t GetU32(const char* p) {
+  uint32_t v = 0;
+  for (int i = 0; i < 4; ++i) v = v << 8 | static_cast<uint8_t>(p[i]);
+  return v;
+}
+uint64_t GetU64(const char* p) {
+  uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) v = v << 8 | static_cast<uint8_t>(p[i]);
+  return v;
+}
+
+Status TooLarge(size_t i, size_t n) {
+  return Status::InvalidInput("custody entry " + std::to_string(i) + " is " +
+                              std::to_string(n) +
+                              " bytes; entries are at most 65535 bytes");
+}
+
+}  // namespace
+
+struct CustodyLog::Writer {
+  explicit Writer(const std::vector<std::string>* e) : entries(e) {}
+  const std::vector<std::string>* entries;
+  bool done = false;
+  uint64_t first = 0;
+  Status status;
+  std::condition_variable cv;
+};
+
+CustodyLog::CustodyLog(Env* env, CustodyLogOptions options)
+    : env_(env), options_(std::move(options)), store_(env, options_.log_dir) {}
+
+CustodyLog::~CustodyLog() = default;
+
+std::string CustodyLog::JournalHeader() const {
+  std::string h(kJournalMagic, sizeof(kJournalMagic));
+  PutU64(h, range_.size());
+  h.push_back(static_cast<char>(range_.hashes().size()));
+  for (const Hash256& x : range_.hashes()) {
+    h.append(reinterpret_cast<const char*>(x.data()), x.size());
+  }
+  Hash256 sum = Sha256(AsBytes(h));
+  h.append(reinterpret_cast<const char*>(sum.data()), 8);
+  return h;
+}
+
+Status CustodyLog::Create(Env* env, const CustodyLogOptions& options) {
+  TileStore store(env, options.log_dir);
+  if (env->FileExists(store.PathOf("checkpoint")) ||
+      env->FileExists(options.journal_path)) {
+    return Status::Conflict("a custody log already exists in " +
+                            options.log_dir);
+  }
+  RETURN_IF_ERROR(CreateDirs(env, options.log_dir));
+  RETURN_IF_ERROR(CreateDirs(env, DirName(options.journal_path)));
+  CustodyLog log(env, options);
+  RETURN_IF_ERROR(WriteFileAtomic(env, options.journal_path,
+                                  AsBytes(log.JournalHeader()), 0600));
+  std::string body = FormatCheckpointBody(
+      Checkpoint{options.origin, 0, merkle::EmptyRoot(), {}});
+  std::string note = SignNote(body, options.origin, options.signer);
+  return WriteFileAtomic(env, store.PathOf("checkpoint"), AsBytes(note));
+}
+
+Result<std::unique_ptr<CustodyLog>> CustodyLog::Open(
+    Env* env, CustodyLogOptions options) {
+  std::unique_ptr<CustodyLog> log(new CustodyLog(env, std::move(options)));
+  RETURN_IF_ERROR(log->Recover());
+  return log;
+}
+
+Status CustodyLog::Recover() {
+  const std::string& jpath = options_.journal_path;
+  auto data = ReadFileToString(env_, jpath, kMaxJournalFile);
+  if (!data.ok()) return data.status().Annotate("reading the custody journal");
+  std::string_view j = *data;
+
+  // Header: magic, base size, edge hashes, checksum.
+  if (j.size() < 17 || std::memcmp(j.data(), kJournalMagic, 8) != 0) {
+    return Status::Corruption(jpath + ": not a custody journal");
+  }
+  uint64_t base = GetU64(j.data() + 8);
+  size_t nhashes = static_cast<uint8_t>(j[16]);
+  size_t header_len = 17 + 32 * nhashes + 8;
+  if (j.size() < header_len ||
+      std::memcmp(Sha256(AsBytes(j.substr(0, header_len - 8))).data(),
+                  j.data() + header_len - 8, 8) != 0) {
+    return Status::Corruption(jpath + ": journal header fails its checksum");
+  }
+  std::vector<Hash256> hashes(nhashes);
+  for (size_t i = 0; i < nhashes; ++i) {
+    std::memcpy(hashes[i].data(), j.data() + 17 + 32 * i, 32);
+  }
+  ASSIGN_OR_RETURN(range_,
+                   merkle::CompactRange::FromHashes(base, std::move(hashes)));
+
+  // The right edge at the base size, from tiles made durable before it.
+  for (int level = 0; (base >> (kTileHeight * level)) > 0; ++level) {
+    uint64_t count = base >> (kTileHeight * level);
+    edge_.emplace_back();
+    edge_dirty_.push_back(false);
+    if (count % kTileWidth == 0) continue;
+    auto tile = store_.ReadTile(level, count / kTileWidth, count % kTileWidth);
+    if (!tile.ok()) return tile.status().Annotate("recovering the log edge");
+    edge_.back() = std::move(tile).value();
+  }
+  if (base % kTileWidth != 0) {
+    auto bundle = store_.ReadEntryBundle(base / kTileWidth, base % kTileWidth);
+    if (!bundle.ok())
+      return bundle.status().Annotate("recovering the log edge");
+    edge_entries_ = std::move(bundle).value();
+  }
+
+  // Records; a torn or corrupt tail was never acknowledged.
+  std::vector<std::string> entries;
+  std::vector<Hash256> leaves;
+  size_t pos = header_len;
+  while (j.size() - pos >= kRecordHeader) {
+    uint32_t len = GetU32(j.data() + pos);
+    if (len == 0 || len > kMaxEntrySize ||
+        j.size() - pos - kRecordHeader < len) {
+      break;
+    }
+    std::string_view entry = j.substr(pos + kRecordHeader, len);
+    Hash256 leaf = merkle::LeafHash(AsBytes(entry));
+    if (std::memcmp(leaf.data(), j.data() + pos + 4, 8) != 0) break;
+    entries.emplace_back(entry);
+    leaves.push_back(leaf);
+    pos += kRecordHeader + len;
+  }
+  if (pos != j.size()) RETURN_IF_ERROR(env_->TruncateFile(jpath, pos));
+
+  std::vector<const std::string*> ptrs;
+  for (const auto& e : entries) ptrs.push_back(&e);
+  RETURN_IF_ERROR(Integrate(ptrs, leaves));
+  RETURN_IF_ERROR(WriteEdges());
+  RETURN_IF_ERROR(RewriteStalePartials());
+
+  // The published checkpoint can never be ahead of the durable entries.
+  auto old = store_.ReadCheckpoint();
+  if (old.ok()) {
+    auto note = ParseNote(*old);
+    if (note.ok()) {
+      auto cp = ParseCheckpointBody(note->text);
+      if (cp.ok() && cp->size > range_.size()) {
+        return Status::Corruption(
+            store_.PathOf("checkpoint") + ": names tree size " +
+            std::to_string(cp->size) + " but only " +
+            std::to_string(range_.size()) + " entries are durable");
+      }
+    }
+  }
+  RETURN_IF_ERROR(PublishCheckpoint());
+
+  ASSIGN_OR_RETURN(journal_, env_->NewAppendableFile(jpath, 0600));
+  journal_bytes_ = pos;
+  if (!entries.empty()) RETURN_IF_ERROR(RollJournal());
+  return Status::OK();
+}
+
+Status CustodyLog::Integrate(const std::vector<const std::string*>& entries,
+                             const std::vector<Hash256>& leaf_hashes) {
+  Status status;
+  auto visit = [&](int level, uint64_t index, const Hash256& h) {
+    if (level % kTileHeight != 0) return;
+    size_t tl = level / kTileHeight;
+    if (edge_.size() <= tl) {
+      edge_.resize(tl + 1);
+      edge_dirty_.resize(tl + 1, false);
+    }
+    auto& tile = edge_[tl];
+    tile.push_back(h);
+    if (index % kTileWidth != tile.size() - 1 && status.ok()) {
+      status = Status::Corruption("log edge out of step at level " +
+                                  std::to_string(level));
+    }
+    if (tile.size() == kTileWidth) {
+      if (status.ok()) {
+        status =
+            store_.WriteTile(static_cast<int>(tl), index / kTileWidth, tile);
+      }
+      completed_.emplace_back(static_cast<int>(tl), index / kTileWidth);
+      tile.clear();
+      edge_dirty_[tl] = false;
+    } else {
+      edge_dirty_[tl] = true;
+    }
+  };
+  for (size_t i = 0; i < entries.size(); ++i) {
+    uint64_t index = range_.size();
+    edge_entries_.push_back(*entries[i]);
+    if (edge_entries_.size() == kTileWidth) {
+      if (status.ok()) {
+        status = store_.WriteEntryBundle(index / kTileWidth, edge_entries_);
+      }
+      completed_.emplace_back(-1, index / kTileWidth);
+      edge_entries_.clear();
+      entries_dirty_ = false;
+    } else {
+      entries_dirty_ = true;
+    }
+    range_.Append(leaf_hashes[i], visit);
+  }
+  return status;
+}
+
+Status CustodyLog::WriteEdges() {
+  uint64_t size = range_.size();
+  for (size_t tl = 0; tl < edge_.size(); ++tl) {
+    if (!edge_dirty_[tl]) continue;
+    uint64_t count = size >> (kTileHeight * tl);
+    RETURN_IF_ERROR(
+        store_.WriteTile(static_cast<int>(tl), count / kTileWidth, edge_[tl]));
+    edge_dirty_[tl] = false;
+  }
+  if (entries_dirty_) {
+    RETURN_IF_ERROR(store_.WriteEntryBundle(size / kTileWidth, edge_entries_));
+    entries_dirty_ = false;
+  }
+  return Status::OK();
+}
+
+Status CustodyLog::RewriteStalePartials() {
+  // Partial files of the edge tiles may predate a crash; make every one that
+  // can exist for a size up to the current one right, and drop the others.
+  uint64_t size = range_.size();
+  auto fix = [&](int level, uint64_t index, auto write_prefix) -> Status {
+    std::string base = level < 0 ? EntryBundlePath(index, kTileWidth)
+                                 : TilePath(level, index, kTileWidth);
+    auto names = env_->GetChildren(store_.PathOf(base + ".p"));
+    if (!names.ok()) return Status::OK();
+    uint64_t width = level < 0 ? edge_entries_.size() : edge_[level].size();
+    for (const auto& name : *names) {
+      char* end = nullptr;
+      uint64_t w = std::strtoull(name.c_str(), &end, 10);
+      std::string path = JoinPath(store_.PathOf(base + ".p"), name);
+      if (*end != '\0' || w == 0 || w > width) {
+        RETURN_IF_ERROR(env_->RemoveFile(path));
+      } else {
+        RETURN_IF_ERROR(write_prefix(w));
+      }
+    }
+    return Status::OK();
+  };
+  for (size_t tl = 0; tl < edge_.size(); ++tl) {
+    uint64_t index = (size >> (kTileHeight * tl)) / kTileWidth;
+    RETURN_IF_ERROR(fix(static_cast<int>(tl), index, [&](uint64_t w) {
+      std::vector<Hash256> prefix(edge_[tl].begin(), edge_[tl].begin() + w);
+      return store_.WriteTile(static_cast<int>(tl), index, prefix);
+    }));
+  }
+  return fix(-1, size / kTileWidth, [&](uint64_t w) {
+    std::vector<std::string> prefix(edge_entries_.begin(),
+                                    edge_entries_.begin() + w);
+    return store_.WriteEntryBundle(size / kTileWidth, prefix);
+  });
+}
+
+Status CustodyLog::PublishCheckpoint() {
+  SignedCheckpoint cp;
+  cp.size = range_.size();
+  cp.root = range_.Root();
+  std::string body =
+      FormatCheckpointBody(Checkpoint{options_.origin, cp.size, cp.root, {}});
+  cp.note = SignNote(body, options_.origin, options_.signer);
+  RETURN_IF_ERROR(store_.WriteCheckpoint(cp.note));
+  std::lock_guard<std::mutex> l(published_mu_);
+  published_ = std::move(cp);
+  return Status::OK();
+}
+
+Status CustodyLog::WriteJournal(const std::vector<const std::string*>& entries,
+                                const std::vector<Hash256>& leaf_hashes) {
+  std::string buf;
+  size_t total = 0;
+  for (const auto* e : entries) total += kRecordHeader + e->size();
+  buf.reserve(total);
+  for (size_t i = 0; i < entries.size(); ++i) {
+    uint32_t len = static_cast<uint32_t>(entries[i]->size());
+    for (int b = 3; b >= 0; --b)
+      buf.push_back(static_cast<char>(len >> (8 * b)));
+    buf.append(reinterpret_cast<const char*>(leaf_hashes[i].data()), 8);
+    buf += *entries[i];
+  }
+  Status s = journal_->Append(AsBytes(buf));
+  if (s.ok()) s = journal_->Sync();
+  if (!s.ok()) {
+    // Nothing of this batch may survive: cut the journal back.
+    Status t = env_->TruncateFile(options_.journal_path, journal_bytes_);
+    if (!t.ok()) poisoned_ = t.Annotate("cutting back the custody journal");
+    return s.Annotate("writing the custody journal");
+  }
+  journal_bytes_ += buf.size();
+  return Status::OK();
+}
+
+Status CustodyLog::RollJournal() {
+  RETURN_IF_ERROR(env_->SyncFilesystem(options_.log_dir));
+  RETURN_IF_ERROR(journal_->Close());
+  std::string header = JournalHeader();
+  RETURN_IF_ERROR(
+      WriteFileAtomic(env_, options_.journal_path, AsBytes(header), 0600));
+  ASSIGN_OR_RETURN(journal_,
+                   env_->NewAppendableFile(options_.journal_path, 0600));
+  journal_bytes_ = header.size();
+  // Partial tiles of completed tiles are no longer needed for recovery.
+  for (const auto& [level, index] : completed_) {
+    RETURN_IF_ERROR(store_.RemovePartials(level, index, 0));
+  }
+  completed_.clear();
+  return Status::OK();
+}
+
+Result<uint64_t> CustodyLog::Append(std::string entry) {
+  std::vector<std::string> v;
+  v.push_back(std::move(entry));
+  return Append(std::move(v));
+}
+
+Result<uint64_t> CustodyLog::Append(std::vector<std::string> entries) {
+  if (entries.empty()) return Status::InvalidInput("no entries to append");
+  for (size_t i = 0; i < entries.size(); ++i) {
+    if (entries[i].size() > kMaxEntrySize)
+      return TooLarge(i, entries[i].size());
+    if (entries[i].empty()) {
+      return Status::InvalidInput("custody entry " + std::to_string(i) +
+                                  " is empty");
+    }
+  }
+  Writer w(&entries);
+  std::unique_lock<std::mutex> l(mu_);
+  writers_.push_back(&w);
+  while (!w.done && &w != writers_.front()) w.cv.wait(l);
+  if (w.done) {
+    if (!w.status.ok()) return w.status;
+    return w.first;
+  }
+
+  // This writer leads: take a batch of queued writers.
+  std::vector<Writer*> batch;
+  std::vector<const std::string*> ptrs;
+  for (Writer* x : writers_) {
+    if (!batch.empty() &&
+        ptrs.size() + x->entries->size() > options_.max_batch_entries) {
+      break;
+    }
+    batch.push_back(x);
+    for (const auto& e : *x->entries) ptrs.push_back(&e);
+  }
+  Status status = poisoned_;
+  l.unlock();
+
+  uint64_t first = range_.size();
+  if (status.ok()) {
+    std::vector<Hash256> leaves(ptrs.size());
+    for (size_t i = 0; i < ptrs.size(); ++i) {
+      leaves[i] = merkle::LeafHash(AsBytes(*ptrs[i]));
+    }
+    status = WriteJournal(ptrs, leaves);
+    if (status.ok()) {
+      // From here the entries are durable: a failure leaves the in-memory
+      // state ahead of the files, so refuse further appends until reopened
+      // (recovery will replay the journal).
+      status = Integrate(ptrs, leaves);
+      if (status.ok()) status = WriteEdges();
+      if (status.ok()) status = PublishCheckpoint();
+      if (status.ok() && journal_bytes_ > options_.journal_roll_bytes) {
+        status = RollJournal();
+      }
+      if (!status.ok()) {
+        l.lock();
+        poisoned_ = status;
+        l.unlock();
+      }
+    }
+  }
+
+  l.lock();
+  uint64_t next = first;
+  for (Writer* x : batch) {
+    x->status = status;
+    x->first = next;
+    next += x->entries->size();
+    x->done = true;
+    writers_.pop_front();
+    if (x != &w) x->cv.notify_one();
+  }
+  if (!writers_.empty()) writers_.front()->cv.notify_one();
+  if (!status.ok()) return status;
+  return first;
+}
+
+SignedCheckpoint CustodyLog::Latest() const {
+  std::lock_guard<std::mutex> l(published_mu_);
+  return published_;
+}
+
+LogReader CustodyLog::Reader() const {
+  return LogReader(&store_, &cache_, Latest().size);
+}
+
+}  // namespace amanah

@@ -1,0 +1,104 @@
+#include "ledger/log_reader.h"
+
+namespace amanah {
+
+TileCache::Tile TileCache::Get(int level, uint64_t index) {
+  std::lock_guard<std::mutex> l(mu_);
+  auto it = map_.find({level, index});
+  if (it == map_.end()) return nullptr;
+  order_.splice(order_.begin(), order_, it->second.second);
+  return it->second.first;
+}
+
+void TileCache::Put(int level, uint64_t index, Tile tile) {
+  std::lock_guard<std::mutex> l(mu_);
+  Key key{level, index};
+  if (map_.count(key)) return;
+  order_.push_front(key);
+  map_[key] = {std::move(tile), order_.begin()};
+  if (map_.size() > capacity_) {
+    map_.erase(order_.back());
+    order_.pop_back();
+  }
+}
+
+Hash256 SubtreeRoot(const std::vector<Hash256>& hashes, size_t offset,
+                    int height) {
+  if (height == 0) return hashes[offset];
+  size_t half = size_t{1} << (height - 1);
+  return merkle::NodeHash(SubtreeRoot(hashes, offset, height - 1),
+                          SubtreeRoot(hashes, offset + half, height - 1));
+}
+
+uint64_t LogReader::WidthOf(int tile_level, uint64_t index) const {
+  uint64_t count = size_ >> (kTileHeight * tile_level);  // hashes at level
+  uint64_t start = index * kTileWidth;
+  if (count <= start) return 0;
+  return std::min<uint64_t>(count - start, kTileWidth);
+}
+
+Result<TileCache::Tile> LogReader::Tile(int tile_level, uint64_t index) {
+  uint64_t width = WidthOf(tile_level, index);
+  if (width == 0) {
+    return Status::NotFound("tile " + std::to_string(tile_level) + "/" +
+                            std::to_string(index) + " is beyond tree size " +
+                            std::to_string(size_));
+  }
+  if (width == kTileWidth && cache_ != nullptr) {
+    if (auto t = cache_->Get(tile_level, index)) return t;
+  }
+  auto tile = store_->ReadTile(tile_level, index, width);
+  if (!tile.ok() && tile.status().code() == Code::kNotFound &&
+      width < kTileWidth) {
+    // The partial tile was replaced by the full one: use its prefix.
+    tile = store_->ReadTile(tile_level, index, kTileWidth);
+    if (tile.ok()) tile->resize(width);
+  }
+  if (!tile.ok()) return tile.status();
+  auto shared =
+      std::make_shared<const std::vector<Hash256>>(std::move(tile).value());
+  if (width == kTileWidth && cache_ != nullptr) {
+    cache_->Put(tile_level, index, shared);
+  }
+  return shared;
+}
+
+Result<Hash256> LogReader::PerfectNode(int level, uint64_t index) {
+  int tile_level = level / kTileHeight;
+  int height = level % kTileHeight;
+  uint64_t first = index << height;  // first hash at level 8*tile_level
+  ASSIGN_OR_RETURN(TileCache::Tile tile, Tile(tile_level, first / kTileWidth));
+  size_t offset = first % kTileWidth;
+  if (offset + (size_t{1} << height) > tile->size()) {
+    return Status::InvalidInput(
+        "node " + std::to_string(level) + "/" + std::to_string(index) +
+        " is not complete in tree size " + std::to_string(size_));
+  }
+  return SubtreeRoot(*tile, offset, height);
+}
+
+Result<std::vector<std::string>> LogReader::EntryBundle(uint64_t index) {
+  uint64_t width = WidthOf(0, index);
+  if (width == 0) {
+    return Status::NotFound("entry bundle " + std::to_string(index) +
+                            " is beyond tree size " + std::to_string(size_));
+  }
+  auto bundle = store_->ReadEntryBundle(index, width);
+  if (!bundle.ok() && bundle.status().code() == Code::kNotFound &&
+      width < kTileWidth) {
+    bundle = store_->ReadEntryBundle(index, kTileWidth);
+    if (bundle.ok()) bundle->resize(width);
+  }
+  return bundle;
+}
+
+Result<std::string> LogReader::Entry(uint64_t index) {
+  if (index >= size_) {
+    return Status::NotFound("entry " + std::to_string(index) +
+                            " is beyond tree size " + std::to_string(size_));
+  }
+  ASSIGN_OR_RETURN(auto bundle, EntryBundle(index / kTileWidth));
+  return std::move(bundle[index % kTileWidth]);
+}
+
+}  // namespace amanah

@@ -1,0 +1,73 @@
+// Reads a custody log laid out as C2SP tlog-tiles: entries, hashes and
+// proofs for any tree size up to the one the caller trusts.
+
+#ifndef AMANAH_LEDGER_LOG_READER_H_
+#define AMANAH_LEDGER_LOG_READER_H_
+
+#include <list>
+#include <map>
+#include <memory>
+#include <mutex>
+
+#include "ledger/merkle.h"
+#include "ledger/tiles.h"
+
+namespace amanah {
+
+// An LRU cache of full (immutable) hash tiles. Thread-safe.
+class TileCache {
+ public:
+  explicit TileCache(size_t capacity) : capacity_(capacity) {}
+  using Tile = std::shared_ptr<const std::vector<Hash256>>;
+  Tile Get(int level, uint64_t index);
+  void Put(int level, uint64_t index, Tile tile);
+
+ private:
+  using Key = std::pair<int, uint64_t>;
+  std::mutex mu_;
+  size_t capacity_;
+  std::list<Key> order_;  // most recent first
+  std::map<Key, std::pair<Tile, std::list<Key>::iterator>> map_;
+};
+
+// A view of the tree of `size` leaves stored in `store`.
+// REQUIRES: every tile of that tree is present (the log published it).
+class LogReader : public merkle::HashSource {
+ public:
+  LogReader(const TileStore* store, TileCache* cache, uint64_t size)
+      : store_(store), cache_(cache), size_(size) {}
+
+  uint64_t size() const { return size_; }
+  Result<Hash256> PerfectNode(int level, uint64_t index) override;
+
+  // The hashes of level-8L tile `index` as the tree of size() has them.
+  Result<TileCache::Tile> Tile(int tile_level, uint64_t index);
+  Result<std::vector<std::string>> EntryBundle(uint64_t index);
+  Result<std::string> Entry(uint64_t index);
+
+  Result<Hash256> Root() { return merkle::RootHash(*this, size_); }
+  Result<std::vector<Hash256>> InclusionProof(uint64_t index) {
+    return merkle::InclusionProof(*this, index, size_);
+  }
+  // Proves that the tree of `old_size` is a prefix of this one.
+  Result<std::vector<Hash256>> ConsistencyProof(uint64_t old_size) {
+    return merkle::ConsistencyProof(*this, old_size, size_);
+  }
+
+ private:
+  // Width of tile `index` at tree level 8*tile_level in this tree (256 when
+  // full, 0 when beyond it).
+  uint64_t WidthOf(int tile_level, uint64_t index) const;
+
+  const TileStore* store_;
+  TileCache* cache_;
+  uint64_t size_;
+};
+
+// The root of the 2^height hashes in `hashes` starting at `offset`.
+Hash256 SubtreeRoot(const std::vector<Hash256>& hashes, size_t offset,
+                    int height);
+
+}  // namespace amanah
+
+#endif  // AMANAH_LEDGER_LOG_READER_H_

@@ -1,0 +1,162 @@
+#include "vault/stream.h"
+
+#include <algorithm>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+namespace amanah {
+
+namespace {
+
+constexpr size_t kRing = 8;
+
+// The ring of chunks shared by the reader and the consumers.
+class Ring {
+ public:
+  Ring(size_t chunk_size, size_t consumers)
+      : buffers_(kRing, Bytes(chunk_size)),
+        sizes_(kRing, 0),
+        consumed_(consumers, 0) {}
+
+  // Reader: waits for a free slot; false if the stream was abandoned.
+  bool WaitFree(uint64_t seq) {
+    std::unique_lock<std::mutex> l(mu_);
+    cv_.wait(l, [&] {
+      return !error_.ok() ||
+             seq - *std::min_element(consumed_.begin(), consumed_.end()) <
+                 kRing;
+    });
+    return error_.ok();
+  }
+  uint8_t* Slot(uint64_t seq) { return buffers_[seq % kRing].data(); }
+  void Produced(uint64_t seq, size_t n) {
+    std::lock_guard<std::mutex> l(mu_);
+    sizes_[seq % kRing] = n;
+    produced_ = seq + 1;
+    cv_.notify_all();
+  }
+  void End() {
+    std::lock_guard<std::mutex> l(mu_);
+    eof_ = true;
+    cv_.notify_all();
+  }
+  void Fail(Status s) {
+    std::lock_guard<std::mutex> l(mu_);
+    if (error_.ok()) error_ = std::move(s);
+    cv_.notify_all();
+  }
+
+  // Consumer: waits for chunk `seq`. Returns false at the end of the stream
+  // or on failure. With `need_last`, also waits until it is known whether
+  // `seq` is the final chunk.
+  bool WaitChunk(uint64_t seq, bool need_last, ByteView* chunk, bool* last) {
+    std::unique_lock<std::mutex> l(mu_);
+    cv_.wait(l, [&] {
+      return !error_.ok() || eof_ || produced_ > seq + (need_last ? 1 : 0);
+    });
+    if (!error_.ok() || seq >= produced_) return false;
+    *chunk = ByteView(buffers_[seq % kRing].data(), sizes_[seq % kRing]);
+    *last = eof_ && seq + 1 == produced_;
+    return true;
+  }
+  void Consumed(size_t consumer, uint64_t seq) {
+    std::lock_guard<std::mutex> l(mu_);
+    consumed_[consumer] = seq + 1;
+    cv_.notify_all();
+  }
+  bool EmptyStream() {
+    std::lock_guard<std::mutex> l(mu_);
+    return eof_ && produced_ == 0;
+  }
+  Status error() {
+    std::lock_guard<std::mutex> l(mu_);
+    return error_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<Bytes> buffers_;
+  std::vector<size_t> sizes_;
+  std::vector<uint64_t> consumed_;
+  uint64_t produced_ = 0;
+  bool eof_ = false;
+  Status error_;
+};
+
+}  // namespace
+
+Result<StreamDigests> DigestStream(SequentialFile* source,
+                                   const std::vector<HashAlgorithm>& algorithms,
+                                   ChunkSink* sink, size_t chunk_size,
+                                   const ProgressFn& progress) {
+  size_t consumers = algorithms.size() + (sink ? 1 : 0);
+  if (consumers == 0) return Status::InvalidInput("nothing to do with stream");
+  Ring ring(chunk_size, consumers);
+  StreamDigests out;
+
+  std::thread reader([&] {
+    for (uint64_t seq = 0;; ++seq) {
+      if (!ring.WaitFree(seq)) return;
+      auto n = source->Read(ring.Slot(seq), chunk_size);
+      if (!n.ok()) {
+        ring.Fail(n.status());
+        return;
+      }
+      if (*n == 0) break;
+      out.size += *n;  // only the reader writes; read after join
+      ring.Produced(seq, *n);
+      if (*n < chunk_size) break;  // Read() fills unless at the end
+    }
+    ring.End();
+  });
+
+  std::vector<Bytes> results(algorithms.size());
+  std::vector<std::thread> hashers;
+  for (size_t i = 0; i < algorithms.size(); ++i) {
+    hashers.emplace_back([&, i] {
+      Hasher h(algorithms[i]);
+      ByteView chunk;
+      bool last = false;
+      for (uint64_t seq = 0; ring.WaitChunk(seq, false, &chunk, &last); ++seq) {
+        h.Update(chunk);
+        ring.Consumed(i, seq);
+      }
+      results[i] = h.Finish();
+    });
+  }
+
+  if (sink != nullptr) {
+    size_t me = algorithms.size();
+    ByteView chunk;
+    bool last = false;
+    uint64_t done = 0;
+    uint64_t seq = 0;
+    for (; ring.WaitChunk(seq, true, &chunk, &last); ++seq) {
+      Status s = sink->Consume(chunk, seq, last);
+      if (!s.ok()) {
+        ring.Fail(s);
+        break;
+      }
+      done += chunk.size();
+      ring.Consumed(me, seq);
+      if (progress && (seq % 64 == 0 || last)) progress(done);
+    }
+    if (ring.error().ok() && ring.EmptyStream()) {
+      Status s = sink->Consume(ByteView(), 0, true);
+      if (!s.ok()) ring.Fail(s);
+    }
+  }
+
+  reader.join();
+  for (auto& t : hashers) t.join();
+  RETURN_IF_ERROR(ring.error());
+  for (size_t i = 0; i < algorithms.size(); ++i) {
+    out.digests[algorithms[i]] = std::move(results[i]);
+  }
+  if (progress && sink == nullptr) progress(out.size);
+  return out;
+}
+
+}  // namespace amanah

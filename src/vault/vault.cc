@@ -1,0 +1,226 @@
+#include "vault/vault.h"
+
+#include <sodium.h>
+
+#include <atomic>
+#include <cstring>
+#include <thread>
+
+namespace amanah {
+
+namespace {
+
+// Encrypts chunks into a temporary object file.
+class SealingSink final : public ChunkSink {
+ public:
+  SealingSink(WritableFile* file, const MasterKey& master) : file_(file) {
+    VaultKey key;
+    header_ = NewVaultHeader(master, &key);
+    cipher_ = std::make_unique<ChunkCipher>(key, header_);
+    sodium_memzero(key.data(), key.size());
+    out_.resize(kVaultChunkSize + kVaultTagSize);
+  }
+
+  Status Start() {
+    auto h = header_.Encode();
+    return file_->Append(h);
+  }
+
+  Status Consume(ByteView chunk, uint64_t index, bool last) override {
+    if (index > UINT32_MAX) {
+      return Status::InvalidInput("evidence larger than 4 PiB");
+    }
+    cipher_->Seal(static_cast<uint32_t>(index), last, chunk, out_.data());
+    return file_->Append(ByteView(out_.data(), chunk.size() + kVaultTagSize));
+  }
+
+ private:
+  WritableFile* file_;
+  VaultHeader header_;
+  std::unique_ptr<ChunkCipher> cipher_;
+  Bytes out_;
+};
+
+// Discards plaintext.
+class NullSink final : public ChunkSink {
+ public:
+  Status Consume(ByteView, uint64_t, bool) override { return Status::OK(); }
+};
+
+std::string RandomName() {
+  uint8_t r[12];
+  randombytes_buf(r, sizeof(r));
+  return HexEncode(ByteView(r, sizeof(r)));
+}
+
+}  // namespace
+
+std::string ContentAddress::ToString() const {
+  return "sha256:" + HexEncode(digest);
+}
+
+Result<ContentAddress> ContentAddress::Parse(std::string_view text) {
+  constexpr std::string_view kPrefix = "sha256:";
+  if (text.substr(0, kPrefix.size()) != kPrefix ||
+      text.size() != kPrefix.size() + 64) {
+    return Status::InvalidInput("a content address is sha256:<64 hex digits>");
+  }
+  std::string_view hex = text.substr(kPrefix.size());
+  for (char c : hex) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
+      return Status::InvalidInput(
+          "a content address is sha256:<64 lowercase hex digits>");
+    }
+  }
+  ContentAddress a;
+  auto bytes = HexDecode(hex);
+  std::memcpy(a.digest.data(), bytes->data(), 32);
+  return a;
+}
+
+std::string Vault::PathOf(const ContentAddress& address) const {
+  std::string hex = HexEncode(address.digest);
+  return JoinPath(dir_, "sha256/" + hex.substr(0, 2) + "/" + hex);
+}
+
+bool Vault::Contains(const ContentAddress& address) const {
+  return env_->FileExists(PathOf(address));
+}
+
+Result<PutResult> Vault::Put(SequentialFile* source,
+                             const std::vector<HashAlgorithm>& extra,
+                             const ProgressFn& progress) {
+  std::string tmp_dir = JoinPath(dir_, "tmp");
+  RETURN_IF_ERROR(CreateDirs(env_, tmp_dir, 0700));
+  std::string tmp = JoinPath(tmp_dir, RandomName());
+
+  std::vector<HashAlgorithm> algorithms = {HashAlgorithm::kSha256};
+  for (HashAlgorithm a : extra) {
+    if (std::find(algorithms.begin(), algorithms.end(), a) == algorithms.end())
+      algorithms.push_back(a);
+  }
+
+  Result<StreamDigests> digests = Status::OK();
+  Status s = [&]() -> Status {
+    ASSIGN_OR_RETURN(auto file, env_->NewWritableFile(tmp, 0600));
+    SealingSink sink(file.get(), master_);
+    RETURN_IF_ERROR(sink.Start());
+    digests =
+        DigestStream(source, algorithms, &sink, kVaultChunkSize, progress);
+    RETURN_IF_ERROR(digests.status());
+    RETURN_IF_ERROR(file->Sync());
+    return file->Close();
+  }();
+  if (!s.ok()) {
+    (void)env_->RemoveFile(tmp);
+    return s;
+  }
+
+  PutResult r;
+  r.size = digests->size;
+  r.digests = digests->digests;
+  std::memcpy(r.address.digest.data(), r.digests[HashAlgorithm::kSha256].data(),
+              32);
+  std::string path = PathOf(r.address);
+  if (env_->FileExists(path)) {
+    r.duplicate = true;
+    RETURN_IF_ERROR(env_->RemoveFile(tmp));
+    return r;
+  }
+  s = CreateDirs(env_, DirName(path), 0700);
+  if (s.ok()) s = env_->RenameFile(tmp, path);
+  if (s.ok()) s = env_->SyncDir(DirName(path));
+  if (!s.ok()) {
+    (void)env_->RemoveFile(tmp);
+    return s;
+  }
+  return r;
+}
+
+Result<std::vector<ContentAddress>> Vault::List() const {
+  std::vector<ContentAddress> out;
+  std::string root = JoinPath(dir_, "sha256");
+  if (!env_->FileExists(root)) return out;
+  ASSIGN_OR_RETURN(auto fans, env_->GetChildren(root));
+  std::sort(fans.begin(), fans.end());
+  for (const auto& fan : fans) {
+    ASSIGN_OR_RETURN(auto names, env_->GetChildren(JoinPath(root, fan)));
+    std::sort(names.begin(), names.end());
+    for (const auto& name : names) {
+      auto a = ContentAddress::Parse("sha256:" + name);
+      if (!a.ok() || name.substr(0, 2) != fan) {
+        return Status::Corruption(JoinPath(JoinPath(root, fan), name) +
+                                  ": not a vault object name");
+      }
+      out.push_back(*a);
+    }
+  }
+  return out;
+}
+
+Result<ObjectCheck> Vault::Read(const ContentAddress& address, ChunkSink* sink,
+                                const ProgressFn& progress) const {
+  std::string path = PathOf(address);
+  auto file = env_->NewRandomAccessFile(path);
+  if (!file.ok()) {
+    if (file.status().code() == Code::kNotFound) {
+      return Status::NotFound(address.ToString() + " is not in the vault");
+    }
+    return file.status();
+  }
+  auto fail = [&](const std::string& what) {
+    return Status::Corruption(path + ": " + what);
+  };
+  ASSIGN_OR_RETURN(uint64_t stored, (*file)->Size());
+  uint8_t hb[kVaultHeaderSize];
+  ASSIGN_OR_RETURN(size_t got, (*file)->ReadAt(0, hb, sizeof(hb)));
+  auto header = VaultHeader::Decode(ByteView(hb, got));
+  if (!header.ok()) return fail(header.status().message());
+  auto key = UnwrapObjectKey(*header, master_);
+  if (!key.ok()) return fail(key.status().message());
+  ChunkCipher cipher(*key, *header);
+
+  const uint64_t sealed_chunk = header->chunk_size + kVaultTagSize;
+  uint64_t body = stored - kVaultHeaderSize;
+  // Chunk count: full chunks, then a final one of 16..sealed_chunk bytes.
+  uint64_t chunks = body == 0 ? 0 : (body + sealed_chunk - 1) / sealed_chunk;
+  if (chunks == 0 || body - (chunks - 1) * sealed_chunk < kVaultTagSize) {
+    return fail("truncated: no final chunk");
+  }
+  Bytes in(sealed_chunk), plain(header->chunk_size);
+  Hasher sha(HashAlgorithm::kSha256);
+  ObjectCheck check;
+  check.stored_bytes = stored;
+  for (uint64_t i = 0; i < chunks; ++i) {
+    uint64_t off = kVaultHeaderSize + i * sealed_chunk;
+    size_t n = static_cast<size_t>(std::min(sealed_chunk, stored - off));
+    ASSIGN_OR_RETURN(size_t r, (*file)->ReadAt(off, in.data(), n));
+    if (r != n) return fail("short read");
+    bool last = i + 1 == chunks;
+    Status s = cipher.Open(static_cast<uint32_t>(i), last,
+                           ByteView(in.data(), n), plain.data());
+    if (!s.ok()) {
+      return fail(s.message() + " (at byte " + std::to_string(off) +
+                  " of the file)");
+    }
+    ByteView p(plain.data(), n - kVaultTagSize);
+    sha.Update(p);
+    check.size += p.size();
+    if (sink != nullptr) RETURN_IF_ERROR(sink->Consume(p, i, last));
+    if (progress && (i % 64 == 0 || last)) progress(check.size);
+  }
+  Bytes digest = sha.Finish();
+  if (!ConstantTimeEqual(digest, address.digest)) {
+    return fail("content hashes to sha256:" + HexEncode(digest) +
+                ", not its name");
+  }
+  return check;
+}
+
+Result<ObjectCheck> Vault::Verify(const ContentAddress& address,
+                                  const ProgressFn& progress) const {
+  NullSink sink;
+  return Read(address, &sink, progress);
+}
+
+}  // namespace amanah
