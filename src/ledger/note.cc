@@ -80,8 +80,8 @@ std::string FormatVerifierKey(std::string_view name, uint8_t type,
 Result<VerifierKey> ParseVerifierKey(std::string_view text) {
   size_t p1 = text.find('+');
   size_t p2 = p1 == std::string_view::npos ? p1 : text.find('+', p1 + 1);
-  if (p2 == std::string_view::npos ||
-      text.find('+', p2 + 1) != std::string_view::npos) {
+  // The name has no '+' and the key id is hex; base64 may contain '+'.
+  if (p2 == std::string_view::npos) {
     return Status::InvalidInput("a verifier key is name+keyid+base64");
   }
   VerifierKey k;

@@ -1,0 +1,73 @@
+#include "ledger/custody_entry.h"
+
+#include <gtest/gtest.h>
+
+#include "ledger/tiles.h"
+
+namespace amanah {
+namespace {
+
+// Golden: the exact bytes of an entry; these are hashed into the log and
+// must never change for the same fields.
+TEST(CustodyEntryTest, GoldenBytes) {
+  CustodyEntry e;
+  e.kind = EntryKind::kEvidenceIngested;
+  e.time_unix_micros = 1795820400123456;  // 2026-11-27T23:00:00.123456Z
+  e.node = "ccd.moi.gov.kw";
+  e.actor = "local:alice";
+  e.case_id = "KW-2026-0042";
+  e.subject =
+      "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+  e.data = {{"size", 0}, {"source", "empty.bin"}, {"note", "ملاحظة"}};
+  std::string bytes = FormatCustodyEntry(e);
+  EXPECT_EQ(bytes,
+            "{\"v\":1,\"kind\":\"evidence.ingested\",\"time\":\"2026-11-27T"
+            "23:00:00.123456Z\",\"node\":\"ccd.moi.gov.kw\",\"actor\":\"local:"
+            "alice\",\"case\":\"KW-2026-0042\",\"subject\":\"sha256:"
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+            "\",\"data\":{\"note\":\"ملاحظة\",\"size\":0,\"source\":"
+            "\"empty.bin\"}}");
+  auto parsed = ParseCustodyEntry(bytes);
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  EXPECT_EQ(parsed->time_unix_micros, e.time_unix_micros);
+  EXPECT_EQ(parsed->data["note"], "ملاحظة");
+}
+
+TEST(CustodyEntryTest, RejectsNonCanonicalAndUnknown) {
+  CustodyEntry e;
+  e.kind = EntryKind::kEvidenceAccessed;
+  e.subject = "sha256:00";
+  std::string bytes = FormatCustodyEntry(e);
+  ASSERT_TRUE(ParseCustodyEntry(bytes).ok());
+  std::string spaced = bytes;
+  spaced.insert(1, " ");
+  EXPECT_FALSE(ParseCustodyEntry(spaced).ok());
+  std::string unknown = bytes;
+  unknown.replace(unknown.find("evidence.accessed"), 17, "evidence.deleted!");
+  EXPECT_FALSE(ParseCustodyEntry(unknown).ok());
+  EXPECT_FALSE(ParseCustodyEntry("{}").ok());
+  EXPECT_FALSE(ParseCustodyEntry("not json").ok());
+}
+
+TEST(TilesTest, PathsFollowTlogTiles) {
+  EXPECT_EQ(TileIndexPath(0), "000");
+  EXPECT_EQ(TileIndexPath(1234067), "x001/x234/067");
+  EXPECT_EQ(TileIndexPath(999), "999");
+  EXPECT_EQ(TileIndexPath(1000), "x001/000");
+  EXPECT_EQ(TilePath(0, 1234067, 256), "tile/0/x001/x234/067");
+  EXPECT_EQ(TilePath(1, 5, 17), "tile/1/005.p/17");
+  EXPECT_EQ(EntryBundlePath(2, 0), "tile/entries/002");
+  EXPECT_EQ(EntryBundlePath(2, 3), "tile/entries/002.p/3");
+}
+
+TEST(TilesTest, BundleRoundTripAndCorruption) {
+  std::vector<std::string> entries = {"a", std::string(300, 'b'), "c"};
+  std::string b = EncodeEntryBundle(entries);
+  EXPECT_EQ(b.substr(0, 3), std::string("\x00\x01" "a", 3));
+  EXPECT_EQ(*DecodeEntryBundle(b), entries);
+  EXPECT_FALSE(DecodeEntryBundle(b.substr(0, b.size() - 1)).ok());
+  EXPECT_FALSE(DecodeEntryBundle(b.substr(0, 1)).ok());
+}
+
+}  // namespace
+}  // namespace amanah

@@ -1,0 +1,136 @@
+#include "ledger/note.h"
+
+#include <gtest/gtest.h>
+
+namespace amanah {
+namespace {
+
+// The published example of golang.org/x/mod/sumdb/note (note_test.go),
+// which C2SP signed-note follows.
+constexpr char kPeterVerifier[] =
+    "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW";
+constexpr char kPeterSigner[] =
+    "PRIVATE+KEY+PeterNeumann+c74f20a3+"
+    "AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz";
+constexpr char kPeterText[] =
+    "If you think cryptography is the answer to your problem,\n"
+    "then you don't know what your problem is.\n";
+constexpr char kPeterSigned[] =
+    "If you think cryptography is the answer to your problem,\n"
+    "then you don't know what your problem is.\n"
+    "\n"
+    "\xe2\x80\x94 PeterNeumann "
+    "x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngot"
+    "pRZb6KE6RyyBwJnAM=\n";
+
+TEST(NoteTest, GoldenVerifierKey) {
+  auto k = ParseVerifierKey(kPeterVerifier);
+  ASSERT_TRUE(k.ok()) << k.status().ToString();
+  EXPECT_EQ(k->name, "PeterNeumann");
+  EXPECT_EQ(k->key_id, 0xc74f20a3u);
+  EXPECT_EQ(k->type, kNoteKeyTypeEd25519);
+}
+
+TEST(NoteTest, GoldenSignedNoteVerifies) {
+  auto k = ParseVerifierKey(kPeterVerifier);
+  auto n = ParseNote(kPeterSigned);
+  ASSERT_TRUE(n.ok()) << n.status().ToString();
+  EXPECT_EQ(n->text, kPeterText);
+  ASSERT_EQ(n->signatures.size(), 1u);
+  EXPECT_TRUE(VerifyNoteSignature(*n, *k).ok());
+}
+
+TEST(NoteTest, SigningReproducesGoldenNote) {
+  auto signer = ParseSignerKey(kPeterSigner);
+  ASSERT_TRUE(signer.ok()) << signer.status().ToString();
+  EXPECT_EQ(signer->first, "PeterNeumann");
+  EXPECT_EQ(FormatVerifierKey("PeterNeumann", kNoteKeyTypeEd25519,
+                              signer->second.public_key()),
+            kPeterVerifier);
+  EXPECT_EQ(SignNote(kPeterText, "PeterNeumann", signer->second), kPeterSigned);
+  EXPECT_EQ(FormatSignerKey("PeterNeumann", signer->second), kPeterSigner);
+}
+
+TEST(NoteTest, RejectsMalformedAndTampered) {
+  auto k = *ParseVerifierKey(kPeterVerifier);
+  std::string good = kPeterSigned;
+  // No blank line.
+  EXPECT_FALSE(ParseNote(kPeterText).ok());
+  // No final newline.
+  EXPECT_FALSE(ParseNote(good.substr(0, good.size() - 1)).ok());
+  // Bad base64.
+  std::string bad = good;
+  bad.replace(bad.find("x08go"), 1, "*");
+  EXPECT_FALSE(ParseNote(bad).ok());
+  // Text altered: the signature fails.
+  std::string altered = good;
+  altered[3] = 'X';
+  auto n = ParseNote(altered);
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(VerifyNoteSignature(*n, k).code(), Code::kCorruption);
+  // A flipped signature bit.
+  n = ParseNote(good);
+  n->signatures[0].signature[10] ^= 1;
+  EXPECT_EQ(VerifyNoteSignature(*n, k).code(), Code::kCorruption);
+  // Another key: not found.
+  auto other = Ed25519PrivateKey::Generate();
+  auto ok = *ParseVerifierKey(
+      FormatVerifierKey("Other", kNoteKeyTypeEd25519, other.public_key()));
+  EXPECT_EQ(VerifyNoteSignature(*ParseNote(good), ok).code(), Code::kNotFound);
+  // Verifier keys: wrong id, '+' in name, short key.
+  EXPECT_FALSE(ParseVerifierKey(
+                   "PeterNeumann+c74f20a4+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/"
+                   "LDE4izWy10TW")
+                   .ok());
+  EXPECT_FALSE(ParseVerifierKey("Peter+Neumann+c74f20a3+AQ==").ok());
+  EXPECT_FALSE(ParseVerifierKey("PeterNeumann+c74f20a3+AQ==").ok());
+}
+
+TEST(NoteTest, CheckpointBody) {
+  // The example of C2SP tlog-checkpoint.
+  constexpr char kBody[] =
+      "example.com/origin\n"
+      "923748\n"
+      "nND/nri/U0xuHUrYSy0HtMeal2vzD9V4k/BO79C+QeI=\n";
+  auto c = ParseCheckpointBody(kBody);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->origin, "example.com/origin");
+  EXPECT_EQ(c->size, 923748u);
+  EXPECT_EQ(FormatCheckpointBody(*c), kBody);
+  EXPECT_FALSE(ParseCheckpointBody("o\n0923748\nnND/nri/U0xuHUrYSy0HtMeal2vzD9V4k/BO79C+QeI=\n").ok());
+  EXPECT_FALSE(ParseCheckpointBody("o\n1\nAAAA\n").ok());
+  EXPECT_FALSE(ParseCheckpointBody("o\n1\n").ok());
+  EXPECT_FALSE(ParseCheckpointBody("\n1\nnND/nri/U0xuHUrYSy0HtMeal2vzD9V4k/BO79C+QeI=\n").ok());
+  Checkpoint with_ext = *c;
+  with_ext.extensions = {"ext one"};
+  EXPECT_EQ(ParseCheckpointBody(FormatCheckpointBody(with_ext))->extensions,
+            with_ext.extensions);
+}
+
+TEST(NoteTest, CosignatureRoundTripAndTamper) {
+  auto log_key = Ed25519PrivateKey::Generate();
+  auto witness = Ed25519PrivateKey::Generate();
+  std::string body = FormatCheckpointBody(
+      Checkpoint{"a.example/custody", 5, Sha256(AsBytes("root")), {}});
+  std::string note = SignNote(body, "a.example/custody", log_key);
+  note = AppendSignatureLines(
+      note, {CosignatureLine("w.example", witness, body, 1700000000)});
+  auto wkey = *ParseVerifierKey(FormatVerifierKey(
+      "w.example", kNoteKeyTypeCosignatureV1, witness.public_key()));
+  auto parsed = ParseNote(note);
+  ASSERT_TRUE(parsed.ok());
+  auto t = VerifyCosignature(*parsed, wkey);
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  EXPECT_EQ(*t, 1700000000u);
+  // The log's own signature still verifies beside it.
+  auto lkey = *ParseVerifierKey(FormatVerifierKey(
+      "a.example/custody", kNoteKeyTypeEd25519, log_key.public_key()));
+  EXPECT_TRUE(VerifyNoteSignature(*parsed, lkey).ok());
+  // Altering the timestamp breaks the cosignature.
+  parsed->signatures[1].signature[7] ^= 1;
+  EXPECT_EQ(VerifyCosignature(*parsed, wkey).status().code(),
+            Code::kCorruption);
+}
+
+}  // namespace
+}  // namespace amanah
