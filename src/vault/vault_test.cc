@@ -1,0 +1,277 @@
+#include "vault/vault.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+#include "storage/fault_injection_env.h"
+#include "vault/e01.h"
+
+namespace amanah {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A SequentialFile over a string.
+class StringSource : public SequentialFile {
+ public:
+  explicit StringSource(std::string s) : s_(std::move(s)) {}
+  Result<size_t> Read(uint8_t* scratch, size_t n) override {
+    size_t k = std::min(n, s_.size() - pos_);
+    std::memcpy(scratch, s_.data() + pos_, k);
+    pos_ += k;
+    return k;
+  }
+
+ private:
+  std::string s_;
+  size_t pos_ = 0;
+};
+
+class Collect : public ChunkSink {
+ public:
+  Status Consume(ByteView c, uint64_t, bool) override {
+    out.append(AsString(c));
+    return Status::OK();
+  }
+  std::string out;
+};
+
+std::string Random(size_t n, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::string s(n, '\0');
+  for (auto& c : s) c = static_cast<char>(rng());
+  return s;
+}
+
+class VaultTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::path(::testing::TempDir()) /
+           ("vault_" + std::to_string(::getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    VaultKey k{};
+    k[0] = 1;
+    master_ = MasterKey::FromBytes(k);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  fs::path dir_;
+  MasterKey master_;
+};
+
+TEST_F(VaultTest, RoundTripsSizesAroundChunkBoundaries) {
+  Vault v(Env::Default(), dir_, master_);
+  for (size_t n : {size_t{0}, size_t{1}, kVaultChunkSize - 1, kVaultChunkSize,
+                   kVaultChunkSize + 1, 3 * kVaultChunkSize}) {
+    std::string data = Random(n, static_cast<uint32_t>(n));
+    StringSource src(data);
+    auto put = v.Put(&src, {HashAlgorithm::kMd5, HashAlgorithm::kSha1});
+    ASSERT_TRUE(put.ok()) << put.status().ToString();
+    EXPECT_EQ(put->size, n);
+    EXPECT_EQ(put->address.digest, Sha256(AsBytes(data)));
+    Hasher md5(HashAlgorithm::kMd5);
+    md5.Update(AsBytes(data));
+    EXPECT_EQ(put->digests[HashAlgorithm::kMd5], md5.Finish());
+    Collect c;
+    auto check = v.Read(put->address, &c);
+    ASSERT_TRUE(check.ok()) << check.status().ToString();
+    EXPECT_EQ(c.out, data);
+    // Encrypted at rest: the plaintext does not appear in the file.
+    if (n >= 64) {
+      std::ifstream f(v.PathOf(put->address), std::ios::binary);
+      std::string stored((std::istreambuf_iterator<char>(f)), {});
+      EXPECT_EQ(stored.find(data.substr(0, 64)), std::string::npos);
+    }
+  }
+}
+
+TEST_F(VaultTest, IdenticalContentStoredOnce) {
+  Vault v(Env::Default(), dir_, master_);
+  StringSource a("same bytes"), b("same bytes");
+  auto p1 = v.Put(&a, {});
+  auto p2 = v.Put(&b, {});
+  ASSERT_TRUE(p1.ok() && p2.ok());
+  EXPECT_FALSE(p1->duplicate);
+  EXPECT_TRUE(p2->duplicate);
+  EXPECT_EQ(v.List()->size(), 1u);
+  EXPECT_TRUE(fs::is_empty(dir_ / "tmp"));
+}
+
+TEST_F(VaultTest, EveryTamperIsDetected) {
+  Vault v(Env::Default(), dir_, master_);
+  std::string data = Random(2 * kVaultChunkSize + 100, 9);
+  StringSource src(data);
+  auto put = v.Put(&src, {});
+  ASSERT_TRUE(put.ok());
+  std::string path = v.PathOf(put->address);
+  std::ifstream in(path, std::ios::binary);
+  const std::string orig((std::istreambuf_iterator<char>(in)), {});
+  auto write = [&](const std::string& s) {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out << s;
+  };
+  // A byte in the header, the wrapped key, each chunk, each tag.
+  for (size_t off : {size_t{3}, size_t{20}, size_t{50}, size_t{200},
+                     kVaultHeaderSize + kVaultChunkSize + 5,
+                     orig.size() - 1}) {
+    std::string t = orig;
+    t[off] ^= 0x01;
+    write(t);
+    auto r = v.Verify(put->address);
+    EXPECT_EQ(r.status().code(), Code::kCorruption) << "offset " << off;
+    EXPECT_NE(r.status().message().find(path), std::string::npos);
+  }
+  // Truncated to whole chunks (the final one dropped), and swapped chunks.
+  write(orig.substr(0, kVaultHeaderSize + 2 * (kVaultChunkSize + 16)));
+  EXPECT_EQ(v.Verify(put->address).status().code(), Code::kCorruption);
+  std::string swapped = orig;
+  std::swap_ranges(swapped.begin() + kVaultHeaderSize,
+                   swapped.begin() + kVaultHeaderSize + kVaultChunkSize + 16,
+                   swapped.begin() + kVaultHeaderSize + kVaultChunkSize + 16);
+  write(swapped);
+  EXPECT_EQ(v.Verify(put->address).status().code(), Code::kCorruption);
+  write(orig);
+  EXPECT_TRUE(v.Verify(put->address).ok());
+  // Another master key cannot open it.
+  VaultKey other{};
+  Vault w(Env::Default(), dir_, MasterKey::FromBytes(other));
+  EXPECT_EQ(w.Verify(put->address).status().code(), Code::kCorruption);
+}
+
+TEST_F(VaultTest, FullDiskLeavesNothingBehind) {
+  FaultInjectionEnv env(Env::Default());
+  Vault v(&env, dir_, master_);
+  env.SetWriteBudget(kVaultChunkSize / 2);
+  StringSource src(Random(3 * kVaultChunkSize, 3));
+  auto put = v.Put(&src, {HashAlgorithm::kSha1});
+  EXPECT_EQ(put.status().code(), Code::kIO);
+  EXPECT_NE(put.status().message().find("No space"), std::string::npos);
+  EXPECT_TRUE(v.List()->empty());
+  EXPECT_TRUE(fs::is_empty(dir_ / "tmp"));
+  env.ClearFaults();
+  env.SetSyncFailure(true);
+  StringSource src2("x");
+  EXPECT_FALSE(v.Put(&src2, {}).ok());
+  EXPECT_TRUE(v.List()->empty());
+}
+
+TEST(ContentAddressTest, Parse) {
+  std::string hex(64, 'a');
+  EXPECT_TRUE(ContentAddress::Parse("sha256:" + hex).ok());
+  EXPECT_FALSE(ContentAddress::Parse("sha256:" + hex.substr(1)).ok());
+  EXPECT_FALSE(ContentAddress::Parse("md5:" + hex).ok());
+  EXPECT_FALSE(ContentAddress::Parse("sha256:" + std::string(64, 'A')).ok());
+  EXPECT_FALSE(ContentAddress::Parse("sha256:../" + hex.substr(3)).ok());
+}
+
+// E01 images made by ewfacquire, read back through libewf.
+class E01Test : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (std::system("command -v ewfacquire >/dev/null 2>&1") != 0) {
+      GTEST_SKIP() << "ewfacquire (Debian package ewf-tools) is not installed";
+    }
+    dir_ = fs::path(::testing::TempDir()) /
+           ("e01_" + std::to_string(::getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    // Devices are whole sectors; ewfacquire pads other sizes to 512.
+    raw_ = Random(3 * 1024 * 1024 + 24 * 512, 77);
+    // Half compressible so compression is exercised.
+    std::fill(raw_.begin(), raw_.begin() + raw_.size() / 2, 'z');
+    std::ofstream(dir_ / "disk.raw", std::ios::binary) << raw_;
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  // Returns the path of the .E01.
+  std::string Acquire(const std::string& extra) {
+    std::string cmd = "ewfacquire -u -q -d sha1 -c fast -C KW-1 -E EX-1 "
+                      "-e examiner -D disk -N notes " +
+                      extra + " -t " + (dir_ / "image").string() + " " +
+                      (dir_ / "disk.raw").string() + " >/dev/null 2>&1";
+    EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd;
+    return (dir_ / "image.E01").string();
+  }
+
+  Result<std::string> ReadMedia(const std::string& path) {
+    ASSIGN_OR_RETURN(auto r, EwfMediaReader::Open(path));
+    std::string out;
+    std::vector<uint8_t> buf(1 << 20);
+    while (true) {
+      ASSIGN_OR_RETURN(size_t n, r->Read(buf.data(), buf.size()));
+      if (n == 0) break;
+      out.append(reinterpret_cast<char*>(buf.data()), n);
+    }
+    return out;
+  }
+
+  fs::path dir_;
+  std::string raw_;
+};
+
+TEST_F(E01Test, ReadsMediaAndStoredHashes) {
+  std::string e01 = Acquire("");
+  std::ifstream f(e01, std::ios::binary);
+  char head[8];
+  f.read(head, 8);
+  EXPECT_TRUE(LooksLikeEwf(ByteView(reinterpret_cast<uint8_t*>(head), 8)));
+  EXPECT_FALSE(LooksLikeEwf(AsBytes(raw_.substr(0, 8))));
+  auto r = EwfMediaReader::Open(e01);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ((*r)->media_size(), raw_.size());
+  Hasher md5(HashAlgorithm::kMd5), sha1(HashAlgorithm::kSha1);
+  md5.Update(AsBytes(raw_));
+  sha1.Update(AsBytes(raw_));
+  EXPECT_EQ((*r)->stored_hashes().md5_hex, HexEncode(md5.Finish()));
+  EXPECT_EQ((*r)->stored_hashes().sha1_hex, HexEncode(sha1.Finish()));
+  auto media = ReadMedia(e01);
+  ASSERT_TRUE(media.ok()) << media.status().ToString();
+  EXPECT_TRUE(*media == raw_);
+}
+
+TEST_F(E01Test, MultiSegmentImage) {
+  std::string e01 = Acquire("-S 1MiB -c none");
+  ASSERT_TRUE(fs::exists(dir_ / "image.E02"));
+  auto r = EwfMediaReader::Open(e01);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_GE((*r)->segment_paths().size(), 3u);
+  auto media = ReadMedia(e01);
+  ASSERT_TRUE(media.ok()) << media.status().ToString();
+  EXPECT_TRUE(*media == raw_);
+}
+
+TEST_F(E01Test, CorruptAndTruncatedImagesAreReported) {
+  std::string e01 = Acquire("-c none");
+  std::string orig;
+  {
+    std::ifstream in(e01, std::ios::binary);
+    orig.assign((std::istreambuf_iterator<char>(in)), {});
+  }
+  // A flipped byte in the middle of the chunk data.
+  std::string bad = orig;
+  bad[bad.size() / 2] ^= 0x40;
+  std::ofstream(e01, std::ios::binary | std::ios::trunc) << bad;
+  auto media = ReadMedia(e01);
+  EXPECT_EQ(media.status().code(), Code::kCorruption)
+      << (media.ok() ? "read without error" : media.status().ToString());
+  // Truncated.
+  std::ofstream(e01, std::ios::binary | std::ios::trunc)
+      << orig.substr(0, orig.size() / 3);
+  EXPECT_EQ(ReadMedia(e01).status().code(), Code::kCorruption);
+  EXPECT_EQ(EwfMediaReader::Open((dir_ / "missing.E01").string())
+                .status()
+                .code(),
+            Code::kNotFound);
+  EXPECT_EQ(EwfMediaReader::Open((dir_ / "disk.raw").string()).status().code(),
+            Code::kCorruption);
+}
+
+}  // namespace
+}  // namespace amanah
