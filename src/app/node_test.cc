@@ -1,0 +1,255 @@
+#include "app/node.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "app/evidence.h"
+#include "app/fsck.h"
+#include "storage/fault_injection_env.h"
+
+namespace amanah {
+namespace {
+
+namespace fs = std::filesystem;
+
+class NodeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::path(::testing::TempDir()) /
+           ("node_" + std::to_string(::getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    data_ = (dir_ / "data").string();
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  std::string WriteInput(const std::string& name, const std::string& content) {
+    std::string p = (dir_ / name).string();
+    std::ofstream(p, std::ios::binary) << content;
+    return p;
+  }
+
+  std::unique_ptr<Node> InitAndOpen(Env* env = Env::Default()) {
+    auto info = Node::Init(env, data_, "ccd.moi.gov.kw");
+    EXPECT_TRUE(info.ok()) << info.status().ToString();
+    auto node = Node::Open(env, data_);
+    EXPECT_TRUE(node.ok()) << node.status().ToString();
+    return node.ok() ? std::move(node).value() : nullptr;
+  }
+
+  static void FlipByte(const fs::path& p, size_t offset) {
+    std::fstream f(p, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekg(static_cast<std::streamoff>(offset));
+    char c;
+    f.get(c);
+    f.seekp(static_cast<std::streamoff>(offset));
+    f.put(static_cast<char>(c ^ 0x20));
+  }
+
+  // A node with a few ingests: 300 entries so there is a full tile.
+  std::unique_ptr<Node> Populated() {
+    auto node = InitAndOpen();
+    std::string in = WriteInput("a.bin", std::string(5000, 'a'));
+    for (int i = 0; i < 300; ++i) {
+      IngestRequest req{in, "C-1", "local:test", "", i == 0, false};
+      EXPECT_TRUE(Ingest(*node, req).ok());
+    }
+    return node;
+  }
+
+  fs::path dir_;
+  std::string data_;
+};
+
+TEST_F(NodeTest, InitCreatesKeysAndRefusesToOverwrite) {
+  auto info = Node::Init(Env::Default(), data_, "ccd.moi.gov.kw");
+  ASSERT_TRUE(info.ok());
+  EXPECT_EQ(info->origin, "ccd.moi.gov.kw/custody");
+  EXPECT_EQ(info->verifier_key.rfind("ccd.moi.gov.kw/custody+", 0), 0u);
+  for (const char* key : {"keys/signing.key", "keys/vault.key"}) {
+    struct stat st;
+    ASSERT_EQ(::stat((fs::path(data_) / key).c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0600u) << key;
+  }
+  EXPECT_EQ(Node::Init(Env::Default(), data_, "other").status().code(),
+            Code::kConflict);
+  EXPECT_EQ(Node::Init(Env::Default(), (dir_ / "x").string(), "Bad Name")
+                .status()
+                .code(),
+            Code::kInvalidInput);
+  auto node = Node::Open(Env::Default(), data_);
+  ASSERT_TRUE(node.ok());
+  auto cp = (*node)->ReadCheckpoint();
+  ASSERT_TRUE(cp.ok()) << cp.status().ToString();
+  EXPECT_EQ(cp->size, 0u);
+  // A key file others can read is refused.
+  fs::permissions(fs::path(data_) / "keys/vault.key",
+                  fs::perms::others_read, fs::perm_options::add);
+  EXPECT_EQ(Node::Open(Env::Default(), data_).status().code(),
+            Code::kPermission);
+}
+
+TEST_F(NodeTest, WrongDataDirectory) {
+  auto node = Node::Open(Env::Default(), (dir_ / "nowhere").string());
+  EXPECT_EQ(node.status().code(), Code::kNotFound);
+  EXPECT_NE(node.status().message().find("amanah init"), std::string::npos);
+}
+
+TEST_F(NodeTest, IngestRecordsEntryAndIsProvable) {
+  auto node = InitAndOpen();
+  std::string in = WriteInput("e.txt", "evidence");
+  IngestRequest req{in, "KW-1", "local:test", "seized phone", true, true};
+  auto out = Ingest(*node, req);
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ(out->object.address.digest, Sha256(AsBytes("evidence")));
+  auto e = ParseCustodyEntry(out->entry);
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ(e->kind, EntryKind::kEvidenceIngested);
+  EXPECT_EQ(e->case_id, "KW-1");
+  Hasher md5(HashAlgorithm::kMd5);
+  md5.Update(AsBytes("evidence"));
+  EXPECT_EQ(e->data["hashes"]["md5"], HexEncode(md5.Finish()));
+  EXPECT_EQ(e->data["hashes"]["sha256"],
+            HexEncode(Sha256(AsBytes("evidence"))));
+  EXPECT_EQ(e->data["note"], "seized phone");
+  auto again = Ingest(*node, req);
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again->object.duplicate);
+  EXPECT_EQ(again->entry_index, out->entry_index + 1);
+  EXPECT_EQ((*node->db().IngestsOf(out->object.address.ToString())).size(), 2u);
+  auto fsck = Fsck(*node);
+  ASSERT_TRUE(fsck.ok());
+  EXPECT_TRUE(fsck->ok) << fsck->problem;
+}
+
+TEST_F(NodeTest, BadInputsFailCleanly) {
+  auto node = InitAndOpen();
+  IngestRequest missing{(dir_ / "missing").string(), "C", "a", "", false, false};
+  EXPECT_EQ(Ingest(*node, missing).status().code(), Code::kNotFound);
+  std::string unreadable = WriteInput("secret", "x");
+  ::chmod(unreadable.c_str(), 0);
+  if (::geteuid() != 0) {  // root reads anything
+    IngestRequest r{unreadable, "C", "a", "", false, false};
+    EXPECT_EQ(Ingest(*node, r).status().code(), Code::kPermission);
+  }
+  IngestRequest dir{dir_.string(), "C", "a", "", false, false};
+  EXPECT_EQ(Ingest(*node, dir).status().code(), Code::kInvalidInput);
+  IngestRequest nocase{WriteInput("f", "x"), "", "a", "", false, false};
+  EXPECT_EQ(Ingest(*node, nocase).status().code(), Code::kInvalidInput);
+  // Nothing partial is visible.
+  EXPECT_TRUE(node->vault().List()->empty());
+  EXPECT_EQ(node->ReadCheckpoint()->size, 0u);
+}
+
+TEST_F(NodeTest, FullDiskDuringIngestLeavesNothingPartial) {
+  FaultInjectionEnv env(Env::Default());
+  auto node = InitAndOpen(&env);
+  std::string in = WriteInput("big.bin", std::string(3 << 20, 'q'));
+  env.SetWriteBudget(1 << 20);
+  IngestRequest req{in, "C-1", "local:test", "", false, false};
+  auto out = Ingest(*node, req);
+  EXPECT_EQ(out.status().code(), Code::kIO);
+  EXPECT_NE(out.status().message().find("No space"), std::string::npos);
+  env.ClearFaults();
+  EXPECT_TRUE(node->vault().List()->empty());
+  EXPECT_TRUE(fs::is_empty(fs::path(data_) / "vault/tmp"));
+  EXPECT_EQ(node->ReadCheckpoint()->size, 0u);
+  // Space is back: the same ingest now works.
+  ASSERT_TRUE(Ingest(*node, req).ok());
+  EXPECT_TRUE(Fsck(*node)->ok);
+}
+
+TEST_F(NodeTest, FullDiskDuringInitLeavesNothing) {
+  FaultInjectionEnv env(Env::Default());
+  env.SetWriteBudget(100);
+  auto info = Node::Init(&env, data_, "ccd.moi.gov.kw");
+  EXPECT_EQ(info.status().code(), Code::kIO);
+  EXPECT_FALSE(fs::exists(fs::path(data_) / "node.toml"));
+  EXPECT_FALSE(fs::exists(fs::path(data_) / "keys"));
+  env.ClearFaults();
+  EXPECT_TRUE(Node::Init(&env, data_, "ccd.moi.gov.kw").ok());
+}
+
+// Flip a byte in a vault object, a tile, an entry bundle, the checkpoint:
+// fsck fails and names the file.
+TEST_F(NodeTest, FsckNamesEveryTamper) {
+  { auto node = Populated(); }
+  fs::path log = fs::path(data_) / "log";
+  struct Case {
+    fs::path file;
+    size_t offset;
+    std::string expect;  // in the problem text
+  };
+  auto object = *fs::recursive_directory_iterator(fs::path(data_) / "vault/sha256");
+  while (!fs::is_regular_file(object.path())) {
+    object = *fs::recursive_directory_iterator(object.path());
+  }
+  std::vector<Case> cases = {
+      {object.path(), 300, "fails authentication"},
+      {log / "tile/0/000", 40, "tile/0/000: hash 1"},
+      {log / "tile/0/001.p/44", 33 * 32, "tile/0/001.p/44"},
+      {log / "tile/entries/000", 30, "tile/entries/000"},
+      {log / "tile/entries/001.p/44", 60, "tile/entries/001.p/44"},
+      {log / "checkpoint", 30, "checkpoint"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.file.string());
+    ASSERT_TRUE(fs::exists(c.file));
+    FlipByte(c.file, c.offset);
+    auto node = Node::Open(Env::Default(), data_);
+    ASSERT_TRUE(node.ok());
+    auto r = Fsck(**node);
+    ASSERT_TRUE(r.ok());
+    EXPECT_FALSE(r->ok);
+    EXPECT_NE(r->problem.find(c.expect), std::string::npos) << r->problem;
+    EXPECT_EQ(fs::path(r->file), c.file) << r->problem;
+    FlipByte(c.file, c.offset);  // restore
+    EXPECT_TRUE(Fsck(**node)->ok);
+  }
+}
+
+TEST_F(NodeTest, E01IngestChecksEmbeddedHashes) {
+  if (std::system("command -v ewfacquire >/dev/null 2>&1") != 0) {
+    GTEST_SKIP() << "ewfacquire (Debian package ewf-tools) is not installed";
+  }
+  std::string raw(2 << 20, '\0');
+  for (size_t i = 0; i < raw.size(); ++i) raw[i] = static_cast<char>(i * 7 % 251);
+  std::string raw_path = WriteInput("disk.raw", raw);
+  std::string cmd = "ewfacquire -u -q -d sha1 -c none -t " +
+                    (dir_ / "img").string() + " " + raw_path +
+                    " >/dev/null 2>&1";
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  auto node = InitAndOpen();
+  IngestRequest req{(dir_ / "img.E01").string(), "C-E01", "local:t", "", false,
+                    false};
+  auto out = Ingest(*node, req);
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  ASSERT_TRUE(out->ewf);
+  EXPECT_EQ(out->ewf->verdict, "match");
+  EXPECT_EQ(out->ewf->media_size, raw.size());
+  Hash256 want = Sha256(AsBytes(raw));
+  EXPECT_EQ(out->ewf->media[HashAlgorithm::kSha256],
+            Bytes(want.begin(), want.end()));
+  auto e = ParseCustodyEntry(out->entry);
+  EXPECT_EQ(e->data["ewf"]["verdict"], "match");
+  EXPECT_EQ(e->data["ewf"]["stored"]["md5"],
+            HexEncode(out->ewf->media[HashAlgorithm::kMd5]));
+  // The container's own hashes are recorded too.
+  EXPECT_TRUE(e->data["hashes"].contains("md5"));
+
+  // Corrupt the media data: reported as corruption, nothing recorded.
+  fs::path img = dir_ / "img.E01";
+  FlipByte(img, fs::file_size(img) / 2);
+  uint64_t before = node->ReadCheckpoint()->size;
+  auto bad = Ingest(*node, req);
+  EXPECT_EQ(bad.status().code(), Code::kCorruption) << bad.status().ToString();
+  EXPECT_EQ(node->ReadCheckpoint()->size, before);
+}
+
+}  // namespace
+}  // namespace amanah
