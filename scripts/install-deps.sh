@@ -9,7 +9,7 @@ packages=(
   nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev libtomlplusplus-dev
   libewf-dev ewf-tools
   libgtest-dev libgmock-dev libbenchmark-dev
-  openssl coreutils dc3dd dcfldd
+  openssl coreutils bc dc3dd dcfldd
 )
 
 if [ "$(id -u)" -ne 0 ]; then

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs what amanah needs, builds it, and runs the whole test suite twice:
+# a normal build, then an AddressSanitizer/UndefinedBehaviorSanitizer build.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install-deps.sh
+
+echo "== format check (clang-format, Google style)"
+bad=$(find src bench -name '*.cc' -o -name '*.h' | xargs clang-format --dry-run 2>&1 | grep -c warning || true)
+if [ "$bad" != "0" ]; then
+  find src bench -name '*.cc' -o -name '*.h' | xargs clang-format --dry-run 2>&1 | head -20
+  echo "clang-format: $bad lines to reformat"; exit 1
+fi
+
+echo "== build"
+bash scripts/build.sh build
+echo "== tests"
+(cd build && ctest --output-on-failure -j 2 --timeout 600)
+
+echo "== build with ASan/UBSan"
+bash scripts/build.sh build-asan -DAMANAH_SANITIZE=ON -DAMANAH_BENCH=OFF
+echo "== tests under ASan/UBSan"
+(cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+  ctest --output-on-failure -j 2 --timeout 900)
