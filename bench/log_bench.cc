@@ -88,9 +88,10 @@ int main(int argc, char** argv) {
   for (auto& t : threads) t.join();
   auto t3 = Clock::now();
   double singles = kThreads * kEach;
-  std::printf("concurrent single appends (%d threads): %.0f entries in %.2f s"
-              " = %.0f entries/s\n",
-              kThreads, singles, Seconds(t2, t3), singles / Seconds(t2, t3));
+  std::printf(
+      "concurrent single appends (%d threads): %.0f entries in %.2f s"
+      " = %.0f entries/s\n",
+      kThreads, singles, Seconds(t2, t3), singles / Seconds(t2, t3));
 
   // 3. Inclusion proofs from a fresh reader (cold tile cache each time: no
   // cache object), random indices.
@@ -107,10 +108,11 @@ int main(int argc, char** argv) {
     us.push_back(Seconds(a, b) * 1e6);
   }
   std::sort(us.begin(), us.end());
-  std::printf("inclusion proof, log of %llu entries: median %.0f us, p99 %.0f"
-              " us, max %.0f us\n",
-              static_cast<unsigned long long>(size), us[us.size() / 2],
-              us[us.size() * 99 / 100], us.back());
+  std::printf(
+      "inclusion proof, log of %llu entries: median %.0f us, p99 %.0f"
+      " us, max %.0f us\n",
+      static_cast<unsigned long long>(size), us[us.size() / 2],
+      us[us.size() * 99 / 100], us.back());
   std::filesystem::remove_all(dir);
   return 0;
 }

@@ -88,8 +88,8 @@ TEST_F(NodeTest, InitCreatesKeysAndRefusesToOverwrite) {
   ASSERT_TRUE(cp.ok()) << cp.status().ToString();
   EXPECT_EQ(cp->size, 0u);
   // A key file others can read is refused.
-  fs::permissions(fs::path(data_) / "keys/vault.key",
-                  fs::perms::others_read, fs::perm_options::add);
+  fs::permissions(fs::path(data_) / "keys/vault.key", fs::perms::others_read,
+                  fs::perm_options::add);
   EXPECT_EQ(Node::Open(Env::Default(), data_).status().code(),
             Code::kPermission);
 }
@@ -129,7 +129,8 @@ TEST_F(NodeTest, IngestRecordsEntryAndIsProvable) {
 
 TEST_F(NodeTest, BadInputsFailCleanly) {
   auto node = InitAndOpen();
-  IngestRequest missing{(dir_ / "missing").string(), "C", "a", "", false, false};
+  IngestRequest missing{
+      (dir_ / "missing").string(), "C", "a", "", false, false};
   EXPECT_EQ(Ingest(*node, missing).status().code(), Code::kNotFound);
   std::string unreadable = WriteInput("secret", "x");
   ::chmod(unreadable.c_str(), 0);
@@ -185,7 +186,8 @@ TEST_F(NodeTest, FsckNamesEveryTamper) {
     size_t offset;
     std::string expect;  // in the problem text
   };
-  auto object = *fs::recursive_directory_iterator(fs::path(data_) / "vault/sha256");
+  auto object =
+      *fs::recursive_directory_iterator(fs::path(data_) / "vault/sha256");
   while (!fs::is_regular_file(object.path())) {
     object = *fs::recursive_directory_iterator(object.path());
   }
@@ -218,15 +220,16 @@ TEST_F(NodeTest, E01IngestChecksEmbeddedHashes) {
     GTEST_SKIP() << "ewfacquire (Debian package ewf-tools) is not installed";
   }
   std::string raw(2 << 20, '\0');
-  for (size_t i = 0; i < raw.size(); ++i) raw[i] = static_cast<char>(i * 7 % 251);
+  for (size_t i = 0; i < raw.size(); ++i)
+    raw[i] = static_cast<char>(i * 7 % 251);
   std::string raw_path = WriteInput("disk.raw", raw);
   std::string cmd = "ewfacquire -u -q -d sha1 -c none -t " +
                     (dir_ / "img").string() + " " + raw_path +
                     " >/dev/null 2>&1";
   ASSERT_EQ(std::system(cmd.c_str()), 0);
   auto node = InitAndOpen();
-  IngestRequest req{(dir_ / "img.E01").string(), "C-E01", "local:t", "", false,
-                    false};
+  IngestRequest req{
+      (dir_ / "img.E01").string(), "C-E01", "local:t", "", false, false};
   auto out = Ingest(*node, req);
   ASSERT_TRUE(out.ok()) << out.status().ToString();
   ASSERT_TRUE(out->ewf);

@@ -63,7 +63,9 @@ TEST(TilesTest, PathsFollowTlogTiles) {
 TEST(TilesTest, BundleRoundTripAndCorruption) {
   std::vector<std::string> entries = {"a", std::string(300, 'b'), "c"};
   std::string b = EncodeEntryBundle(entries);
-  EXPECT_EQ(b.substr(0, 3), std::string("\x00\x01" "a", 3));
+  EXPECT_EQ(b.substr(0, 3), std::string("\x00\x01"
+                                        "a",
+                                        3));
   EXPECT_EQ(*DecodeEntryBundle(b), entries);
   EXPECT_FALSE(DecodeEntryBundle(b.substr(0, b.size() - 1)).ok());
   EXPECT_FALSE(DecodeEntryBundle(b.substr(0, 1)).ok());

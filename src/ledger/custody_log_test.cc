@@ -97,7 +97,8 @@ TEST_F(CustodyLogTest, AppendProveReopen) {
     for (uint64_t i : std::vector<uint64_t>{0, 255, 256, 1000, 65535, n - 1}) {
       auto proof = r.InclusionProof(i);
       ASSERT_TRUE(proof.ok());
-      EXPECT_TRUE(merkle::VerifyInclusion(i, n, merkle::LeafHash(AsBytes(all[i])),
+      EXPECT_TRUE(merkle::VerifyInclusion(i, n,
+                                          merkle::LeafHash(AsBytes(all[i])),
                                           *proof, log->Latest().root)
                       .ok());
     }
@@ -123,8 +124,8 @@ TEST_F(CustodyLogTest, ConcurrentAppendsShareBatches) {
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < kEach; ++i) {
-        auto idx = log->Append("{\"t\":" + std::to_string(t) + ",\"i\":" +
-                               std::to_string(i) + "}");
+        auto idx = log->Append("{\"t\":" + std::to_string(t) +
+                               ",\"i\":" + std::to_string(i) + "}");
         ASSERT_TRUE(idx.ok());
         got[t].push_back(*idx);
       }

@@ -78,10 +78,10 @@ TEST(NoteTest, RejectsMalformedAndTampered) {
       FormatVerifierKey("Other", kNoteKeyTypeEd25519, other.public_key()));
   EXPECT_EQ(VerifyNoteSignature(*ParseNote(good), ok).code(), Code::kNotFound);
   // Verifier keys: wrong id, '+' in name, short key.
-  EXPECT_FALSE(ParseVerifierKey(
-                   "PeterNeumann+c74f20a4+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/"
-                   "LDE4izWy10TW")
-                   .ok());
+  EXPECT_FALSE(
+      ParseVerifierKey("PeterNeumann+c74f20a4+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/"
+                       "LDE4izWy10TW")
+          .ok());
   EXPECT_FALSE(ParseVerifierKey("Peter+Neumann+c74f20a3+AQ==").ok());
   EXPECT_FALSE(ParseVerifierKey("PeterNeumann+c74f20a3+AQ==").ok());
 }
@@ -97,10 +97,14 @@ TEST(NoteTest, CheckpointBody) {
   EXPECT_EQ(c->origin, "example.com/origin");
   EXPECT_EQ(c->size, 923748u);
   EXPECT_EQ(FormatCheckpointBody(*c), kBody);
-  EXPECT_FALSE(ParseCheckpointBody("o\n0923748\nnND/nri/U0xuHUrYSy0HtMeal2vzD9V4k/BO79C+QeI=\n").ok());
+  EXPECT_FALSE(ParseCheckpointBody(
+                   "o\n0923748\nnND/nri/U0xuHUrYSy0HtMeal2vzD9V4k/BO79C+QeI=\n")
+                   .ok());
   EXPECT_FALSE(ParseCheckpointBody("o\n1\nAAAA\n").ok());
   EXPECT_FALSE(ParseCheckpointBody("o\n1\n").ok());
-  EXPECT_FALSE(ParseCheckpointBody("\n1\nnND/nri/U0xuHUrYSy0HtMeal2vzD9V4k/BO79C+QeI=\n").ok());
+  EXPECT_FALSE(
+      ParseCheckpointBody("\n1\nnND/nri/U0xuHUrYSy0HtMeal2vzD9V4k/BO79C+QeI=\n")
+          .ok());
   Checkpoint with_ext = *c;
   with_ext.extensions = {"ext one"};
   EXPECT_EQ(ParseCheckpointBody(FormatCheckpointBody(with_ext))->extensions,

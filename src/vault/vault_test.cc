@@ -118,8 +118,7 @@ TEST_F(VaultTest, EveryTamperIsDetected) {
   };
   // A byte in the header, the wrapped key, each chunk, each tag.
   for (size_t off : {size_t{3}, size_t{20}, size_t{50}, size_t{200},
-                     kVaultHeaderSize + kVaultChunkSize + 5,
-                     orig.size() - 1}) {
+                     kVaultHeaderSize + kVaultChunkSize + 5, orig.size() - 1}) {
     std::string t = orig;
     t[off] ^= 0x01;
     write(t);
@@ -192,10 +191,11 @@ class E01Test : public ::testing::Test {
 
   // Returns the path of the .E01.
   std::string Acquire(const std::string& extra) {
-    std::string cmd = "ewfacquire -u -q -d sha1 -c fast -C KW-1 -E EX-1 "
-                      "-e examiner -D disk -N notes " +
-                      extra + " -t " + (dir_ / "image").string() + " " +
-                      (dir_ / "disk.raw").string() + " >/dev/null 2>&1";
+    std::string cmd =
+        "ewfacquire -u -q -d sha1 -c fast -C KW-1 -E EX-1 "
+        "-e examiner -D disk -N notes " +
+        extra + " -t " + (dir_ / "image").string() + " " +
+        (dir_ / "disk.raw").string() + " >/dev/null 2>&1";
     EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd;
     return (dir_ / "image.E01").string();
   }
@@ -265,10 +265,9 @@ TEST_F(E01Test, CorruptAndTruncatedImagesAreReported) {
   std::ofstream(e01, std::ios::binary | std::ios::trunc)
       << orig.substr(0, orig.size() / 3);
   EXPECT_EQ(ReadMedia(e01).status().code(), Code::kCorruption);
-  EXPECT_EQ(EwfMediaReader::Open((dir_ / "missing.E01").string())
-                .status()
-                .code(),
-            Code::kNotFound);
+  EXPECT_EQ(
+      EwfMediaReader::Open((dir_ / "missing.E01").string()).status().code(),
+      Code::kNotFound);
   EXPECT_EQ(EwfMediaReader::Open((dir_ / "disk.raw").string()).status().code(),
             Code::kCorruption);
 }
