@@ -21,4 +21,5 @@ echo "== build with ASan/UBSan"
 bash scripts/build.sh build-asan -DAMANAH_SANITIZE=ON -DAMANAH_BENCH=OFF
 echo "== tests under ASan/UBSan"
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+  LSAN_OPTIONS=suppressions="$PWD/../tests/lsan.supp" \
   ctest --output-on-failure -j 2 --timeout 900)

@@ -38,6 +38,7 @@ Result<Bytes> HexDecode(std::string_view hex) {
 }
 
 std::string Base64Encode(ByteView data) {
+  if (data.empty()) return std::string();
   size_t len =
       sodium_base64_ENCODED_LEN(data.size(), sodium_base64_VARIANT_ORIGINAL);
   std::string out(len, '\0');
@@ -51,6 +52,7 @@ Result<Bytes> Base64Decode(std::string_view text) {
   if (text.size() % 4 != 0) {
     return Status::InvalidInput("base64 of a length not a multiple of 4");
   }
+  if (text.empty()) return Bytes();
   Bytes out(text.size() / 4 * 3);
   size_t len = 0;
   const char* end = nullptr;
