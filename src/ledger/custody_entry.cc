@@ -2,6 +2,8 @@
 
 #include <ctime>
 
+#include "base/json_writer.h"
+
 namespace amanah {
 
 namespace {
@@ -54,6 +56,29 @@ Result<EntryKind> ParseEntryKind(std::string_view name) {
                               std::string(name) + "\"");
 }
 
+namespace {
+// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's
+// civil_from_days); no locale, time zone or lock, unlike gmtime_r.
+void CivilFromDays(int64_t z, int64_t* y, unsigned* m, unsigned* d) {
+  z += 719468;
+  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const unsigned doe = static_cast<unsigned>(z - era * 146097);
+  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const unsigned mp = (5 * doy + 2) / 153;
+  *d = doy - (153 * mp + 2) / 5 + 1;
+  *m = mp < 10 ? mp + 3 : mp - 9;
+  *y = static_cast<int64_t>(yoe) + era * 400 + (*m <= 2);
+}
+
+void PutDigits(char* p, uint64_t v, int n) {
+  for (int i = n - 1; i >= 0; --i) {
+    p[i] = static_cast<char>('0' + v % 10);
+    v /= 10;
+  }
+}
+}  // namespace
+
 std::string FormatTime(int64_t unix_micros) {
   int64_t secs = unix_micros / 1000000;
   int64_t micros = unix_micros % 1000000;
@@ -61,29 +86,55 @@ std::string FormatTime(int64_t unix_micros) {
     micros += 1000000;
     secs -= 1;
   }
-  std::time_t t = static_cast<std::time_t>(secs);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[96];
-  std::snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ",
-                tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-                tm.tm_min, tm.tm_sec, static_cast<int>(micros));
-  return buf;
+  int64_t days = secs / 86400;
+  int64_t rem = secs % 86400;
+  if (rem < 0) {
+    rem += 86400;
+    days -= 1;
+  }
+  int64_t year;
+  unsigned month, day;
+  CivilFromDays(days, &year, &month, &day);
+  if (year < 0 || year > 9999) {
+    // Outside RFC 3339's four-digit years; never produced by a clock, kept
+    // only so that the function is total.
+    char buf[96];
+    std::snprintf(buf, sizeof(buf), "%04lld-%02u-%02uT%02d:%02d:%02d.%06dZ",
+                  static_cast<long long>(year), month, day,
+                  static_cast<int>(rem / 3600), static_cast<int>(rem / 60 % 60),
+                  static_cast<int>(rem % 60), static_cast<int>(micros));
+    return buf;
+  }
+  std::string out = "0000-00-00T00:00:00.000000Z";
+  PutDigits(&out[0], static_cast<uint64_t>(year), 4);
+  PutDigits(&out[5], month, 2);
+  PutDigits(&out[8], day, 2);
+  PutDigits(&out[11], static_cast<uint64_t>(rem / 3600), 2);
+  PutDigits(&out[14], static_cast<uint64_t>(rem / 60 % 60), 2);
+  PutDigits(&out[17], static_cast<uint64_t>(rem % 60), 2);
+  PutDigits(&out[20], static_cast<uint64_t>(micros), 6);
+  return out;
 }
 
 std::string FormatCustodyEntry(const CustodyEntry& e) {
-  using nlohmann::json;
-  std::string out = "{\"v\":1,\"kind\":";
-  out += json(std::string(EntryKindName(e.kind))).dump();
-  out += ",\"time\":" + json(FormatTime(e.time_unix_micros)).dump();
-  out += ",\"node\":" + json(e.node).dump();
-  out += ",\"actor\":" + json(e.actor).dump();
-  out += ",\"case\":" + json(e.case_id).dump();
-  out += ",\"subject\":" + json(e.subject).dump();
-  // nlohmann's objects keep keys sorted; dump() is compact. Invalid UTF-8 is
-  // replaced rather than thrown on.
-  out += ",\"data\":" +
-         e.data.dump(-1, ' ', false, json::error_handler_t::replace);
+  // Written directly (base/json_writer.h produces nlohmann's exact bytes);
+  // the form is a contract: see docs/formats.md and the golden tests.
+  std::string out;
+  out.reserve(256);
+  out += "{\"v\":1,\"kind\":";
+  AppendJsonString(&out, EntryKindName(e.kind));
+  out += ",\"time\":\"";
+  out += FormatTime(e.time_unix_micros);
+  out += "\",\"node\":";
+  AppendJsonString(&out, e.node);
+  out += ",\"actor\":";
+  AppendJsonString(&out, e.actor);
+  out += ",\"case\":";
+  AppendJsonString(&out, e.case_id);
+  out += ",\"subject\":";
+  AppendJsonString(&out, e.subject);
+  out += ",\"data\":";
+  AppendJson(&out, e.data);
   out += "}";
   return out;
 }

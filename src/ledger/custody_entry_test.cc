@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <ctime>
+#include <random>
+
 #include "ledger/tiles.h"
 
 namespace amanah {
@@ -69,6 +72,34 @@ TEST(TilesTest, BundleRoundTripAndCorruption) {
   EXPECT_EQ(*DecodeEntryBundle(b), entries);
   EXPECT_FALSE(DecodeEntryBundle(b.substr(0, b.size() - 1)).ok());
   EXPECT_FALSE(DecodeEntryBundle(b.substr(0, 1)).ok());
+}
+
+// FormatTime computes the calendar itself; it must agree with the C
+// library's gmtime_r for every instant from 1970 to 9999 and before 1970.
+TEST(CustodyEntryTest, FormatTimeAgreesWithGmtime) {
+  auto reference = [](int64_t t) {
+    int64_t secs = t / 1000000, micros = t % 1000000;
+    if (micros < 0) micros += 1000000, secs -= 1;
+    std::time_t tt = static_cast<std::time_t>(secs);
+    std::tm tm{};
+    gmtime_r(&tt, &tm);
+    char buf[64];
+    std::snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ",
+                  tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+                  tm.tm_min, tm.tm_sec, static_cast<int>(micros));
+    return std::string(buf);
+  };
+  std::mt19937_64 rng(3);
+  const int64_t kMax = 253402300799999999;  // 9999-12-31T23:59:59.999999Z
+  const int64_t kMin = -62167219200000000;  // 0000-01-01T00:00:00Z
+  for (int64_t t : {int64_t{0}, int64_t{-1}, int64_t{951782400000000},
+                    int64_t{1795820400123456}, kMax, kMin}) {
+    EXPECT_EQ(FormatTime(t), reference(t)) << t;
+  }
+  for (int i = 0; i < 200000; ++i) {
+    int64_t t = kMin + static_cast<int64_t>(rng() % uint64_t(kMax - kMin));
+    ASSERT_EQ(FormatTime(t), reference(t)) << t;
+  }
 }
 
 }  // namespace
