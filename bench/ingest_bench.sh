@@ -2,7 +2,12 @@
 # Ingest and fsck throughput of amanah against the tools a user would
 # otherwise use, on the same file in the same run, warm cache.
 #
-#   bench/ingest_bench.sh [SIZE_MIB] [RUNS]     (default 2048 MiB, 3 runs)
+#   bench/ingest_bench.sh [SIZE_MIB] [RUNS] [DIR]
+#
+# (default 2048 MiB, 3 runs, DIR /tmp). DIR holds the input and the node: on
+# the machine's disk the ingest includes writing the ciphertext durably; on
+# a tmpfs such as /dev/shm it shows what the pipeline does with storage that
+# keeps up.
 #
 # Needs a built ./build/src/amanah, openssl, coreutils and dc3dd. Prints the
 # median throughput of each and the ratios the issue names.
@@ -11,7 +16,8 @@ cd "$(dirname "$0")/.."
 size_mib=${1:-2048}
 runs=${2:-3}
 amanah=./build/src/amanah
-work=$(mktemp -d /tmp/amanah-bench.XXXXXX)
+base=${3:-/tmp}
+work=$(mktemp -d "$base/amanah-bench.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 file=$work/input.bin
 head -c $((size_mib * 1048576)) /dev/urandom > "$file"
@@ -19,10 +25,12 @@ bytes=$(stat -c %s "$file")
 cat "$file" > /dev/null  # warm the page cache
 
 # median_seconds CMD...: runs CMD $runs times, prints the median wall time.
+# With SETUP set to a command, runs it untimed before each run.
 median_seconds() {
   local times=()
   for _ in $(seq "$runs"); do
     local s e
+    if [[ -n ${SETUP:-} ]]; then $SETUP; fi
     s=$(date +%s.%N)
     "$@" > /dev/null 2>&1
     e=$(date +%s.%N)
@@ -33,10 +41,10 @@ median_seconds() {
 
 fresh_node() {
   rm -rf "$work/node"
+  sync
   "$amanah" --data "$work/node" init --name bench.example > /dev/null
 }
-ingest() {  # a fresh node each time, so nothing is deduplicated
-  fresh_node
+ingest() {  # after SETUP=fresh_node, so nothing is deduplicated
   "$amanah" --data "$work/node" ingest "$file" --case BENCH "$@"
 }
 
@@ -46,13 +54,13 @@ t[openssl_md5]=$(median_seconds openssl dgst -md5 "$file")
 t[sha256sum]=$(median_seconds sha256sum "$file")
 t[md5sum]=$(median_seconds md5sum "$file")
 t[dc3dd]=$(median_seconds dc3dd if="$file" hash=md5 hash=sha1 hash=sha256 of=/dev/null)
-t[ingest_sha256]=$(median_seconds ingest)
-t[ingest_3]=$(median_seconds ingest --md5 --sha1)
+t[ingest_sha256]=$(SETUP=fresh_node median_seconds ingest)
+t[ingest_3]=$(SETUP=fresh_node median_seconds ingest --md5 --sha1)
 fresh_node
 "$amanah" --data "$work/node" ingest "$file" --case BENCH > /dev/null
 t[fsck]=$(median_seconds "$amanah" --data "$work/node" fsck)
 
-echo "file: $size_mib MiB, median of $runs runs, $(nproc) cores, $(date -u +%F)"
+echo "dir: $base ($(df --output=fstype "$base" | tail -1)), file: $size_mib MiB, median of $runs runs, $(nproc) cores, $(date -u +%F)"
 for k in openssl_sha256 openssl_md5 sha256sum md5sum dc3dd ingest_sha256 ingest_3 fsck; do
   printf '%-16s %6.2f s  %7.0f MB/s\n' "$k" "${t[$k]}" "$(echo "$bytes / ${t[$k]} / 1000000" | bc -l)"
 done

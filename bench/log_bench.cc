@@ -2,8 +2,13 @@
 //
 //   log_bench [DIR] [ENTRIES]
 //
+// 0. For reference, in the same run and directory: formatting entries alone,
+//    and how many small files per second this file system creates (the tiles
+//    layout needs at least 8 new files per 1,000 entries).
 // 1. Durable appends in batches of 1,000 (each batch: one journal fsync and
 //    one signed checkpoint), entries formatted by FormatCustodyEntry.
+//    Then the same with two producer threads, so that one formats while the
+//    other's batch is being committed.
 // 2. Many concurrent single appends (256 threads), sharing group commits.
 // 3. Inclusion proofs for random indices of a log of ENTRIES entries
 //    (default 10,000,000), read from the tiles on disk.
@@ -11,6 +16,7 @@
 
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -55,6 +61,31 @@ int main(int argc, char** argv) {
   if (!CustodyLog::Create(Env::Default(), o).ok()) return 1;
   auto log = std::move(CustodyLog::Open(Env::Default(), o)).value();
 
+  // 0. Formatting alone, for reference.
+  {
+    auto f0 = Clock::now();
+    size_t bytes = 0;
+    for (uint64_t i = 0; i < 200000; ++i) bytes += MakeEntry(i).size();
+    auto f1 = Clock::now();
+    std::printf("formatting entries: %.0f entries/s (%zu bytes)\n",
+                200000 / Seconds(f0, f1), bytes);
+  }
+  {
+    std::string fdir = dir + "/files";
+    std::filesystem::create_directories(fdir);
+    std::string tile(8192, 'x');
+    auto f0 = Clock::now();
+    for (int i = 0; i < 2000; ++i) {
+      std::string p = fdir + "/" + std::to_string(i);
+      FILE* f = std::fopen(p.c_str(), "wb");
+      if (f == nullptr) return 1;
+      std::fwrite(tile.data(), 1, tile.size(), f);
+      std::fclose(f);
+    }
+    auto f1 = Clock::now();
+    std::printf("file system: %.0f new 8 KiB files/s\n",
+                2000 / Seconds(f0, f1));
+  }
   // 1. Batches of 1,000 until `total` entries.
   auto t0 = Clock::now();
   uint64_t n = 0;
@@ -72,6 +103,35 @@ int main(int argc, char** argv) {
   std::printf("batched appends: %llu entries in %.2f s = %.0f entries/s\n",
               static_cast<unsigned long long>(n), Seconds(t0, t1),
               n / Seconds(t0, t1));
+
+  // 1b. Two producers, batches of 1,000, `total` more entries.
+  {
+    auto b0 = Clock::now();
+    std::atomic<uint64_t> next{n};
+    uint64_t end = n + total;
+    std::vector<std::thread> producers;
+    for (int t = 0; t < 2; ++t) {
+      producers.emplace_back([&] {
+        for (;;) {
+          uint64_t start = next.fetch_add(1000);
+          if (start >= end) return;
+          std::vector<std::string> batch;
+          batch.reserve(1000);
+          for (uint64_t i = start; i < start + 1000; ++i) {
+            batch.push_back(MakeEntry(i));
+          }
+          if (!log->Append(std::move(batch)).ok()) std::abort();
+        }
+      });
+    }
+    for (auto& t : producers) t.join();
+    auto b1 = Clock::now();
+    std::printf(
+        "batched appends, 2 producers: %llu entries in %.2f s = %.0f "
+        "entries/s\n",
+        static_cast<unsigned long long>(total), Seconds(b0, b1),
+        total / Seconds(b0, b1));
+  }
 
   // 2. Concurrent single appends.
   constexpr int kThreads = 256;
