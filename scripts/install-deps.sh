@@ -7,9 +7,9 @@ packages=(
   build-essential cmake ninja-build pkg-config clang-format
   libssl-dev libsodium-dev libsqlite3-dev sqlite3
   nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev libtomlplusplus-dev
-  libewf-dev ewf-tools
+  libewf-dev ewf-tools libcpp-httplib-dev zlib1g-dev libbrotli-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  openssl coreutils bc dc3dd dcfldd
+  openssl coreutils bc dc3dd dcfldd wrk curl
 )
 
 if [ "$(id -u)" -ne 0 ]; then

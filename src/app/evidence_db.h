@@ -5,14 +5,13 @@
 #ifndef AMANAH_APP_EVIDENCE_DB_H_
 #define AMANAH_APP_EVIDENCE_DB_H_
 
-#include <sqlite3.h>
-
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "base/status.h"
+#include "storage/sqlite.h"
 
 namespace amanah {
 
@@ -33,9 +32,8 @@ struct IngestRecord {
 
 class EvidenceDb {
  public:
-  // Opens or creates the database and its schema.
-  static Result<std::unique_ptr<EvidenceDb>> Open(const std::string& path);
-  ~EvidenceDb();
+  // Creates the tables if needed; `db` must outlive this.
+  static Result<std::unique_ptr<EvidenceDb>> Open(SqliteDb* db);
 
   // Records an ingest; fills in hashes the evidence row lacked.
   Status RecordIngest(const EvidenceRecord& evidence,
@@ -46,9 +44,8 @@ class EvidenceDb {
   Result<std::vector<EvidenceRecord>> AllEvidence();
 
  private:
-  explicit EvidenceDb(sqlite3* db) : db_(db) {}
-  Status Exec(const char* sql);
-  sqlite3* db_;
+  explicit EvidenceDb(SqliteDb* db) : db_(db) {}
+  SqliteDb* db_;
 };
 
 }  // namespace amanah

@@ -5,6 +5,7 @@
 
 #include <sstream>
 
+#include "app/users.h"
 #include "ledger/note.h"
 
 namespace amanah {
@@ -137,8 +138,8 @@ Result<NodeInfo> Node::Init(Env* env, const std::string& dir,
     made.push_back(db_path + "-wal");
     made.push_back(db_path + "-shm");
     {
-      auto db = EvidenceDb::Open(db_path);
-      RETURN_IF_ERROR(db.status());
+      ASSIGN_OR_RETURN(auto sql, SqliteDb::Open(db_path));
+      RETURN_IF_ERROR(CreateTables(sql.get()));
     }
 
     toml::table t{{"name", name}, {"origin", info.origin}};
@@ -208,8 +209,20 @@ Result<std::unique_ptr<Node>> Node::Open(Env* env, const std::string& dir) {
 
   std::unique_ptr<Node> node(
       new Node(env, dir, std::move(info), std::move(signer->second), master));
-  ASSIGN_OR_RETURN(node->db_, EvidenceDb::Open(JoinPath(dir, "amanah.db")));
+  ASSIGN_OR_RETURN(node->sql_, SqliteDb::Open(JoinPath(dir, "amanah.db")));
+  RETURN_IF_ERROR(node->OpenTables());
   return node;
+}
+
+Status Node::CreateTables(SqliteDb* sql) {
+  RETURN_IF_ERROR(EvidenceDb::Open(sql).status());
+  return UserDirectory::CreateTables(sql);
+}
+
+Status Node::OpenTables() {
+  RETURN_IF_ERROR(CreateTables(sql_.get()));
+  ASSIGN_OR_RETURN(db_, EvidenceDb::Open(sql_.get()));
+  return Status::OK();
 }
 
 Result<CustodyLog*> Node::Log() {

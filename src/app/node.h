@@ -48,6 +48,7 @@ class Node {
   Env* env() const { return env_; }
   Vault& vault() { return *vault_; }
   EvidenceDb& db() { return *db_; }
+  SqliteDb& sql() { return *sql_; }
   const Ed25519PublicKey& public_key() const { return signer_.public_key(); }
   const TileStore& tiles() const { return tiles_; }
 
@@ -72,6 +73,11 @@ class Node {
   Ed25519PrivateKey signer_;
   TileStore tiles_;
   std::unique_ptr<Vault> vault_;
+  // Creates every table of the node's database (idempotent).
+  static Status CreateTables(SqliteDb* sql);
+  Status OpenTables();
+
+  std::unique_ptr<SqliteDb> sql_;
   std::unique_ptr<EvidenceDb> db_;
   std::unique_ptr<FileLock> lock_;
   std::unique_ptr<CustodyLog> log_;

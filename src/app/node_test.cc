@@ -10,28 +10,18 @@
 #include "app/evidence.h"
 #include "app/fsck.h"
 #include "storage/fault_injection_env.h"
+#include "storage/testutil.h"
 
 namespace amanah {
 namespace {
 
 namespace fs = std::filesystem;
 
-class NodeTest : public ::testing::Test {
+class NodeTest : public testutil::TempDirTest {
  protected:
   void SetUp() override {
-    dir_ = fs::path(::testing::TempDir()) /
-           ("node_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
+    TempDirTest::SetUp();
     data_ = (dir_ / "data").string();
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  std::string WriteInput(const std::string& name, const std::string& content) {
-    std::string p = (dir_ / name).string();
-    std::ofstream(p, std::ios::binary) << content;
-    return p;
   }
 
   std::unique_ptr<Node> InitAndOpen(Env* env = Env::Default()) {
@@ -62,7 +52,6 @@ class NodeTest : public ::testing::Test {
     return node;
   }
 
-  fs::path dir_;
   std::string data_;
 };
 

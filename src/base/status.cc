@@ -20,6 +20,8 @@ std::string_view CodeName(Code code) {
       return "unavailable";
     case Code::kIO:
       return "i/o error";
+    case Code::kUnauthenticated:
+      return "unauthenticated";
   }
   return "unknown";
 }
@@ -42,6 +44,8 @@ int ExitCodeFor(Code code) {
       return 7;
     case Code::kIO:
       return 8;
+    case Code::kUnauthenticated:
+      return 9;
   }
   return 1;
 }
@@ -60,6 +64,8 @@ int HttpStatusFor(Code code) {
       return 403;
     case Code::kUnavailable:
       return 503;
+    case Code::kUnauthenticated:
+      return 401;
     case Code::kCorruption:
     case Code::kIO:
       return 500;

@@ -16,13 +16,14 @@ namespace amanah {
 
 enum class Code {
   kOk = 0,
-  kInvalidInput,  // the caller's input is wrong: HTTP 400, exit 2
-  kNotFound,      // HTTP 404, exit 3
-  kConflict,      // exists already / wrong state: HTTP 409, exit 4
-  kCorruption,    // stored data fails verification: HTTP 500, exit 5
-  kPermission,    // HTTP 403, exit 6
-  kUnavailable,   // try again later: HTTP 503, exit 7
-  kIO,            // the operating system refused: HTTP 500, exit 8
+  kInvalidInput,     // the caller's input is wrong: HTTP 400, exit 2
+  kNotFound,         // HTTP 404, exit 3
+  kConflict,         // exists already / wrong state: HTTP 409, exit 4
+  kCorruption,       // stored data fails verification: HTTP 500, exit 5
+  kPermission,       // HTTP 403, exit 6
+  kUnavailable,      // try again later: HTTP 503, exit 7
+  kIO,               // the operating system refused: HTTP 500, exit 8
+  kUnauthenticated,  // no or bad credentials: HTTP 401, exit 9
 };
 
 class Status {
@@ -49,6 +50,9 @@ class Status {
   }
   static Status Unavailable(std::string m) {
     return Status(Code::kUnavailable, std::move(m));
+  }
+  static Status Unauthenticated(std::string m) {
+    return Status(Code::kUnauthenticated, std::move(m));
   }
   static Status IOError(std::string m) {
     return Status(Code::kIO, std::move(m));

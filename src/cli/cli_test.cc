@@ -9,6 +9,8 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "storage/testutil.h"
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -19,17 +21,8 @@ struct Outcome {
   std::string err;
 };
 
-class CliTest : public ::testing::Test {
+class CliTest : public amanah::testutil::TempDirTest {
  protected:
-  void SetUp() override {
-    dir_ = fs::path(::testing::TempDir()) /
-           ("cli_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
   Outcome Amanah(const std::string& args) {
     std::string err = (dir_ / "stderr").string();
     std::string cmd = std::string(AMANAH_BINARY) + " --data " +
@@ -45,8 +38,6 @@ class CliTest : public ::testing::Test {
     r.err.assign((std::istreambuf_iterator<char>(e)), {});
     return r;
   }
-
-  fs::path dir_;
 };
 
 TEST_F(CliTest, IngestCatVerifyFsckRoundTrip) {

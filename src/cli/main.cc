@@ -12,6 +12,7 @@
 #include "app/evidence.h"
 #include "app/fsck.h"
 #include "app/node.h"
+#include "cli/common.h"
 #include "ledger/custody_entry.h"
 #include "ledger/merkle.h"
 
@@ -19,12 +20,6 @@ namespace amanah {
 namespace {
 
 using nlohmann::json;
-
-struct Globals {
-  std::string data;
-  std::string actor;
-  bool json = false;
-};
 
 std::string DefaultDataDir() {
   const char* env = std::getenv("AMANAH_DATA");
@@ -70,11 +65,6 @@ class Progress {
   bool shown_ = false;
 };
 
-int Fail(const Status& s) {
-  std::fprintf(stderr, "amanah: %s\n", s.ToString().c_str());
-  return ExitCodeFor(s.code());
-}
-
 std::string Hex(const std::map<HashAlgorithm, Bytes>& d, HashAlgorithm a) {
   auto it = d.find(a);
   return it == d.end() ? "" : HexEncode(it->second);
@@ -91,8 +81,6 @@ json ProofJson(const std::vector<Hash256>& proof) {
   for (const auto& h : proof) j.push_back(Base64Encode(h));
   return j;
 }
-
-void PrintJson(const json& j) { std::cout << j.dump(2) << "\n"; }
 
 // ---- init -----------------------------------------------------------------
 
@@ -112,10 +100,6 @@ int RunInit(const Globals& g, const std::string& name) {
                  "log.\n";
   }
   return 0;
-}
-
-Result<std::unique_ptr<Node>> OpenNode(const Globals& g) {
-  return Node::Open(Env::Default(), g.data);
 }
 
 // ---- ingest ---------------------------------------------------------------
@@ -541,6 +525,8 @@ int Main(int argc, char** argv) {
   verify->callback([&] { rc = RunVerify(g, address); });
   app.add_subcommand("fsck", "re-verify the whole log and vault")
       ->callback([&] { rc = RunFsck(g); });
+  UserArgs user_args;
+  AddUserCommands(app, g, user_args, rc);
   app.add_subcommand("tour",
                      "initialise a node if needed, ingest a sample, and show "
                      "its entry, proof and verification")

@@ -16,6 +16,12 @@ constexpr KindName kKinds[] = {
     {EntryKind::kEvidenceAccessed, "evidence.accessed"},
     {EntryKind::kEvidenceVerified, "evidence.verified"},
     {EntryKind::kNodeChecked, "node.checked"},
+    {EntryKind::kUserAdded, "user.added"},
+    {EntryKind::kUserDisabled, "user.disabled"},
+    {EntryKind::kTokenIssued, "token.issued"},
+    {EntryKind::kCaseOpened, "case.opened"},
+    {EntryKind::kCaseMemberAdded, "case.member_added"},
+    {EntryKind::kCaseMemberRemoved, "case.member_removed"},
 };
 
 // Parses FormatTime's output exactly.

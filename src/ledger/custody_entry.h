@@ -19,10 +19,16 @@
 namespace amanah {
 
 enum class EntryKind {
-  kEvidenceIngested,  // an object entered the vault (or was ingested again)
-  kEvidenceAccessed,  // an object's plaintext was read out
-  kEvidenceVerified,  // an object was re-hashed; data.result says how
-  kNodeChecked,       // fsck ran over the whole node; data.result
+  kEvidenceIngested,   // an object entered the vault (or was ingested again)
+  kEvidenceAccessed,   // an object's plaintext was read out
+  kEvidenceVerified,   // an object was re-hashed; data.result says how
+  kNodeChecked,        // fsck ran over the whole node; data.result
+  kUserAdded,          // a user account was created; subject user:<name>
+  kUserDisabled,       // a user account was disabled; its credentials revoked
+  kTokenIssued,        // an API token was issued (never the token itself)
+  kCaseOpened,         // a case was opened; subject case:<id>
+  kCaseMemberAdded,    // a user was given access to a case
+  kCaseMemberRemoved,  // a user's access to a case was withdrawn
 };
 
 std::string_view EntryKindName(EntryKind kind);

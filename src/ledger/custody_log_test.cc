@@ -13,25 +13,22 @@
 
 #include "ledger/note.h"
 #include "storage/fault_injection_env.h"
+#include "storage/testutil.h"
 
 namespace amanah {
 namespace {
 
 namespace fs = std::filesystem;
 
-class CustodyLogTest : public ::testing::Test {
+class CustodyLogTest : public testutil::TempDirTest {
  protected:
   void SetUp() override {
-    dir_ = fs::path(::testing::TempDir()) /
-           ("custody_log_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
+    TempDirTest::SetUp();
     opts_.log_dir = dir_ / "log";
     opts_.journal_path = dir_ / "journal/custody.wal";
     opts_.origin = "test.example/custody";
     opts_.signer = *Ed25519PrivateKey::FromSeed(Bytes(32, 7));
   }
-  void TearDown() override { fs::remove_all(dir_); }
 
   std::unique_ptr<CustodyLog> OpenLog(Env* env = Env::Default()) {
     auto log = CustodyLog::Open(env, opts_);
@@ -70,7 +67,6 @@ class CustodyLogTest : public ::testing::Test {
     return "{\"entry\":" + std::to_string(i) + "}";
   }
 
-  fs::path dir_;
   CustodyLogOptions opts_;
 };
 

@@ -22,6 +22,8 @@ class FaultInjectionEnv final : public Env {
   void SetWriteBudget(uint64_t bytes) { budget_ = bytes; }
   void SetSyncFailure(bool fail) { fail_sync_ = fail; }
   void SetRenameFailure(bool fail) { fail_rename_ = fail; }
+  // Moves this Env's clock by `seconds` (deadlines, expiry); 0 is real time.
+  void AdvanceClock(int64_t seconds) { clock_offset_ += seconds * 1000000000; }
   void ClearFaults() {
     budget_ = std::numeric_limits<uint64_t>::max();
     fail_sync_ = false;
@@ -75,13 +77,16 @@ class FaultInjectionEnv final : public Env {
   Result<std::unique_ptr<FileLock>> LockFile(const std::string& path) override {
     return base_->LockFile(path);
   }
-  int64_t NowUnixNanos() override { return base_->NowUnixNanos(); }
+  int64_t NowUnixNanos() override {
+    return base_->NowUnixNanos() + clock_offset_;
+  }
 
  private:
   Env* base_;
   std::atomic<uint64_t> budget_{std::numeric_limits<uint64_t>::max()};
   std::atomic<bool> fail_sync_{false};
   std::atomic<bool> fail_rename_{false};
+  std::atomic<int64_t> clock_offset_{0};
 };
 
 }  // namespace amanah

@@ -10,6 +10,7 @@
 #include <random>
 
 #include "storage/fault_injection_env.h"
+#include "storage/testutil.h"
 #include "vault/e01.h"
 
 namespace amanah {
@@ -49,19 +50,14 @@ std::string Random(size_t n, uint32_t seed) {
   return s;
 }
 
-class VaultTest : public ::testing::Test {
+class VaultTest : public testutil::TempDirTest {
  protected:
   void SetUp() override {
-    dir_ = fs::path(::testing::TempDir()) /
-           ("vault_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
+    TempDirTest::SetUp();
     VaultKey k{};
     k[0] = 1;
     master_ = MasterKey::FromBytes(k);
   }
-  void TearDown() override { fs::remove_all(dir_); }
-  fs::path dir_;
   MasterKey master_;
 };
 
@@ -170,24 +166,19 @@ TEST(ContentAddressTest, Parse) {
 }
 
 // E01 images made by ewfacquire, read back through libewf.
-class E01Test : public ::testing::Test {
+class E01Test : public testutil::TempDirTest {
  protected:
   void SetUp() override {
     if (std::system("command -v ewfacquire >/dev/null 2>&1") != 0) {
       GTEST_SKIP() << "ewfacquire (Debian package ewf-tools) is not installed";
     }
-    dir_ = fs::path(::testing::TempDir()) /
-           ("e01_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
+    TempDirTest::SetUp();
     // Devices are whole sectors; ewfacquire pads other sizes to 512.
     raw_ = Random(3 * 1024 * 1024 + 24 * 512, 77);
     // Half compressible so compression is exercised.
     std::fill(raw_.begin(), raw_.begin() + raw_.size() / 2, 'z');
     std::ofstream(dir_ / "disk.raw", std::ios::binary) << raw_;
   }
-  void TearDown() override { fs::remove_all(dir_); }
 
   // Returns the path of the .E01.
   std::string Acquire(const std::string& extra) {
@@ -212,7 +203,6 @@ class E01Test : public ::testing::Test {
     return out;
   }
 
-  fs::path dir_;
   std::string raw_;
 };
 

@@ -1,0 +1,49 @@
+// What the CLI's command files share.
+
+#ifndef AMANAH_CLI_COMMON_H_
+#define AMANAH_CLI_COMMON_H_
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "app/node.h"
+
+namespace amanah {
+
+struct Globals {
+  std::string data;
+  std::string actor;
+  bool json = false;
+};
+
+// Prints "amanah: <code>: <message>" on stderr; returns the exit code.
+inline int Fail(const Status& s) {
+  std::fprintf(stderr, "amanah: %s\n", s.ToString().c_str());
+  return ExitCodeFor(s.code());
+}
+
+inline void PrintJson(const nlohmann::json& j) {
+  std::cout << j.dump(2) << "\n";
+}
+
+inline Result<std::unique_ptr<Node>> OpenNode(const Globals& g) {
+  return Node::Open(Env::Default(), g.data);
+}
+
+// The options of `amanah user ...`, owned by Main for the parse.
+struct UserArgs {
+  std::string name, role, label;
+  bool password_stdin = false;
+  int64_t days = 90;
+};
+
+// `amanah user ...` (users_cmd.cc).
+void AddUserCommands(CLI::App& app, Globals& g, UserArgs& a, int& rc);
+
+}  // namespace amanah
+
+#endif  // AMANAH_CLI_COMMON_H_

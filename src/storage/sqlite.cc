@@ -1,0 +1,96 @@
+#include "storage/sqlite.h"
+
+namespace amanah {
+
+Result<std::unique_ptr<SqliteDb>> SqliteDb::Open(const std::string& path) {
+  sqlite3* db = nullptr;
+  int rc = sqlite3_open_v2(
+      path.c_str(), &db,
+      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+      nullptr);
+  std::unique_ptr<SqliteDb> out(new SqliteDb(db));
+  if (rc != SQLITE_OK) {
+    return Status::IOError(path + ": " + sqlite3_errstr(rc));
+  }
+  sqlite3_busy_timeout(db, 10000);
+  RETURN_IF_ERROR(out->Exec("PRAGMA journal_mode=WAL"));
+  RETURN_IF_ERROR(out->Exec("PRAGMA synchronous=FULL"));
+  RETURN_IF_ERROR(out->Exec("PRAGMA foreign_keys=ON"));
+  return out;
+}
+
+SqliteDb::~SqliteDb() { sqlite3_close(db_); }
+
+Status SqliteDb::Exec(const char* sql) {
+  char* err = nullptr;
+  if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string msg = err ? err : "unknown error";
+    sqlite3_free(err);
+    return Status::IOError("sqlite: " + msg);
+  }
+  return Status::OK();
+}
+
+Status SqliteDb::Transaction(const std::function<Status()>& fn) {
+  std::lock_guard<std::recursive_mutex> l(tx_mu_);
+  RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+  Status s = fn();
+  if (s.ok()) s = Exec("COMMIT");
+  if (!s.ok()) (void)Exec("ROLLBACK");
+  return s;
+}
+
+Statement::Statement(const SqliteDb& db, const char* sql) : db_(db.handle()) {
+  rc_ = sqlite3_prepare_v2(db_, sql, -1, &stmt_, nullptr);
+}
+
+Statement::~Statement() { sqlite3_finalize(stmt_); }
+
+Status Statement::status() const {
+  if (rc_ == SQLITE_OK) return Status::OK();
+  return Status::IOError(std::string("sqlite: ") + sqlite3_errmsg(db_));
+}
+
+void Statement::Bind(int i, std::string_view s) {
+  sqlite3_bind_text(stmt_, i, s.data(), static_cast<int>(s.size()),
+                    SQLITE_TRANSIENT);
+}
+
+void Statement::Bind(int i, int64_t v) {
+  sqlite3_bind_int64(stmt_, i, static_cast<sqlite3_int64>(v));
+}
+
+void Statement::BindNull(int i) { sqlite3_bind_null(stmt_, i); }
+
+int Statement::Step() { return sqlite3_step(stmt_); }
+
+Status Statement::Run() {
+  RETURN_IF_ERROR(status());
+  int rc = Step();
+  if (rc == SQLITE_DONE) return Status::OK();
+  if ((rc & 0xff) == SQLITE_CONSTRAINT) {
+    return Status::Conflict(std::string("sqlite: ") + sqlite3_errmsg(db_));
+  }
+  return Error();
+}
+
+std::string Statement::Text(int col) const {
+  const unsigned char* t = sqlite3_column_text(stmt_, col);
+  if (t == nullptr) return "";
+  return std::string(reinterpret_cast<const char*>(t),
+                     static_cast<size_t>(sqlite3_column_bytes(stmt_, col)));
+}
+
+int64_t Statement::Int(int col) const {
+  return sqlite3_column_int64(stmt_, col);
+}
+
+bool Statement::IsNull(int col) const {
+  return sqlite3_column_type(stmt_, col) == SQLITE_NULL;
+}
+
+Status Statement::Error() const {
+  return Status::IOError(std::string("sqlite: ") + sqlite3_errmsg(db_));
+}
+
+}  // namespace amanah

@@ -1,0 +1,77 @@
+// The embedded database: one SQLite file in WAL mode, shared by the node's
+// tables (evidence, users, cases, requests). A thin wrapper: statements that
+// finalize themselves, and transactions that roll back on any error so that
+// nothing half-written is ever visible.
+
+#ifndef AMANAH_STORAGE_SQLITE_H_
+#define AMANAH_STORAGE_SQLITE_H_
+
+#include <sqlite3.h>
+
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "base/status.h"
+
+namespace amanah {
+
+class SqliteDb {
+ public:
+  // Opens or creates the database: WAL, synchronous=FULL, foreign keys on.
+  static Result<std::unique_ptr<SqliteDb>> Open(const std::string& path);
+  ~SqliteDb();
+  SqliteDb(const SqliteDb&) = delete;
+  SqliteDb& operator=(const SqliteDb&) = delete;
+
+  Status Exec(const char* sql);
+  // BEGIN IMMEDIATE; fn(); COMMIT, or ROLLBACK if fn fails. Transactions
+  // from several threads are serialised here.
+  Status Transaction(const std::function<Status()>& fn);
+
+  sqlite3* handle() const { return db_; }
+
+ private:
+  explicit SqliteDb(sqlite3* db) : db_(db) {}
+  sqlite3* db_;
+  std::recursive_mutex tx_mu_;
+};
+
+// A prepared statement, finalized on scope exit. Columns and parameters are
+// numbered as in SQLite (parameters from 1, columns from 0).
+class Statement {
+ public:
+  Statement(const SqliteDb& db, const char* sql);
+  ~Statement();
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+
+  Status status() const;
+  void Bind(int i, std::string_view s);
+  void Bind(int i, const char* s) { Bind(i, std::string_view(s)); }
+  void Bind(int i, int64_t v);
+  void Bind(int i, uint64_t v) { Bind(i, static_cast<int64_t>(v)); }
+  void Bind(int i, int v) { Bind(i, static_cast<int64_t>(v)); }
+  void BindNull(int i);
+  // SQLITE_ROW, SQLITE_DONE or an error code.
+  int Step();
+  // Steps a statement that returns no rows.
+  Status Run();
+  std::string Text(int col) const;
+  int64_t Int(int col) const;
+  uint64_t Uint(int col) const { return static_cast<uint64_t>(Int(col)); }
+  bool IsNull(int col) const;
+  Status Error() const;
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* stmt_ = nullptr;
+  int rc_;
+};
+
+}  // namespace amanah
+
+#endif  // AMANAH_STORAGE_SQLITE_H_
