@@ -41,6 +41,14 @@ struct UserArgs {
   int64_t days = 90;
 };
 
+struct ServeArgs {
+  std::string listen = "127.0.0.1:8470";
+  std::string tls_cert, tls_key;
+};
+
+// `amanah serve` (serve_cmd.cc).
+void AddServeCommand(CLI::App& app, Globals& g, ServeArgs& a, int& rc);
+
 // `amanah user ...` (users_cmd.cc).
 void AddUserCommands(CLI::App& app, Globals& g, UserArgs& a, int& rc);
 

@@ -527,6 +527,8 @@ int Main(int argc, char** argv) {
       ->callback([&] { rc = RunFsck(g); });
   UserArgs user_args;
   AddUserCommands(app, g, user_args, rc);
+  ServeArgs serve_args;
+  AddServeCommand(app, g, serve_args, rc);
   app.add_subcommand("tour",
                      "initialise a node if needed, ingest a sample, and show "
                      "its entry, proof and verification")

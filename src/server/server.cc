@@ -1,0 +1,535 @@
+#include "server/server.h"
+
+#include <httplib.h>
+
+#include <chrono>
+#include <cstdio>
+#include <regex>
+
+#include "app/users.h"
+#include "base/json_writer.h"
+#include "base/messages.h"
+#include "ledger/custody_entry.h"
+#include "server/metrics.h"
+
+namespace amanah {
+
+namespace {
+
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+// What a handler answers when it succeeds.
+struct Reply {
+  int status = 200;
+  std::string body;
+  std::string content_type = "application/json";
+  httplib::Headers headers;
+
+  static Reply Json(const json& j, int status = 200) {
+    Reply r;
+    r.status = status;
+    AppendJson(&r.body, j);
+    r.body.push_back('\n');
+    return r;
+  }
+  static Reply NoContent() {
+    Reply r;
+    r.status = 204;
+    r.content_type.clear();
+    return r;
+  }
+};
+
+// Per-request state shared by the pre-routing handler, the route and the
+// access log, all of which run on the connection's thread.
+struct RequestState {
+  Clock::time_point start;
+  std::string route = "unmatched";
+  std::string user = "-";
+};
+thread_local RequestState t_request;
+
+std::string_view ProblemSlug(Code code) {
+  switch (code) {
+    case Code::kInvalidInput:
+      return "invalid-input";
+    case Code::kNotFound:
+      return "not-found";
+    case Code::kConflict:
+      return "conflict";
+    case Code::kCorruption:
+      return "corruption";
+    case Code::kPermission:
+      return "forbidden";
+    case Code::kUnavailable:
+      return "unavailable";
+    case Code::kUnauthenticated:
+      return "unauthenticated";
+    default:
+      return "server-error";
+  }
+}
+
+// An RFC 9457 problem document: title from the catalogue in the caller's
+// language, detail from the code that failed.
+void WriteProblem(httplib::Response& res, int http_status, Code code,
+                  const std::string& detail, Lang lang) {
+  json j = {{"type", "urn:amanah:problem:" + std::string(ProblemSlug(code))},
+            {"title", CodeTitle(code, lang)},
+            {"status", http_status},
+            {"detail", detail}};
+  std::string body;
+  AppendJson(&body, j);
+  body.push_back('\n');
+  res.status = http_status;
+  res.set_content(body, "application/problem+json");
+  res.set_header("Content-Language", std::string(LangTag(lang)));
+  if (code == Code::kUnauthenticated) {
+    res.set_header("WWW-Authenticate", "Bearer realm=\"amanah\"");
+  }
+}
+
+Lang RequestLang(const httplib::Request& req) {
+  return LangFromAcceptLanguage(req.get_header_value("Accept-Language"));
+}
+
+// The fields a JSON body may have. Anything else is refused, so that a typo
+// in a field name is an error rather than a silently ignored value.
+struct Field {
+  const char* name;
+  json::value_t type;  // string, boolean or number_unsigned
+  bool required;
+};
+
+Result<json> ParseBody(const httplib::Request& req,
+                       std::initializer_list<Field> fields) {
+  std::string ct = req.get_header_value("Content-Type");
+  if (ct.rfind("application/json", 0) != 0) {
+    return Status::InvalidInput(
+        "send the body as Content-Type: "
+        "application/json");
+  }
+  json j = json::parse(req.body, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) return Status::InvalidInput("the body is not JSON");
+  if (!j.is_object()) {
+    return Status::InvalidInput("the body must be a JSON object");
+  }
+  for (const auto& [key, value] : j.items()) {
+    const Field* f = nullptr;
+    for (const Field& x : fields) {
+      if (key == x.name) f = &x;
+    }
+    if (f == nullptr) {
+      return Status::InvalidInput("unknown field \"" + key + "\"");
+    }
+    bool ok = f->type == json::value_t::number_unsigned
+                  ? value.is_number_unsigned()
+                  : value.type() == f->type;
+    if (!ok) {
+      const char* want = f->type == json::value_t::string    ? "a string"
+                         : f->type == json::value_t::boolean ? "true or false"
+                                                             : "a whole number";
+      return Status::InvalidInput("field \"" + key + "\" must be " + want);
+    }
+  }
+  for (const Field& f : fields) {
+    if (f.required && !j.contains(f.name)) {
+      return Status::InvalidInput(std::string("field \"") + f.name +
+                                  "\" is required");
+    }
+  }
+  return j;
+}
+
+std::string StringField(const json& j, const char* name,
+                        const std::string& fallback = "") {
+  auto it = j.find(name);
+  return it == j.end() ? fallback : it->get<std::string>();
+}
+
+json UserJson(const User& u) {
+  return {{"name", u.name},
+          {"role", RoleName(u.role)},
+          {"disabled", u.disabled},
+          {"created", u.created}};
+}
+
+// tlog-tiles paths: tile/<L>/<N>[.p/<W>] and tile/entries/<N>[.p/<W>],
+// where <N> is groups of three digits with an 'x' on all but the last.
+const std::regex kTilePath(
+    R"(/log/(tile/(entries|[0-9]{1,2})/((?:x[0-9]{3}/)*[0-9]{3})(\.p/[0-9]{1,3})?))");
+
+}  // namespace
+
+struct ApiServer::Impl {
+  Node* node;
+  ServerOptions options;
+  std::unique_ptr<httplib::Server> http;
+  Metrics metrics;
+  UserDirectory users;
+  int port = 0;
+
+  Impl(Node* n, ServerOptions o) : node(n), options(std::move(o)), users(n) {}
+
+  using Handler = std::function<Result<Reply>(const httplib::Request&)>;
+
+  // Registers a route: runs `handler`, turns a failed Status into a problem
+  // document, and names the route for the access log and metrics.
+  void Route(const char* method, const std::string& pattern,
+             const std::string& name, Handler handler) {
+    auto wrapped = [this, name, handler](const httplib::Request& req,
+                                         httplib::Response& res) {
+      t_request.route = name;
+      Result<Reply> r = handler(req);
+      if (!r.ok()) {
+        const Status& s = r.status();
+        WriteProblem(res, HttpStatusFor(s.code()), s.code(), s.message(),
+                     RequestLang(req));
+        return;
+      }
+      res.status = r->status;
+      for (const auto& [k, v] : r->headers) res.set_header(k, v);
+      if (!r->content_type.empty()) {
+        res.set_content(std::move(r->body), r->content_type);
+      }
+    };
+    std::string m(method);
+    if (m == "GET") http->Get(pattern, wrapped);
+    if (m == "POST") http->Post(pattern, wrapped);
+    if (m == "DELETE") http->Delete(pattern, wrapped);
+  }
+
+  // The caller, from "Authorization: Bearer <token>".
+  Result<Principal> Caller(const httplib::Request& req) {
+    std::string h = req.get_header_value("Authorization");
+    if (h.empty()) {
+      return Status::Unauthenticated(
+          "send Authorization: Bearer <token> (POST /api/v1/sessions to sign "
+          "in)");
+    }
+    if (h.rfind("Bearer ", 0) != 0) {
+      return Status::Unauthenticated("only Bearer authorization is accepted");
+    }
+    ASSIGN_OR_RETURN(Principal p, users.Authenticate(h.substr(7)));
+    t_request.user = p.user.name;
+    return p;
+  }
+
+  // The caller, if their role allows a node-wide action.
+  Result<Principal> Allow(const httplib::Request& req, Action action) {
+    ASSIGN_OR_RETURN(Principal p, Caller(req));
+    if (!Allowed(p.user.role, action, false)) {
+      return Status::Permission("a user with role " +
+                                std::string(RoleName(p.user.role)) +
+                                " may not " + std::string(ActionName(action)));
+    }
+    return p;
+  }
+
+  static std::string Actor(const Principal& p) { return "user:" + p.user.name; }
+
+  void AddRoutes() {
+    Route("GET", "/healthz", "GET /healthz", [this](const auto&) {
+      return Reply::Json({{"status", "ok"},
+                          {"node", node->info().name},
+                          {"log_size", LogSize()}});
+    });
+    Route("GET", "/metrics", "GET /metrics",
+          [this](const auto&) -> Result<Reply> {
+            Reply r;
+            r.body = metrics.Render(LogSize());
+            r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+            return r;
+          });
+
+    // The custody log as C2SP tlog-tiles. The checkpoint and hash tiles
+    // reveal nothing but hashes and are public, for peers and witnesses;
+    // entry bundles name cases and people, so they need a user who may read
+    // the log.
+    Route("GET", "/log/checkpoint", "GET /log/checkpoint",
+          [this](const auto&) -> Result<Reply> {
+            ASSIGN_OR_RETURN(CustodyLog * log, node->Log());
+            Reply r;
+            r.body = log->Latest().note;
+            r.content_type = "text/plain; charset=utf-8";
+            r.headers.emplace("Cache-Control", "no-cache");
+            return r;
+          });
+    Route("GET", R"(/log/tile/.*)", "GET /log/tile",
+          [this](const httplib::Request& req) { return Tile(req); });
+
+    Route("POST", "/api/v1/sessions", "POST /api/v1/sessions",
+          [this](const httplib::Request& req) -> Result<Reply> {
+            ASSIGN_OR_RETURN(
+                json j,
+                ParseBody(req, {{"name", json::value_t::string, true},
+                                {"password", json::value_t::string, true}}));
+            ASSIGN_OR_RETURN(std::string token,
+                             users.Login(j["name"].get<std::string>(),
+                                         j["password"].get<std::string>()));
+            ASSIGN_OR_RETURN(Principal p, users.Authenticate(token));
+            t_request.user = p.user.name;
+            return Reply::Json(
+                {{"token", token},
+                 {"expires", FormatTime(p.expires_unix * 1000000)},
+                 {"user", UserJson(p.user)}},
+                201);
+          });
+    Route("DELETE", "/api/v1/sessions/current",
+          "DELETE /api/v1/sessions/current",
+          [this](const httplib::Request& req) -> Result<Reply> {
+            ASSIGN_OR_RETURN(Principal p, Caller(req));
+            RETURN_IF_ERROR(
+                users.Logout(req.get_header_value("Authorization").substr(7)));
+            return Reply::NoContent();
+          });
+    Route("GET", "/api/v1/me", "GET /api/v1/me",
+          [this](const httplib::Request& req) -> Result<Reply> {
+            ASSIGN_OR_RETURN(Principal p, Caller(req));
+            json j = UserJson(p.user);
+            j["credential"] = p.credential_kind;
+            j["expires"] = FormatTime(p.expires_unix * 1000000);
+            return Reply::Json(j);
+          });
+
+    Route("GET", "/api/v1/users", "GET /api/v1/users",
+          [this](const httplib::Request& req) -> Result<Reply> {
+            ASSIGN_OR_RETURN(Principal p, Allow(req, Action::kViewUsers));
+            ASSIGN_OR_RETURN(auto list, users.List());
+            json items = json::array();
+            for (const auto& u : list) items.push_back(UserJson(u));
+            return Reply::Json({{"items", items}});
+          });
+    Route("POST", "/api/v1/users", "POST /api/v1/users",
+          [this](const httplib::Request& req) -> Result<Reply> {
+            ASSIGN_OR_RETURN(Principal p, Allow(req, Action::kManageUsers));
+            ASSIGN_OR_RETURN(
+                json j,
+                ParseBody(req, {{"name", json::value_t::string, true},
+                                {"role", json::value_t::string, true},
+                                {"password", json::value_t::string, false}}));
+            ASSIGN_OR_RETURN(Role role,
+                             ParseRole(j["role"].get<std::string>()));
+            ASSIGN_OR_RETURN(
+                User u, users.Add(Actor(p), j["name"].get<std::string>(), role,
+                                  StringField(j, "password")));
+            return Reply::Json(UserJson(u), 201);
+          });
+    Route("POST", R"(/api/v1/users/([a-z0-9._-]{1,64})/disable)",
+          "POST /api/v1/users/{name}/disable",
+          [this](const httplib::Request& req) -> Result<Reply> {
+            ASSIGN_OR_RETURN(Principal p, Allow(req, Action::kManageUsers));
+            RETURN_IF_ERROR(users.Disable(Actor(p), req.matches[1].str()));
+            return Reply::NoContent();
+          });
+    Route("POST", R"(/api/v1/users/([a-z0-9._-]{1,64})/tokens)",
+          "POST /api/v1/users/{name}/tokens",
+          [this](const httplib::Request& req) -> Result<Reply> {
+            ASSIGN_OR_RETURN(Principal p, Allow(req, Action::kManageUsers));
+            ASSIGN_OR_RETURN(
+                json j, ParseBody(req, {{"label", json::value_t::string, false},
+                                        {"days", json::value_t::number_unsigned,
+                                         false}}));
+            uint64_t days = j.value("days", uint64_t{kDefaultTokenDays});
+            if (days > static_cast<uint64_t>(kMaxTokenDays)) days = 0;
+            ASSIGN_OR_RETURN(std::string token,
+                             users.IssueToken(Actor(p), req.matches[1].str(),
+                                              StringField(j, "label"),
+                                              static_cast<int64_t>(days)));
+            return Reply::Json({{"token", token}, {"days", days}}, 201);
+          });
+
+    Route("GET", R"(/api/v1/log/inclusion/([0-9]{1,19}))",
+          "GET /api/v1/log/inclusion/{index}",
+          [this](const httplib::Request& req) { return Inclusion(req); });
+  }
+
+  uint64_t LogSize() {
+    auto log = node->Log();
+    return log.ok() ? (*log)->Latest().size : 0;
+  }
+
+  Result<Reply> Tile(const httplib::Request& req) {
+    std::smatch m;
+    if (!std::regex_match(req.path, m, kTilePath)) {
+      return Status::NotFound("no such tile path: " + req.path);
+    }
+    bool entries = m[2] == "entries";
+    if (entries) {
+      ASSIGN_OR_RETURN(Principal p, Allow(req, Action::kViewLog));
+    }
+    std::string rel = m[1];
+    auto data =
+        ReadFileToString(node->env(), node->tiles().PathOf(rel), 1 << 24);
+    if (!data.ok()) {
+      if (data.status().code() == Code::kNotFound) {
+        return Status::NotFound("no such tile: " + rel);
+      }
+      return data.status();
+    }
+    Reply r;
+    r.body = std::move(data).value();
+    r.content_type = "application/octet-stream";
+    // A tile's content never changes once written; partial tiles may later
+    // be removed once their full tile exists.
+    r.headers.emplace("Cache-Control",
+                      m[4].matched ? "public, max-age=3600, immutable"
+                                   : "public, max-age=31536000, immutable");
+    return r;
+  }
+
+  Result<Reply> Inclusion(const httplib::Request& req) {
+    ASSIGN_OR_RETURN(Principal p, Allow(req, Action::kViewLog));
+    ASSIGN_OR_RETURN(CustodyLog * log, node->Log());
+    SignedCheckpoint cp = log->Latest();
+    uint64_t index = std::stoull(req.matches[1]);
+    uint64_t size = cp.size;
+    if (req.has_param("size")) {
+      const std::string& s = req.get_param_value("size");
+      if (s.empty() || s.size() > 19 ||
+          s.find_first_not_of("0123456789") != std::string::npos) {
+        return Status::InvalidInput("size must be a whole number");
+      }
+      size = std::stoull(s);
+    }
+    if (size > cp.size) {
+      return Status::InvalidInput("size " + std::to_string(size) +
+                                  " is beyond the checkpoint's " +
+                                  std::to_string(cp.size));
+    }
+    if (index >= size) {
+      return Status::NotFound("no entry " + std::to_string(index) +
+                              " in a tree of size " + std::to_string(size));
+    }
+    LogReader reader = log->Reader();
+    LogReader at(&node->tiles(), nullptr, size);
+    LogReader& r = size == cp.size ? reader : at;
+    ASSIGN_OR_RETURN(auto proof, r.InclusionProof(index));
+    json hashes = json::array();
+    for (const auto& h : proof) hashes.push_back(Base64Encode(h));
+    json j = {{"index", index}, {"size", size}, {"proof", hashes}};
+    if (size == cp.size) j["checkpoint"] = cp.note;
+    return Reply::Json(j);
+  }
+
+  void AccessLog(const httplib::Request& req, const httplib::Response& res) {
+    double seconds =
+        std::chrono::duration<double>(Clock::now() - t_request.start).count();
+    metrics.ObserveRequest(t_request.route, res.status, seconds);
+    json j = {{"time", FormatTime(node->env()->NowUnixNanos() / 1000)},
+              {"remote", req.remote_addr},
+              {"method", req.method},
+              {"path", req.path},
+              {"route", t_request.route},
+              {"status", res.status},
+              {"ms", static_cast<int64_t>(seconds * 1e6) / 1e3},
+              {"bytes", res.body.size()},
+              {"user", t_request.user}};
+    std::string line;
+    AppendJson(&line, j);
+    if (options.access_log) {
+      options.access_log(line);
+    } else {
+      line.push_back('\n');
+      std::fwrite(line.data(), 1, line.size(), stderr);
+    }
+  }
+};
+
+Result<std::unique_ptr<ApiServer>> ApiServer::Create(Node* node,
+                                                     ServerOptions options) {
+  if (options.tls_cert.empty() != options.tls_key.empty()) {
+    return Status::InvalidInput("--tls-cert and --tls-key go together");
+  }
+  auto impl = std::make_unique<Impl>(node, std::move(options));
+  // Open the log before any request thread can race to.
+  RETURN_IF_ERROR(node->Log().status());
+  if (impl->options.tls_cert.empty()) {
+    impl->http = std::make_unique<httplib::Server>();
+  } else {
+    for (const auto& f : {impl->options.tls_cert, impl->options.tls_key}) {
+      if (!node->env()->FileExists(f)) {
+        return Status::NotFound(f + ": no such file");
+      }
+    }
+    auto tls = std::make_unique<httplib::SSLServer>(
+        impl->options.tls_cert.c_str(), impl->options.tls_key.c_str());
+    if (!tls->is_valid()) {
+      return Status::InvalidInput(
+          "could not load the TLS certificate and key (PEM expected)");
+    }
+    impl->http = std::move(tls);
+  }
+  Impl* p = impl.get();
+  httplib::Server& http = *impl->http;
+  http.set_payload_max_length(p->options.max_json_body);
+  http.set_keep_alive_max_count(10000);
+  http.set_read_timeout(30);
+  http.set_pre_routing_handler([](const auto&, auto&) {
+    t_request = RequestState{Clock::now(), "unmatched", "-"};
+    return httplib::Server::HandlerResponse::Unhandled;
+  });
+  // Errors raised by the HTTP layer itself (no route, body too large, bad
+  // request line) get a problem document too.
+  http.set_error_handler([](const httplib::Request& req,
+                            httplib::Response& res) {
+    if (!res.body.empty()) return;
+    Code code = res.status == 404   ? Code::kNotFound
+                : res.status == 413 ? Code::kInvalidInput
+                : res.status < 500  ? Code::kInvalidInput
+                                    : Code::kIO;
+    std::string detail =
+        res.status == 404   ? "no such resource: " + req.method + " " + req.path
+        : res.status == 413 ? "the body is larger than this endpoint accepts"
+                            : "the server could not read this request";
+    WriteProblem(res, res.status, code, detail, RequestLang(req));
+  });
+  http.set_exception_handler([](const httplib::Request& req,
+                                httplib::Response& res, std::exception_ptr) {
+    WriteProblem(res, 500, Code::kIO, "internal error", RequestLang(req));
+  });
+  http.set_logger(
+      [p](const httplib::Request& req, const httplib::Response& res) {
+        p->AccessLog(req, res);
+      });
+  impl->AddRoutes();
+
+  if (impl->options.port == 0) {
+    impl->port = http.bind_to_any_port(impl->options.host);
+    if (impl->port <= 0) {
+      return Status::Unavailable("cannot listen on " + impl->options.host);
+    }
+  } else {
+    if (!http.bind_to_port(impl->options.host, impl->options.port)) {
+      return Status::Unavailable("cannot listen on " + impl->options.host +
+                                 ":" + std::to_string(impl->options.port) +
+                                 " (in use, or not an address of this host)");
+    }
+    impl->port = impl->options.port;
+  }
+  return std::unique_ptr<ApiServer>(new ApiServer(std::move(impl)));
+}
+
+ApiServer::ApiServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+ApiServer::~ApiServer() { Stop(); }
+
+int ApiServer::port() const { return impl_->port; }
+
+std::string ApiServer::url() const {
+  return std::string(impl_->options.tls_cert.empty() ? "http" : "https") +
+         "://" + impl_->options.host + ":" + std::to_string(impl_->port);
+}
+
+Status ApiServer::Run() {
+  if (!impl_->http->listen_after_bind()) {
+    return Status::Unavailable("the server stopped listening");
+  }
+  return Status::OK();
+}
+
+void ApiServer::Stop() {
+  if (impl_ && impl_->http) impl_->http->stop();
+}
+
+}  // namespace amanah

@@ -1,0 +1,304 @@
+// The HTTP API over real HTTP: a server on a loopback port, a client.
+
+#include "server/server.h"
+
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include <thread>
+
+#include "app/users.h"
+#include "ledger/merkle.h"
+#include "ledger/note.h"
+#include "storage/testutil.h"
+
+namespace amanah {
+namespace {
+
+using nlohmann::json;
+
+class ServerTest : public testutil::TempDirTest {
+ protected:
+  void SetUp() override {
+    TempDirTest::SetUp();
+    std::string data = (dir_ / "data").string();
+    ASSERT_TRUE(Node::Init(Env::Default(), data, "ccd.moi.gov.kw").ok());
+    node_ = std::move(Node::Open(Env::Default(), data)).value();
+    UserDirectory users(node_.get());
+    ASSERT_TRUE(users.Add("local:test", "root", Role::kAdmin, "").ok());
+    for (Role r : AllRoles()) {
+      std::string name = "u-" + std::string(RoleName(r));
+      ASSERT_TRUE(users.Add("local:test", name, r, "").ok());
+      tokens_[r] = *users.IssueToken("local:test", name, "test", 1);
+    }
+    ServerOptions o;
+    o.port = 0;
+    o.access_log = [this](const std::string& line) {
+      std::lock_guard<std::mutex> l(log_mu_);
+      access_log_.push_back(line);
+    };
+    auto server = ApiServer::Create(node_.get(), o);
+    ASSERT_TRUE(server.ok()) << server.status().ToString();
+    server_ = std::move(server).value();
+    thread_ = std::thread([this] { (void)server_->Run(); });
+    client_ = std::make_unique<httplib::Client>("127.0.0.1", server_->port());
+    // Wait until it answers.
+    for (int i = 0; i < 200 && !client_->Get("/healthz"); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }
+  void TearDown() override {
+    if (server_) server_->Stop();
+    if (thread_.joinable()) thread_.join();
+    server_.reset();
+    node_.reset();
+    TempDirTest::TearDown();
+  }
+
+  httplib::Headers Auth(Role r) {
+    return {{"Authorization", "Bearer " + tokens_[r]}};
+  }
+  httplib::Result PostJson(const std::string& path, const std::string& body,
+                           const httplib::Headers& h = {}) {
+    return client_->Post(path.c_str(), h, body, "application/json");
+  }
+  uint64_t LogSize() { return (*node_->Log())->Latest().size; }
+  size_t UserCount() { return UserDirectory(node_.get()).List()->size(); }
+
+  // A problem document with this status, and the right media type.
+  void ExpectProblem(const httplib::Result& r, int status) {
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, status) << r->body;
+    EXPECT_EQ(r->get_header_value("Content-Type"), "application/problem+json");
+    json j = json::parse(r->body, nullptr, false);
+    ASSERT_TRUE(j.is_object()) << r->body;
+    EXPECT_EQ(j["status"], status);
+    EXPECT_TRUE(j["title"].is_string());
+    EXPECT_TRUE(j["detail"].is_string());
+    EXPECT_EQ(j["type"].get<std::string>().rfind("urn:amanah:problem:", 0), 0u);
+  }
+
+  std::unique_ptr<Node> node_;
+  std::unique_ptr<ApiServer> server_;
+  std::thread thread_;
+  std::unique_ptr<httplib::Client> client_;
+  std::map<Role, std::string> tokens_;
+  std::mutex log_mu_;
+  std::vector<std::string> access_log_;
+};
+
+TEST_F(ServerTest, HealthAndSignedCheckpoint) {
+  auto h = client_->Get("/healthz");
+  ASSERT_TRUE(h);
+  EXPECT_EQ(h->status, 200);
+  EXPECT_EQ(json::parse(h->body)["log_size"], LogSize());
+
+  auto c = client_->Get("/log/checkpoint");
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->status, 200);
+  EXPECT_EQ(c->get_header_value("Cache-Control"), "no-cache");
+  auto note = ParseNote(c->body);
+  ASSERT_TRUE(note.ok());
+  auto key = ParseVerifierKey(node_->info().verifier_key);
+  ASSERT_TRUE(key.ok());
+  EXPECT_TRUE(VerifyNoteSignature(*note, *key).ok());
+  EXPECT_EQ(ParseCheckpointBody(note->text)->size, LogSize());
+}
+
+TEST_F(ServerTest, TilesPublicEntriesNeedAUser) {
+  uint64_t size = LogSize();  // 1 + 6 users and 6 tokens: a partial tile
+  ASSERT_LT(size, 256u);
+  std::string w = std::to_string(size);
+  auto t = client_->Get(("/log/tile/0/000.p/" + w).c_str());
+  ASSERT_TRUE(t);
+  EXPECT_EQ(t->status, 200);
+  EXPECT_EQ(t->body.size(), 32 * size);
+  EXPECT_NE(t->get_header_value("Cache-Control").find("immutable"),
+            std::string::npos);
+
+  ExpectProblem(client_->Get(("/log/tile/entries/000.p/" + w).c_str()), 401);
+  auto e = client_->Get(("/log/tile/entries/000.p/" + w).c_str(),
+                        Auth(Role::kAuditor));
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->status, 200);
+  // Traversal and junk never reach the file system.
+  for (const char* bad :
+       {"/log/tile/../../keys/signing.key", "/log/tile/0/..%2f..%2fkeys",
+        "/log/tile/0/1", "/log/tile/0/000.p/", "/log/tile/entries/x000"}) {
+    ExpectProblem(client_->Get(bad, Auth(Role::kAuditor)), 404);
+  }
+}
+
+TEST_F(ServerTest, LoginMeLogout) {
+  UserDirectory users(node_.get());
+  ASSERT_TRUE(users
+                  .Add("local:test", "alice", Role::kInvestigator,
+                       "correct horse battery")
+                  .ok());
+  auto bad = PostJson("/api/v1/sessions",
+                      R"({"name":"alice","password":"wrong horse battery"})");
+  ExpectProblem(bad, 401);
+  EXPECT_EQ(bad->get_header_value("WWW-Authenticate"),
+            "Bearer realm=\"amanah\"");
+
+  auto ok = PostJson("/api/v1/sessions",
+                     R"({"name":"alice","password":"correct horse battery"})");
+  ASSERT_TRUE(ok);
+  ASSERT_EQ(ok->status, 201) << ok->body;
+  std::string token = json::parse(ok->body)["token"];
+  httplib::Headers h = {{"Authorization", "Bearer " + token}};
+  auto me = client_->Get("/api/v1/me", h);
+  ASSERT_TRUE(me);
+  EXPECT_EQ(json::parse(me->body)["role"], "investigator");
+  auto out = client_->Delete("/api/v1/sessions/current", h);
+  ASSERT_TRUE(out);
+  EXPECT_EQ(out->status, 204);
+  ExpectProblem(client_->Get("/api/v1/me", h), 401);
+  ExpectProblem(client_->Get("/api/v1/me", {{"Authorization", "Basic eDp5"}}),
+                401);
+}
+
+// The user endpoints, role by role: only admin manages users; admin and
+// auditor list them; every refusal is a 403 that changes nothing.
+TEST_F(ServerTest, UserEndpointsFollowTheMatrix) {
+  ASSERT_TRUE(UserDirectory(node_.get())
+                  .Add("local:test", "victim", Role::kAnalyst, "")
+                  .ok());
+  for (Role r : AllRoles()) {
+    SCOPED_TRACE(std::string(RoleName(r)));
+    uint64_t log = LogSize();
+    size_t count = UserCount();
+    auto list = client_->Get("/api/v1/users", Auth(r));
+    ASSERT_TRUE(list);
+    EXPECT_EQ(list->status, RoleAllows(r, Action::kViewUsers) ? 200 : 403);
+
+    std::string name = "new-" + std::string(RoleName(r));
+    auto add =
+        PostJson("/api/v1/users",
+                 R"({"name":")" + name + R"(","role":"analyst"})", Auth(r));
+    auto tok = PostJson("/api/v1/users/u-poc/tokens", R"({"days":3})", Auth(r));
+    auto dis = PostJson("/api/v1/users/victim/disable", "{}", Auth(r));
+    if (r == Role::kAdmin) {
+      EXPECT_EQ(add->status, 201) << add->body;
+      EXPECT_EQ(tok->status, 201) << tok->body;
+      EXPECT_EQ(dis->status, 204) << dis->body;
+      EXPECT_EQ(UserCount(), count + 1);
+      EXPECT_EQ(LogSize(), log + 3);
+    } else {
+      ExpectProblem(add, 403);
+      ExpectProblem(tok, 403);
+      ExpectProblem(dis, 403);
+      EXPECT_EQ(UserCount(), count);
+      EXPECT_EQ(LogSize(), log);
+    }
+  }
+}
+
+TEST_F(ServerTest, BadBodiesAre4xxAndChangeNothing) {
+  uint64_t log = LogSize();
+  size_t count = UserCount();
+  const std::string cases[] = {
+      "",
+      "{",
+      "[]",
+      "null",
+      R"({"name":"x","role":"poc","extra":1})",
+      R"({"name":1,"role":"poc"})",
+      R"({"name":"x","role":["poc"]})",
+      R"({"name":"x"})",
+      R"({"name":"x","role":"emperor"})",
+      R"({"name":"X Y","role":"poc"})",
+      R"({"name":"x","role":"poc","password":"short"})",
+      "{\"name\":\"\xff\",\"role\":\"poc\"}",
+      std::string(100000, '['),
+  };
+  for (const auto& body : cases) {
+    auto r = PostJson("/api/v1/users", body, Auth(Role::kAdmin));
+    ASSERT_TRUE(r);
+    EXPECT_GE(r->status, 400) << body.substr(0, 60);
+    EXPECT_LT(r->status, 500) << body.substr(0, 60) << r->body;
+  }
+  // Wrong media type, oversize body, an unknown route and method.
+  ExpectProblem(client_->Post("/api/v1/users", Auth(Role::kAdmin),
+                              R"({"name":"x","role":"poc"})", "text/plain"),
+                400);
+  ExpectProblem(
+      PostJson("/api/v1/users", std::string(2 << 20, ' '), Auth(Role::kAdmin)),
+      413);
+  ExpectProblem(client_->Get("/api/v1/nothing"), 404);
+  ExpectProblem(client_->Get("/api/v1/log/inclusion/99999", Auth(Role::kPoc)),
+                404);
+  ExpectProblem(
+      client_->Get("/api/v1/log/inclusion/0?size=abc", Auth(Role::kPoc)), 400);
+  EXPECT_EQ(LogSize(), log);
+  EXPECT_EQ(UserCount(), count);
+}
+
+TEST_F(ServerTest, ArabicTitlesOnRequest) {
+  auto r = client_->Get("/api/v1/me", {{"Accept-Language", "ar-KW, en;q=0.5"}});
+  ExpectProblem(r, 401);
+  EXPECT_EQ(r->get_header_value("Content-Language"), "ar");
+  EXPECT_EQ(json::parse(r->body)["title"], "يلزم تسجيل الدخول");
+}
+
+TEST_F(ServerTest, InclusionProofVerifiesAgainstTheCheckpoint) {
+  uint64_t size = LogSize();
+  for (uint64_t i = 0; i < size; ++i) {
+    auto r =
+        client_->Get(("/api/v1/log/inclusion/" + std::to_string(i)).c_str(),
+                     Auth(Role::kInvestigator));
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->status, 200) << r->body;
+    json j = json::parse(r->body);
+    auto note = ParseNote(j["checkpoint"].get<std::string>());
+    ASSERT_TRUE(note.ok());
+    auto cp = ParseCheckpointBody(note->text);
+    std::vector<Hash256> proof;
+    for (const auto& b : j["proof"]) {
+      auto bytes = Base64Decode(b.get<std::string>());
+      Hash256 h;
+      std::copy(bytes->begin(), bytes->end(), h.begin());
+      proof.push_back(h);
+    }
+    auto entry = (*node_->Log())->Reader().Entry(i);
+    ASSERT_TRUE(entry.ok());
+    EXPECT_TRUE(merkle::VerifyInclusion(i, cp->size,
+                                        merkle::LeafHash(AsBytes(*entry)),
+                                        proof, cp->root)
+                    .ok())
+        << i;
+  }
+}
+
+TEST_F(ServerTest, MetricsAndAccessLog) {
+  client_->Get("/healthz");
+  client_->Get("/api/v1/me", Auth(Role::kPoc));
+  auto m = client_->Get("/metrics");
+  ASSERT_TRUE(m);
+  EXPECT_NE(m->body.find("amanah_http_requests_total{route=\"GET /api/v1/me\","
+                         "status=\"200\"} 1"),
+            std::string::npos)
+      << m->body;
+  EXPECT_NE(m->body.find("amanah_log_size " + std::to_string(LogSize())),
+            std::string::npos);
+  EXPECT_NE(m->body.find("amanah_http_request_duration_seconds_bucket"),
+            std::string::npos);
+  std::lock_guard<std::mutex> l(log_mu_);
+  bool saw_me = false;
+  for (const auto& line : access_log_) {
+    json j = json::parse(line);
+    if (j["path"] == "/api/v1/me") {
+      saw_me = true;
+      EXPECT_EQ(j["user"], "u-poc");
+      EXPECT_EQ(j["status"], 200);
+    }
+    // Secrets never reach the access log.
+    for (const auto& [role, token] : tokens_) {
+      EXPECT_EQ(line.find(token), std::string::npos);
+    }
+  }
+  EXPECT_TRUE(saw_me);
+}
+
+}  // namespace
+}  // namespace amanah
