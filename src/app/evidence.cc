@@ -1,5 +1,6 @@
 #include "app/evidence.h"
 
+#include "app/cases.h"
 #include "vault/e01.h"
 
 namespace amanah {
@@ -96,21 +97,19 @@ nlohmann::json EwfJson(const EwfReport& r) {
 
 }  // namespace
 
-Status ValidateCaseId(std::string_view id) {
-  if (id.empty() || id.size() > 128) {
-    return Status::InvalidInput("a case id is 1 to 128 characters");
-  }
-  for (unsigned char c : id) {
-    if (c < 0x20 || c == 0x7f) {
-      return Status::InvalidInput("a case id has no control characters");
-    }
-  }
-  return Status::OK();
-}
-
 Result<IngestOutcome> Ingest(Node& node, const IngestRequest& req,
                              const ProgressFn& progress) {
   RETURN_IF_ERROR(ValidateCaseId(req.case_id));
+  {
+    ASSIGN_OR_RETURN(auto c, CaseBook(&node).Get(req.case_id));
+    if (!c) {
+      return Status::NotFound("no case " + req.case_id +
+                              " (open it first: amanah case open)");
+    }
+    if (c->status != CaseStatus::kOpen) {
+      return Status::Conflict("case " + req.case_id + " is closed");
+    }
+  }
   if (req.note.size() > 4096) {
     return Status::InvalidInput("a note is at most 4096 bytes");
   }

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "app/node.h"
+#include "cases/case.h"
 
 namespace amanah {
 
@@ -37,7 +38,6 @@ struct IngestOutcome {
 };
 
 // Case identifiers: 1..128 printable characters, no control characters.
-Status ValidateCaseId(std::string_view id);
 
 // Streams one input into the vault and records an evidence.ingested entry.
 // E01 images are recognised: their media is read through libewf and checked

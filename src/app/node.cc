@@ -5,6 +5,8 @@
 
 #include <sstream>
 
+#include "app/cases.h"
+#include "app/custody_index.h"
 #include "app/users.h"
 #include "ledger/note.h"
 
@@ -216,6 +218,8 @@ Result<std::unique_ptr<Node>> Node::Open(Env* env, const std::string& dir) {
 
 Status Node::CreateTables(SqliteDb* sql) {
   RETURN_IF_ERROR(EvidenceDb::Open(sql).status());
+  RETURN_IF_ERROR(CustodyIndex::CreateTables(sql));
+  RETURN_IF_ERROR(CaseBook::CreateTables(sql));
   return UserDirectory::CreateTables(sql);
 }
 
@@ -239,6 +243,9 @@ Result<CustodyLog*> Node::Log() {
     return log.status().Annotate("opening the custody log");
   }
   log_ = std::move(log).value();
+  LogReader reader = log_->Reader();
+  Status s = CustodyIndex(sql_.get()).CatchUp(reader);
+  if (!s.ok()) return s.Annotate("catching up the custody index");
   return log_.get();
 }
 
@@ -248,6 +255,8 @@ Result<std::pair<uint64_t, std::string>> Node::Record(CustodyEntry entry) {
   entry.time_unix_micros = env_->NowUnixNanos() / 1000;
   std::string bytes = FormatCustodyEntry(entry);
   ASSIGN_OR_RETURN(uint64_t index, log->Append(bytes));
+  // The entry is durable; if indexing it fails, the next open catches up.
+  (void)CustodyIndex(sql_.get()).Add(index, entry);
   return std::make_pair(index, std::move(bytes));
 }
 

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "app/cases.h"
 #include "app/evidence.h"
 #include "app/fsck.h"
 #include "storage/fault_injection_env.h"
@@ -16,6 +17,9 @@ namespace amanah {
 namespace {
 
 namespace fs = std::filesystem;
+
+// InitAndOpen opens four cases: four custody entries.
+constexpr uint64_t kCaseEntries = 4;
 
 class NodeTest : public testutil::TempDirTest {
  protected:
@@ -29,7 +33,13 @@ class NodeTest : public testutil::TempDirTest {
     EXPECT_TRUE(info.ok()) << info.status().ToString();
     auto node = Node::Open(env, data_);
     EXPECT_TRUE(node.ok()) << node.status().ToString();
-    return node.ok() ? std::move(node).value() : nullptr;
+    if (!node.ok()) return nullptr;
+    // The cases the tests ingest into.
+    for (const char* id : {"C", "C-1", "KW-1", "C-E01"}) {
+      CaseDraft d{id, "test case", Offence::kCybercrime, "test"};
+      EXPECT_TRUE(CaseBook(node->get()).Open("local:test", d, "").ok());
+    }
+    return std::move(node).value();
   }
 
   static void FlipByte(const fs::path& p, size_t offset) {
@@ -45,7 +55,7 @@ class NodeTest : public testutil::TempDirTest {
   std::unique_ptr<Node> Populated() {
     auto node = InitAndOpen();
     std::string in = WriteInput("a.bin", std::string(5000, 'a'));
-    for (int i = 0; i < 300; ++i) {
+    for (int i = 0; i < 296; ++i) {  // after the 4 case.opened entries
       IngestRequest req{in, "C-1", "local:test", "", i == 0, false};
       EXPECT_TRUE(Ingest(*node, req).ok());
     }
@@ -131,9 +141,9 @@ TEST_F(NodeTest, BadInputsFailCleanly) {
   EXPECT_EQ(Ingest(*node, dir).status().code(), Code::kInvalidInput);
   IngestRequest nocase{WriteInput("f", "x"), "", "a", "", false, false};
   EXPECT_EQ(Ingest(*node, nocase).status().code(), Code::kInvalidInput);
-  // Nothing partial is visible.
+  // Nothing partial is visible: no object, no entry beyond the cases'.
   EXPECT_TRUE(node->vault().List()->empty());
-  EXPECT_EQ(node->ReadCheckpoint()->size, 0u);
+  EXPECT_EQ(node->ReadCheckpoint()->size, kCaseEntries);
 }
 
 TEST_F(NodeTest, FullDiskDuringIngestLeavesNothingPartial) {
@@ -148,7 +158,7 @@ TEST_F(NodeTest, FullDiskDuringIngestLeavesNothingPartial) {
   env.ClearFaults();
   EXPECT_TRUE(node->vault().List()->empty());
   EXPECT_TRUE(fs::is_empty(fs::path(data_) / "vault/tmp"));
-  EXPECT_EQ(node->ReadCheckpoint()->size, 0u);
+  EXPECT_EQ(node->ReadCheckpoint()->size, kCaseEntries);
   // Space is back: the same ingest now works.
   ASSERT_TRUE(Ingest(*node, req).ok());
   EXPECT_TRUE(Fsck(*node)->ok);

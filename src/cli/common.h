@@ -41,6 +41,13 @@ struct UserArgs {
   int64_t days = 90;
 };
 
+struct CaseArgs {
+  std::string id, title, offence, legal_basis, user;
+};
+
+// `amanah case ...` (cases_cmd.cc).
+void AddCaseCommands(CLI::App& app, Globals& g, CaseArgs& a, int& rc);
+
 struct ServeArgs {
   std::string listen = "127.0.0.1:8470";
   std::string tls_cert, tls_key;

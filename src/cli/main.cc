@@ -9,6 +9,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "app/cases.h"
 #include "app/evidence.h"
 #include "app/fsck.h"
 #include "app/node.h"
@@ -428,6 +429,19 @@ int RunTour(Globals g) {
       "provider's production.\n";
   Status s = WriteFileAtomic(env, sample, AsBytes(text), 0600);
   if (!s.ok()) return Fail(s);
+  {
+    CaseBook book(node->get());
+    auto existing = book.Get("TOUR-1");
+    if (!existing.ok()) return Fail(existing.status());
+    if (!*existing) {
+      std::cout << "\n== amanah case open TOUR-1 --title \"amanah tour\" "
+                   "--offence other --legal-basis \"demonstration\"\n";
+      CaseDraft d{"TOUR-1", "amanah tour", Offence::kOther, "demonstration"};
+      auto c = book.Open(g.actor, d, "");
+      if (!c.ok()) return Fail(c.status());
+      std::cout << "opened case TOUR-1\n";
+    }
+  }
   std::cout << "\n== amanah ingest " << sample
             << " --case TOUR-1 --md5 --sha1\n";
   IngestRequest req{sample, "TOUR-1", g.actor, "ingested by amanah tour",
@@ -527,6 +541,8 @@ int Main(int argc, char** argv) {
       ->callback([&] { rc = RunFsck(g); });
   UserArgs user_args;
   AddUserCommands(app, g, user_args, rc);
+  CaseArgs case_args;
+  AddCaseCommands(app, g, case_args, rc);
   ServeArgs serve_args;
   AddServeCommand(app, g, serve_args, rc);
   app.add_subcommand("tour",
