@@ -42,14 +42,12 @@ Status ValidateCaseId(std::string_view id) {
     char c = id[i];
     bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
                  (c >= '0' && c <= '9');
-    ok = alnum || (i > 0 && (c == '.' || c == '_' || c == '-' || c == '/'));
+    ok = alnum || (i > 0 && (c == '.' || c == '_' || c == '-'));
   }
-  if (ok && id.find("//") == std::string_view::npos && id.back() != '/') {
-    return Status::OK();
-  }
+  if (ok) return Status::OK();
   return Status::InvalidInput(
-      "a case id is 1 to 64 of A-Z, a-z, 0-9, '.', '_', '-', '/', starting "
-      "with a letter or digit");
+      "a case id is 1 to 64 of A-Z, a-z, 0-9, '.', '_', '-', starting with a "
+      "letter or digit (write 123/2026 as 123-2026)");
 }
 
 Status ValidateText(std::string_view text, size_t max, std::string_view what,

@@ -34,8 +34,8 @@ struct Case {
   std::string opened_by;  // actor
 };
 
-// Case ids: 1 to 64 of A-Z a-z 0-9 . _ - /, starting with a letter or
-// digit; they appear in paths, custody entries and court files.
+// Case ids: 1 to 64 of A-Z a-z 0-9 . _ -, starting with a letter or digit;
+// they appear in URLs, file names, custody entries and court files.
 Status ValidateCaseId(std::string_view id);
 
 // Free text: valid UTF-8, no control characters but newline and tab,

@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <regex>
 
+#include "app/cases.h"
+#include "app/custody_index.h"
 #include "app/users.h"
 #include "base/json_writer.h"
 #include "base/messages.h"
@@ -153,6 +155,40 @@ json UserJson(const User& u) {
           {"role", RoleName(u.role)},
           {"disabled", u.disabled},
           {"created", u.created}};
+}
+
+json CaseJson(const Case& c) {
+  return {{"id", c.id},
+          {"title", c.title},
+          {"offence", OffenceName(c.offence)},
+          {"legal_basis", c.legal_basis},
+          {"status", CaseStatusName(c.status)},
+          {"opened", c.opened},
+          {"opened_by", c.opened_by}};
+}
+
+json EntryJson(const IndexedEntry& e) {
+  return {{"index", e.index}, {"kind", e.kind},    {"time", e.time},
+          {"actor", e.actor}, {"case", e.case_id}, {"subject", e.subject}};
+}
+
+Result<uint64_t> WholeNumber(const std::string& s, const char* what) {
+  if (s.empty() || s.size() > 19 ||
+      s.find_first_not_of("0123456789") != std::string::npos) {
+    return Status::InvalidInput(std::string(what) + " must be a whole number");
+  }
+  return std::stoull(s);
+}
+
+// ?limit=N: 1 to 1000, default 100.
+Result<size_t> PageLimit(const httplib::Request& req) {
+  if (!req.has_param("limit")) return size_t{100};
+  ASSIGN_OR_RETURN(uint64_t n,
+                   WholeNumber(req.get_param_value("limit"), "limit"));
+  if (n < 1 || n > 1000) {
+    return Status::InvalidInput("limit must be 1 to 1000");
+  }
+  return static_cast<size_t>(n);
 }
 
 // tlog-tiles paths: tile/<L>/<N>[.p/<W>] and tile/entries/<N>[.p/<W>],
@@ -340,9 +376,148 @@ struct ApiServer::Impl {
             return Reply::Json({{"token", token}, {"days", days}}, 201);
           });
 
+    AddCaseRoutes();
+
     Route("GET", R"(/api/v1/log/inclusion/([0-9]{1,19}))",
           "GET /api/v1/log/inclusion/{index}",
           [this](const httplib::Request& req) { return Inclusion(req); });
+  }
+
+  // The caller, if their role and their membership of the case allow the
+  // action; 404 if there is no such case.
+  Result<Principal> AllowCase(const httplib::Request& req, Action action,
+                              const std::string& case_id) {
+    ASSIGN_OR_RETURN(Principal p, Caller(req));
+    CaseBook book(node);
+    ASSIGN_OR_RETURN(auto c, book.Get(case_id));
+    if (!c) return Status::NotFound("no case " + case_id);
+    ASSIGN_OR_RETURN(bool member, book.IsMember(case_id, p.user.name));
+    if (!Allowed(p.user.role, action, member)) {
+      return Status::Permission(
+          std::string(member ? "" : "not a member of case " + case_id + ": ") +
+          "a user with role " + std::string(RoleName(p.user.role)) +
+          " may not " + std::string(ActionName(action)));
+    }
+    return p;
+  }
+
+  void AddCaseRoutes() {
+    static const std::string kId = R"(([A-Za-z0-9][A-Za-z0-9._-]{0,63}))";
+    Route("POST", "/api/v1/cases", "POST /api/v1/cases",
+          [this](const httplib::Request& req) -> Result<Reply> {
+            ASSIGN_OR_RETURN(Principal p, Allow(req, Action::kOpenCase));
+            ASSIGN_OR_RETURN(
+                json j,
+                ParseBody(req, {{"id", json::value_t::string, false},
+                                {"title", json::value_t::string, true},
+                                {"offence", json::value_t::string, true},
+                                {"legal_basis", json::value_t::string, true}}));
+            ASSIGN_OR_RETURN(Offence offence,
+                             ParseOffence(j["offence"].get<std::string>()));
+            CaseDraft d{StringField(j, "id"), j["title"].get<std::string>(),
+                        offence, j["legal_basis"].get<std::string>()};
+            ASSIGN_OR_RETURN(Case c,
+                             CaseBook(node).Open(Actor(p), d, p.user.name));
+            Reply r = Reply::Json(CaseJson(c), 201);
+            r.headers.emplace("Location", "/api/v1/cases/" + c.id);
+            return r;
+          });
+    Route("GET", "/api/v1/cases", "GET /api/v1/cases",
+          [this](const httplib::Request& req) -> Result<Reply> {
+            ASSIGN_OR_RETURN(Principal p, Caller(req));
+            ASSIGN_OR_RETURN(size_t limit, PageLimit(req));
+            std::string after = req.get_param_value("after");
+            // Admin and auditor see every case; others their own.
+            bool all = RoleSpansCases(p.user.role, Action::kViewCase);
+            ASSIGN_OR_RETURN(
+                auto cases,
+                CaseBook(node).List(all ? "" : p.user.name, after, limit + 1));
+            json items = json::array();
+            for (size_t i = 0; i < cases.size() && i < limit; ++i) {
+              items.push_back(CaseJson(cases[i]));
+            }
+            json next = cases.size() > limit ? json(cases[limit - 1].id)
+                                             : json(nullptr);
+            return Reply::Json({{"items", items}, {"next", next}});
+          });
+    Route("GET", "/api/v1/cases/" + kId, "GET /api/v1/cases/{id}",
+          [this](const httplib::Request& req) -> Result<Reply> {
+            std::string id = req.matches[1].str();
+            ASSIGN_OR_RETURN(Principal p,
+                             AllowCase(req, Action::kViewCase, id));
+            CaseBook book(node);
+            ASSIGN_OR_RETURN(auto c, book.Get(id));
+            ASSIGN_OR_RETURN(auto members, book.Members(id));
+            ASSIGN_OR_RETURN(auto items, book.Items(id));
+            json j = CaseJson(*c);
+            j["members"] = json::array();
+            for (const auto& m : members) {
+              j["members"].push_back({{"user", m.user},
+                                      {"role", RoleName(m.role)},
+                                      {"added", m.added}});
+            }
+            j["evidence"] = json::array();
+            for (const auto& it : items) {
+              json custody = json::array();
+              for (const auto& e : it.custody) custody.push_back(EntryJson(e));
+              j["evidence"].push_back({{"address", it.address},
+                                       {"size", it.size},
+                                       {"md5", it.md5},
+                                       {"sha1", it.sha1},
+                                       {"custody", custody}});
+            }
+            return Reply::Json(j);
+          });
+    Route("POST", "/api/v1/cases/" + kId + "/members",
+          "POST /api/v1/cases/{id}/members",
+          [this](const httplib::Request& req) -> Result<Reply> {
+            std::string id = req.matches[1].str();
+            ASSIGN_OR_RETURN(Principal p,
+                             AllowCase(req, Action::kManageMembers, id));
+            ASSIGN_OR_RETURN(
+                json j,
+                ParseBody(req, {{"user", json::value_t::string, true}}));
+            RETURN_IF_ERROR(CaseBook(node).AddMember(
+                Actor(p), id, j["user"].get<std::string>()));
+            return Reply::Json({{"case", id}, {"user", j["user"]}}, 201);
+          });
+    Route("DELETE",
+          "/api/v1/cases/" + kId + "/members/([a-z0-9][a-z0-9._-]{0,63})",
+          "DELETE /api/v1/cases/{id}/members/{user}",
+          [this](const httplib::Request& req) -> Result<Reply> {
+            std::string id = req.matches[1].str();
+            ASSIGN_OR_RETURN(Principal p,
+                             AllowCase(req, Action::kManageMembers, id));
+            RETURN_IF_ERROR(CaseBook(node).RemoveMember(Actor(p), id,
+                                                        req.matches[2].str()));
+            return Reply::NoContent();
+          });
+    Route("GET", "/api/v1/cases/" + kId + "/custody",
+          "GET /api/v1/cases/{id}/custody",
+          [this](const httplib::Request& req) -> Result<Reply> {
+            std::string id = req.matches[1].str();
+            ASSIGN_OR_RETURN(Principal p,
+                             AllowCase(req, Action::kViewCustody, id));
+            ASSIGN_OR_RETURN(size_t limit, PageLimit(req));
+            int64_t after = -1;
+            if (req.has_param("after")) {
+              ASSIGN_OR_RETURN(
+                  uint64_t a,
+                  WholeNumber(req.get_param_value("after"), "after"));
+              after = static_cast<int64_t>(a);
+            }
+            ASSIGN_OR_RETURN(
+                auto entries,
+                CustodyIndex(&node->sql()).ForCase(id, after, limit + 1));
+            json items = json::array();
+            for (size_t i = 0; i < entries.size() && i < limit; ++i) {
+              items.push_back(EntryJson(entries[i]));
+            }
+            json next = entries.size() > limit
+                            ? json(std::to_string(entries[limit - 1].index))
+                            : json(nullptr);
+            return Reply::Json({{"items", items}, {"next", next}});
+          });
   }
 
   uint64_t LogSize() {
@@ -386,12 +561,7 @@ struct ApiServer::Impl {
     uint64_t index = std::stoull(req.matches[1]);
     uint64_t size = cp.size;
     if (req.has_param("size")) {
-      const std::string& s = req.get_param_value("size");
-      if (s.empty() || s.size() > 19 ||
-          s.find_first_not_of("0123456789") != std::string::npos) {
-        return Status::InvalidInput("size must be a whole number");
-      }
-      size = std::stoull(s);
+      ASSIGN_OR_RETURN(size, WholeNumber(req.get_param_value("size"), "size"));
     }
     if (size > cp.size) {
       return Status::InvalidInput("size " + std::to_string(size) +

@@ -300,5 +300,140 @@ TEST_F(ServerTest, MetricsAndAccessLog) {
   EXPECT_TRUE(saw_me);
 }
 
+// Case endpoints, role by role and member or not: every refusal is a 403
+// that changes nothing; a case that does not exist is a 404.
+TEST_F(ServerTest, CaseEndpointsFollowTheMatrix) {
+  const std::string open_body =
+      R"({"title":"ransomware at a ministry","offence":"cybercrime",)"
+      R"("legal_basis":"Budapest Convention art. 29"})";
+  std::map<Role, std::string> opened;  // role -> id of the case it opened
+  for (Role r : AllRoles()) {
+    SCOPED_TRACE(std::string(RoleName(r)));
+    uint64_t log = LogSize();
+    auto res = PostJson("/api/v1/cases", open_body, Auth(r));
+    ASSERT_TRUE(res);
+    if (RoleAllows(r, Action::kOpenCase)) {
+      ASSERT_EQ(res->status, 201) << res->body;
+      json c = json::parse(res->body);
+      opened[r] = c["id"];
+      EXPECT_EQ(res->get_header_value("Location"),
+                "/api/v1/cases/" + opened[r]);
+      EXPECT_EQ(LogSize(), log + 2);  // case.opened, case.member_added
+    } else {
+      ExpectProblem(res, 403);
+      EXPECT_EQ(LogSize(), log);
+    }
+  }
+  ASSERT_EQ(opened.size(), 3u);
+  const std::string kase = opened[Role::kInvestigator];
+
+  // Viewing the investigator's case: members (the opener) yes; others only
+  // if their role sees every case.
+  for (Role r : AllRoles()) {
+    SCOPED_TRACE(std::string(RoleName(r)));
+    bool member = r == Role::kInvestigator;
+    auto res = client_->Get(("/api/v1/cases/" + kase).c_str(), Auth(r));
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, Allowed(r, Action::kViewCase, member) ? 200 : 403)
+        << res->body;
+    auto cust =
+        client_->Get(("/api/v1/cases/" + kase + "/custody").c_str(), Auth(r));
+    EXPECT_EQ(cust->status,
+              Allowed(r, Action::kViewCustody, member) ? 200 : 403);
+  }
+  ExpectProblem(client_->Get("/api/v1/cases/NO-SUCH", Auth(Role::kAuditor)),
+                404);
+
+  // Membership: the analyst is let in by the investigator, and can then
+  // view the case; non-members cannot add themselves.
+  uint64_t log = LogSize();
+  ExpectProblem(PostJson("/api/v1/cases/" + kase + "/members",
+                         R"({"user":"u-analyst"})", Auth(Role::kAnalyst)),
+                403);
+  ExpectProblem(PostJson("/api/v1/cases/" + kase + "/members",
+                         R"({"user":"u-poc"})", Auth(Role::kPoc)),
+                403);
+  EXPECT_EQ(LogSize(), log);
+  auto add = PostJson("/api/v1/cases/" + kase + "/members",
+                      R"({"user":"u-analyst"})", Auth(Role::kInvestigator));
+  ASSERT_EQ(add->status, 201) << add->body;
+  ExpectProblem(PostJson("/api/v1/cases/" + kase + "/members",
+                         R"({"user":"u-analyst"})", Auth(Role::kInvestigator)),
+                409);
+  ExpectProblem(PostJson("/api/v1/cases/" + kase + "/members",
+                         R"({"user":"nobody"})", Auth(Role::kInvestigator)),
+                404);
+  auto view =
+      client_->Get(("/api/v1/cases/" + kase).c_str(), Auth(Role::kAnalyst));
+  ASSERT_EQ(view->status, 200);
+  json c = json::parse(view->body);
+  EXPECT_EQ(c["members"].size(), 2u);
+  auto del =
+      client_->Delete(("/api/v1/cases/" + kase + "/members/u-analyst").c_str(),
+                      Auth(Role::kInvestigator));
+  EXPECT_EQ(del->status, 204);
+  ExpectProblem(
+      client_->Get(("/api/v1/cases/" + kase).c_str(), Auth(Role::kAnalyst)),
+      403);
+
+  // The case's custody: opened, member added, member added, member removed.
+  auto cust = client_->Get(("/api/v1/cases/" + kase + "/custody").c_str(),
+                           Auth(Role::kAuditor));
+  json items = json::parse(cust->body)["items"];
+  ASSERT_EQ(items.size(), 4u);
+  EXPECT_EQ(items[0]["kind"], "case.opened");
+  EXPECT_EQ(items[0]["actor"], "user:u-investigator");
+  EXPECT_EQ(items[3]["kind"], "case.member_removed");
+}
+
+TEST_F(ServerTest, CaseListIsPagedAndScopedToMembership) {
+  for (int i = 0; i < 5; ++i) {
+    std::string body = R"({"id":"KW-)" + std::to_string(i) +
+                       R"(","title":"t","offence":"terrorist-financing",)"
+                       R"("legal_basis":"UNSCR 1373"})";
+    ASSERT_EQ(PostJson("/api/v1/cases", body, Auth(Role::kProsecutor))->status,
+              201);
+  }
+  std::vector<std::string> seen;
+  std::string after;
+  for (int page = 0; page < 10; ++page) {
+    std::string url = "/api/v1/cases?limit=2";
+    if (!after.empty()) url += "&after=" + after;
+    auto r = client_->Get(url.c_str(), Auth(Role::kProsecutor));
+    ASSERT_EQ(r->status, 200) << r->body;
+    json j = json::parse(r->body);
+    for (const auto& c : j["items"]) seen.push_back(c["id"]);
+    if (j["next"].is_null()) break;
+    after = j["next"];
+  }
+  EXPECT_EQ(seen,
+            (std::vector<std::string>{"KW-0", "KW-1", "KW-2", "KW-3", "KW-4"}));
+  // Not a member of any: an empty list, not an error.
+  auto poc = client_->Get("/api/v1/cases", Auth(Role::kPoc));
+  EXPECT_EQ(json::parse(poc->body)["items"].size(), 0u);
+  // The auditor sees them all.
+  auto aud = client_->Get("/api/v1/cases", Auth(Role::kAuditor));
+  EXPECT_EQ(json::parse(aud->body)["items"].size(), 5u);
+  ExpectProblem(client_->Get("/api/v1/cases?limit=0", Auth(Role::kAuditor)),
+                400);
+  ExpectProblem(client_->Get("/api/v1/cases?limit=x", Auth(Role::kAuditor)),
+                400);
+  ExpectProblem(PostJson("/api/v1/cases",
+                         R"({"id":"KW-0","title":"t","offence":"other",)"
+                         R"("legal_basis":"x"})",
+                         Auth(Role::kProsecutor)),
+                409);
+  ExpectProblem(PostJson("/api/v1/cases",
+                         R"({"id":"a/b","title":"t","offence":"other",)"
+                         R"("legal_basis":"x"})",
+                         Auth(Role::kProsecutor)),
+                400);
+  ExpectProblem(
+      PostJson("/api/v1/cases",
+               R"({"title":"t","offence":"piracy","legal_basis":"x"})",
+               Auth(Role::kProsecutor)),
+      400);
+}
+
 }  // namespace
 }  // namespace amanah

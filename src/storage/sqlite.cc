@@ -33,8 +33,24 @@ Status SqliteDb::Exec(const char* sql) {
 
 Status SqliteDb::Transaction(const std::function<Status()>& fn) {
   std::lock_guard<std::recursive_mutex> l(tx_mu_);
+  if (tx_depth_ > 0) {
+    // Nested: a savepoint, so that the inner part can fail alone.
+    std::string name = "sp" + std::to_string(tx_depth_);
+    RETURN_IF_ERROR(Exec(("SAVEPOINT " + name).c_str()));
+    ++tx_depth_;
+    Status s = fn();
+    --tx_depth_;
+    if (s.ok()) s = Exec(("RELEASE " + name).c_str());
+    if (!s.ok()) {
+      (void)Exec(("ROLLBACK TO " + name).c_str());
+      (void)Exec(("RELEASE " + name).c_str());
+    }
+    return s;
+  }
   RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+  ++tx_depth_;
   Status s = fn();
+  --tx_depth_;
   if (s.ok()) s = Exec("COMMIT");
   if (!s.ok()) (void)Exec("ROLLBACK");
   return s;

@@ -29,7 +29,8 @@ class SqliteDb {
 
   Status Exec(const char* sql);
   // BEGIN IMMEDIATE; fn(); COMMIT, or ROLLBACK if fn fails. Transactions
-  // from several threads are serialised here.
+  // from several threads are serialised here; one inside another is a
+  // savepoint within the outer one.
   Status Transaction(const std::function<Status()>& fn);
 
   sqlite3* handle() const { return db_; }
@@ -38,6 +39,7 @@ class SqliteDb {
   explicit SqliteDb(sqlite3* db) : db_(db) {}
   sqlite3* db_;
   std::recursive_mutex tx_mu_;
+  int tx_depth_ = 0;  // guarded by tx_mu_
 };
 
 // A prepared statement, finalized on scope exit. Columns and parameters are
