@@ -7,6 +7,7 @@
 
 #include "app/cases.h"
 #include "app/custody_index.h"
+#include "app/requests.h"
 #include "app/users.h"
 #include "ledger/note.h"
 
@@ -219,8 +220,9 @@ Result<std::unique_ptr<Node>> Node::Open(Env* env, const std::string& dir) {
 Status Node::CreateTables(SqliteDb* sql) {
   RETURN_IF_ERROR(EvidenceDb::Open(sql).status());
   RETURN_IF_ERROR(CustodyIndex::CreateTables(sql));
+  RETURN_IF_ERROR(UserDirectory::CreateTables(sql));
   RETURN_IF_ERROR(CaseBook::CreateTables(sql));
-  return UserDirectory::CreateTables(sql);
+  return RequestBook::CreateTables(sql);
 }
 
 Status Node::OpenTables() {

@@ -22,6 +22,8 @@ constexpr KindName kKinds[] = {
     {EntryKind::kCaseOpened, "case.opened"},
     {EntryKind::kCaseMemberAdded, "case.member_added"},
     {EntryKind::kCaseMemberRemoved, "case.member_removed"},
+    {EntryKind::kRequestCreated, "request.created"},
+    {EntryKind::kRequestMoved, "request.moved"},
 };
 
 // Parses FormatTime's output exactly.

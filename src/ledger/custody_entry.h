@@ -29,6 +29,8 @@ enum class EntryKind {
   kCaseOpened,         // a case was opened; subject case:<id>
   kCaseMemberAdded,    // a user was given access to a case
   kCaseMemberRemoved,  // a user's access to a case was withdrawn
+  kRequestCreated,     // a request was drafted or registered; request:<id>
+  kRequestMoved,       // a request changed state
 };
 
 std::string_view EntryKindName(EntryKind kind);
