@@ -3,11 +3,14 @@
 #include <httplib.h>
 
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <regex>
+#include <thread>
 
 #include "app/cases.h"
 #include "app/custody_index.h"
+#include "app/requests.h"
 #include "app/users.h"
 #include "base/json_writer.h"
 #include "base/messages.h"
@@ -45,12 +48,12 @@ struct Reply {
 
 // Per-request state shared by the pre-routing handler, the route and the
 // access log, all of which run on the connection's thread.
-struct RequestState {
+struct HttpRequestState {
   Clock::time_point start;
   std::string route = "unmatched";
   std::string user = "-";
 };
-thread_local RequestState t_request;
+thread_local HttpRequestState t_request;
 
 std::string_view ProblemSlug(Code code) {
   switch (code) {
@@ -131,6 +134,7 @@ Result<json> ParseBody(const httplib::Request& req,
     if (!ok) {
       const char* want = f->type == json::value_t::string    ? "a string"
                          : f->type == json::value_t::boolean ? "true or false"
+                         : f->type == json::value_t::object  ? "an object"
                                                              : "a whole number";
       return Status::InvalidInput("field \"" + key + "\" must be " + want);
     }
@@ -205,6 +209,10 @@ struct ApiServer::Impl {
   Metrics metrics;
   UserDirectory users;
   int port = 0;
+  std::mutex sweep_mu;
+  std::condition_variable sweep_cv;
+  bool stopping = false;  // guarded by sweep_mu
+  std::thread sweeper;
 
   Impl(Node* n, ServerOptions o) : node(n), options(std::move(o)), users(n) {}
 
@@ -377,6 +385,7 @@ struct ApiServer::Impl {
           });
 
     AddCaseRoutes();
+    AddRequestRoutes();
 
     Route("GET", R"(/api/v1/log/inclusion/([0-9]{1,19}))",
           "GET /api/v1/log/inclusion/{index}",
@@ -520,6 +529,175 @@ struct ApiServer::Impl {
           });
   }
 
+  json RequestJson(const Request& r) {
+    json j = {{"id", r.id},
+              {"case", r.case_id},
+              {"type", RequestTypeName(r.type)},
+              {"profile", ProfileName(r.profile)},
+              {"direction", DirectionName(r.direction)},
+              {"state", RequestStateName(r.state)},
+              {"reference", r.reference},
+              {"fields", r.fields},
+              {"created", r.created},
+              {"created_by", r.created_by},
+              {"updated", r.updated},
+              {"extensions", r.extensions},
+              {"deadline", nullptr},
+              {"hours_left", nullptr}};
+    if (r.preserved_until_unix != 0) {
+      j["preserved_until"] = FormatTime(r.preserved_until_unix * 1000000);
+    }
+    if (auto d = r.Deadline()) {
+      int64_t now = node->env()->NowUnixNanos() / 1000000000;
+      j["deadline"] = FormatTime(*d * 1000000);
+      j["hours_left"] = static_cast<double>((*d - now) / 36) / 100.0;
+    }
+    json next = json::array();
+    for (auto s : NextStates(r.state, r.type, r.profile, r.extensions)) {
+      next.push_back(RequestStateName(s));
+    }
+    j["next_states"] = next;
+    return j;
+  }
+
+  // The request and the caller, if they may do `action` on its case.
+  Result<std::pair<Request, Principal>> AllowRequest(
+      const httplib::Request& req, Action action, const std::string& id) {
+    ASSIGN_OR_RETURN(Principal p, Caller(req));
+    ASSIGN_OR_RETURN(auto r, RequestBook(node).Get(id));
+    if (!r) return Status::NotFound("no request " + id);
+    ASSIGN_OR_RETURN(p, AllowCase(req, action, r->case_id));
+    return std::make_pair(std::move(*r), std::move(p));
+  }
+
+  void AddRequestRoutes() {
+    static const std::string kCase = R"(([A-Za-z0-9][A-Za-z0-9._-]{0,63}))";
+    static const std::string kReq = R"((R-[0-9]{4}-[0-9]{5,9}))";
+    Route("POST", "/api/v1/cases/" + kCase + "/requests",
+          "POST /api/v1/cases/{id}/requests",
+          [this](const httplib::Request& req) -> Result<Reply> {
+            std::string id = req.matches[1].str();
+            ASSIGN_OR_RETURN(Principal p,
+                             AllowCase(req, Action::kCreateRequest, id));
+            ASSIGN_OR_RETURN(
+                json j,
+                ParseBody(req, {{"type", json::value_t::string, true},
+                                {"profile", json::value_t::string, true},
+                                {"direction", json::value_t::string, true},
+                                {"reference", json::value_t::string, false},
+                                {"fields", json::value_t::object, true}}));
+            RequestDraft d;
+            ASSIGN_OR_RETURN(d.type,
+                             ParseRequestType(j["type"].get<std::string>()));
+            ASSIGN_OR_RETURN(d.profile,
+                             ParseProfile(j["profile"].get<std::string>()));
+            ASSIGN_OR_RETURN(d.direction,
+                             ParseDirection(j["direction"].get<std::string>()));
+            d.reference = StringField(j, "reference");
+            d.fields = j["fields"];
+            ASSIGN_OR_RETURN(Request r,
+                             RequestBook(node).Create(Actor(p), id, d));
+            Reply out = Reply::Json(RequestJson(r), 201);
+            out.headers.emplace("Location", "/api/v1/requests/" + r.id);
+            return out;
+          });
+    Route("GET", "/api/v1/cases/" + kCase + "/requests",
+          "GET /api/v1/cases/{id}/requests",
+          [this](const httplib::Request& req) -> Result<Reply> {
+            std::string id = req.matches[1].str();
+            ASSIGN_OR_RETURN(Principal p,
+                             AllowCase(req, Action::kViewRequests, id));
+            ASSIGN_OR_RETURN(auto list, RequestBook(node).ForCase(id));
+            json items = json::array();
+            for (const auto& r : list) items.push_back(RequestJson(r));
+            return Reply::Json({{"items", items}});
+          });
+    Route("GET", "/api/v1/requests", "GET /api/v1/requests",
+          [this](const httplib::Request& req) -> Result<Reply> {
+            ASSIGN_OR_RETURN(Principal p, Caller(req));
+            if (!RoleAllows(p.user.role, Action::kViewRequests)) {
+              return Status::Permission("a user with role " +
+                                        std::string(RoleName(p.user.role)) +
+                                        " may not view-requests");
+            }
+            ASSIGN_OR_RETURN(size_t limit, PageLimit(req));
+            bool all = RoleSpansCases(p.user.role, Action::kViewRequests);
+            ASSIGN_OR_RETURN(auto list, RequestBook(node).Open(
+                                            all ? "" : p.user.name, limit));
+            json items = json::array();
+            for (const auto& r : list) items.push_back(RequestJson(r));
+            return Reply::Json({{"items", items}});
+          });
+    Route("GET", "/api/v1/requests/" + kReq, "GET /api/v1/requests/{id}",
+          [this](const httplib::Request& req) -> Result<Reply> {
+            ASSIGN_OR_RETURN(auto rp, AllowRequest(req, Action::kViewRequests,
+                                                   req.matches[1].str()));
+            ASSIGN_OR_RETURN(auto moves,
+                             RequestBook(node).History(rp.first.id));
+            json j = RequestJson(rp.first);
+            j["history"] = json::array();
+            for (const auto& m : moves) {
+              j["history"].push_back({{"from", m.from},
+                                      {"to", m.to},
+                                      {"time", m.time},
+                                      {"actor", m.actor},
+                                      {"reason", m.reason}});
+            }
+            return Reply::Json(j);
+          });
+    Route("POST", "/api/v1/requests/" + kReq + "/moves",
+          "POST /api/v1/requests/{id}/moves",
+          [this](const httplib::Request& req) -> Result<Reply> {
+            ASSIGN_OR_RETURN(auto rp,
+                             AllowRequest(req, Action::kTransitionRequest,
+                                          req.matches[1].str()));
+            ASSIGN_OR_RETURN(
+                json j,
+                ParseBody(req, {{"to", json::value_t::string, true},
+                                {"reason", json::value_t::string, false}}));
+            ASSIGN_OR_RETURN(RequestState to,
+                             ParseRequestState(j["to"].get<std::string>()));
+            const Principal& p = rp.second;
+            if (!MayMove(p.user.role, rp.first.type, to)) {
+              return Status::Permission(
+                  "a user with role " + std::string(RoleName(p.user.role)) +
+                  " may not move a " +
+                  std::string(RequestTypeName(rp.first.type)) + " request to " +
+                  std::string(RequestStateName(to)));
+            }
+            ASSIGN_OR_RETURN(Request r,
+                             RequestBook(node).Move(Actor(p), rp.first.id, to,
+                                                    StringField(j, "reason")));
+            return Reply::Json(RequestJson(r));
+          });
+    Route("GET", "/api/v1/requests/" + kReq + "/print",
+          "GET /api/v1/requests/{id}/print",
+          [this](const httplib::Request& req) -> Result<Reply> {
+            ASSIGN_OR_RETURN(auto rp, AllowRequest(req, Action::kViewRequests,
+                                                   req.matches[1].str()));
+            ASSIGN_OR_RETURN(auto kase, CaseBook(node).Get(rp.first.case_id));
+            Reply r;
+            r.body = RenderRequestHtml(rp.first, *kase, node->info().name);
+            r.content_type = "text/html; charset=utf-8";
+            return r;
+          });
+  }
+
+  // Moves lapsed preservations to expired, once a minute, until stopped.
+  void SweepLoop() {
+    std::unique_lock<std::mutex> l(sweep_mu);
+    while (!stopping) {
+      l.unlock();
+      auto n = RequestBook(node).SweepExpired();
+      if (!n.ok()) {
+        std::fprintf(stderr, "amanah: expiring requests: %s\n",
+                     n.status().ToString().c_str());
+      }
+      l.lock();
+      sweep_cv.wait_for(l, std::chrono::seconds(60), [&] { return stopping; });
+    }
+  }
+
   uint64_t LogSize() {
     auto log = node->Log();
     return log.ok() ? (*log)->Latest().size : 0;
@@ -637,7 +815,7 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Create(Node* node,
   http.set_keep_alive_max_count(10000);
   http.set_read_timeout(30);
   http.set_pre_routing_handler([](const auto&, auto&) {
-    t_request = RequestState{Clock::now(), "unmatched", "-"};
+    t_request = HttpRequestState{Clock::now(), "unmatched", "-"};
     return httplib::Server::HandlerResponse::Unhandled;
   });
   // Errors raised by the HTTP layer itself (no route, body too large, bad
@@ -692,6 +870,7 @@ std::string ApiServer::url() const {
 }
 
 Status ApiServer::Run() {
+  impl_->sweeper = std::thread([this] { impl_->SweepLoop(); });
   if (!impl_->http->listen_after_bind()) {
     return Status::Unavailable("the server stopped listening");
   }
@@ -699,7 +878,14 @@ Status ApiServer::Run() {
 }
 
 void ApiServer::Stop() {
-  if (impl_ && impl_->http) impl_->http->stop();
+  if (!impl_ || !impl_->http) return;
+  impl_->http->stop();
+  {
+    std::lock_guard<std::mutex> l(impl_->sweep_mu);
+    impl_->stopping = true;
+  }
+  impl_->sweep_cv.notify_all();
+  if (impl_->sweeper.joinable()) impl_->sweeper.join();
 }
 
 }  // namespace amanah

@@ -435,5 +435,121 @@ TEST_F(ServerTest, CaseListIsPagedAndScopedToMembership) {
       400);
 }
 
+json RequestBody(const std::string& type) {
+  json auth = {{"name", "Cybercrime Dept."}, {"time_zone", "Asia/Kuwait"}};
+  json f = {{"requesting_authority", auth},
+            {"requested_authority", auth},
+            {"offence", {{"en", "Ransomware"}, {"ar", "برمجيات الفدية"}}},
+            {"summary_of_facts", {{"en", "Servers encrypted"}}},
+            {"data_requested", {{"en", "IP logs"}}}};
+  if (type == "preservation") {
+    f["relation_to_offence"] = {{"en", "The note names the account"}};
+    f["provider"] = "Example Mail";
+    f["account_identifiers"] = {"x@example.com"};
+    f["necessity"] = {{"en", "Deleted after 30 days"}};
+    f["mla_to_follow"] = true;
+  }
+  return {{"type", type},
+          {"profile", "us-2703f"},
+          {"direction", "outgoing"},
+          {"reference", "KW-CC-2026-17"},
+          {"fields", f}};
+}
+
+// Requests: created by members whose role may, moved by the roles the
+// state machine names, forbidden moves are 409 and change nothing.
+TEST_F(ServerTest, RequestsThroughTheApi) {
+  const std::string open_body =
+      R"({"id":"KW-9","title":"t","offence":"cybercrime","legal_basis":"x"})";
+  ASSERT_EQ(PostJson("/api/v1/cases", open_body, Auth(Role::kPoc))->status,
+            201);
+  for (Role r : {Role::kProsecutor, Role::kAnalyst, Role::kAuditor}) {
+    std::string body =
+        std::string(R"({"user":"u-)") + std::string(RoleName(r)) + R"("})";
+    ASSERT_EQ(
+        PostJson("/api/v1/cases/KW-9/members", body, Auth(Role::kPoc))->status,
+        201);
+  }
+  // Who may create: members with the role for it.
+  uint64_t log = LogSize();
+  ExpectProblem(
+      PostJson("/api/v1/cases/KW-9/requests",
+               RequestBody("preservation").dump(), Auth(Role::kAnalyst)),
+      403);
+  ExpectProblem(PostJson("/api/v1/cases/KW-9/requests",
+                         RequestBody("preservation").dump(),
+                         Auth(Role::kInvestigator)),  // not a member
+                403);
+  EXPECT_EQ(LogSize(), log);
+  auto created = PostJson("/api/v1/cases/KW-9/requests",
+                          RequestBody("preservation").dump(), Auth(Role::kPoc));
+  ASSERT_EQ(created->status, 201) << created->body;
+  json r = json::parse(created->body);
+  std::string id = r["id"];
+  EXPECT_EQ(r["state"], "draft");
+  EXPECT_EQ(r["next_states"], json({"sent", "withdrawn"}));
+  std::string moves = "/api/v1/requests/" + id + "/moves";
+
+  // Forbidden: wrong role (analyst), impossible move (draft -> preserved).
+  log = LogSize();
+  ExpectProblem(PostJson(moves, R"({"to":"sent"})", Auth(Role::kAnalyst)), 403);
+  ExpectProblem(PostJson(moves, R"({"to":"preserved"})", Auth(Role::kPoc)),
+                409);
+  ExpectProblem(PostJson(moves, R"({"to":"expired"})", Auth(Role::kPoc)), 409);
+  ExpectProblem(PostJson(moves, R"({"to":"nirvana"})", Auth(Role::kPoc)), 400);
+  ExpectProblem(PostJson(moves, R"({"to":"sent","extra":1})", Auth(Role::kPoc)),
+                400);
+  EXPECT_EQ(LogSize(), log);
+
+  for (const char* to : {"sent", "acknowledged", "preserved"}) {
+    auto m = PostJson(moves, std::string(R"({"to":")") + to + R"("})",
+                      Auth(Role::kPoc));
+    ASSERT_EQ(m->status, 200) << to << " " << m->body;
+  }
+  auto shown =
+      client_->Get(("/api/v1/requests/" + id).c_str(), Auth(Role::kAuditor));
+  ASSERT_EQ(shown->status, 200) << shown->body;
+  json s = json::parse(shown->body);
+  EXPECT_EQ(s["state"], "preserved");
+  EXPECT_EQ(s["history"].size(), 3u);
+  EXPECT_NEAR(s["hours_left"].get<double>(), 90 * 24, 0.1);
+
+  // A production request: the 24/7 contact may not send it; the
+  // prosecutor may.
+  auto prod =
+      PostJson("/api/v1/cases/KW-9/requests", RequestBody("production").dump(),
+               Auth(Role::kProsecutor));
+  ASSERT_EQ(prod->status, 201) << prod->body;
+  std::string pid = json::parse(prod->body)["id"];
+  ExpectProblem(PostJson("/api/v1/requests/" + pid + "/moves",
+                         R"({"to":"sent"})", Auth(Role::kPoc)),
+                403);
+  EXPECT_EQ(PostJson("/api/v1/requests/" + pid + "/moves", R"({"to":"sent"})",
+                     Auth(Role::kProsecutor))
+                ->status,
+            200);
+  ExpectProblem(PostJson("/api/v1/requests/" + pid + "/moves",
+                         R"({"to":"refused"})", Auth(Role::kProsecutor)),
+                400);  // a refusal needs a reason
+
+  // Lists: the case's, and the open ones most urgent first.
+  auto list = client_->Get("/api/v1/cases/KW-9/requests", Auth(Role::kPoc));
+  EXPECT_EQ(json::parse(list->body)["items"].size(), 2u);
+  auto open = client_->Get("/api/v1/requests", Auth(Role::kPoc));
+  ASSERT_EQ(open->status, 200);
+  EXPECT_EQ(json::parse(open->body)["items"][0]["id"], id);
+  ExpectProblem(client_->Get("/api/v1/requests", Auth(Role::kAdmin)), 403);
+
+  // The printable page.
+  auto page = client_->Get(("/api/v1/requests/" + id + "/print").c_str(),
+                           Auth(Role::kPoc));
+  ASSERT_EQ(page->status, 200);
+  EXPECT_EQ(page->get_header_value("Content-Type"), "text/html; charset=utf-8");
+  EXPECT_NE(page->body.find("dir=\"rtl\""), std::string::npos);
+  EXPECT_NE(page->body.find("برمجيات الفدية"), std::string::npos);
+  ExpectProblem(client_->Get("/api/v1/requests/R-2026-99999", Auth(Role::kPoc)),
+                404);
+}
+
 }  // namespace
 }  // namespace amanah
