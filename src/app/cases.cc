@@ -53,6 +53,16 @@ std::string Subject(const std::string& id) { return "case:" + id; }
 
 }  // namespace
 
+nlohmann::json CaseToJson(const Case& c) {
+  return {{"id", c.id},
+          {"title", c.title},
+          {"offence", OffenceName(c.offence)},
+          {"legal_basis", c.legal_basis},
+          {"status", CaseStatusName(c.status)},
+          {"opened", c.opened},
+          {"opened_by", c.opened_by}};
+}
+
 Status CaseBook::CreateTables(SqliteDb* sql) { return sql->Exec(kSchema); }
 
 int64_t CaseBook::NowUnix() const {

@@ -35,6 +35,9 @@ struct CaseItem {
   std::vector<IndexedEntry> custody;  // every entry about this object
 };
 
+// A case as the API and the CLI show it.
+nlohmann::json CaseToJson(const Case& c);
+
 class CaseBook {
  public:
   explicit CaseBook(Node* node) : node_(node) {}

@@ -334,6 +334,36 @@ Result<int> RequestBook::SweepExpired() {
   return n;
 }
 
+nlohmann::json RequestToJson(const Request& r, int64_t now) {
+  nlohmann::json j = {{"id", r.id},
+                      {"case", r.case_id},
+                      {"type", RequestTypeName(r.type)},
+                      {"profile", ProfileName(r.profile)},
+                      {"direction", DirectionName(r.direction)},
+                      {"state", RequestStateName(r.state)},
+                      {"reference", r.reference},
+                      {"fields", r.fields},
+                      {"created", r.created},
+                      {"created_by", r.created_by},
+                      {"updated", r.updated},
+                      {"extensions", r.extensions},
+                      {"deadline", nullptr},
+                      {"hours_left", nullptr}};
+  if (r.preserved_until_unix != 0) {
+    j["preserved_until"] = FormatTime(r.preserved_until_unix * 1000000);
+  }
+  if (auto d = r.Deadline()) {
+    j["deadline"] = FormatTime(*d * 1000000);
+    j["hours_left"] = static_cast<double>((*d - now) / 36) / 100.0;
+  }
+  nlohmann::json next = nlohmann::json::array();
+  for (auto s : NextStates(r.state, r.type, r.profile, r.extensions)) {
+    next.push_back(RequestStateName(s));
+  }
+  j["next_states"] = next;
+  return j;
+}
+
 namespace {
 
 std::string Html(std::string_view s) {

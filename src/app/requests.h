@@ -80,6 +80,10 @@ class RequestBook {
   Node* node_;
 };
 
+// The request as the API and the CLI show it: with its next deadline,
+// hours left at `now_unix`, and the states it can move to.
+nlohmann::json RequestToJson(const Request& request, int64_t now_unix);
+
 // A standalone HTML page of the request, English and Arabic side by side
 // (the Arabic column right-to-left), for printing or filing.
 std::string RenderRequestHtml(const Request& request, const Case& kase,

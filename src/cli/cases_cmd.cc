@@ -9,15 +9,7 @@ namespace amanah {
 
 namespace {
 
-nlohmann::json CaseJson(const Case& c) {
-  return {{"id", c.id},
-          {"title", c.title},
-          {"offence", OffenceName(c.offence)},
-          {"legal_basis", c.legal_basis},
-          {"status", CaseStatusName(c.status)},
-          {"opened", c.opened},
-          {"opened_by", c.opened_by}};
-}
+nlohmann::json CaseJson(const Case& c) { return CaseToJson(c); }
 
 int RunCaseOpen(const Globals& g, const CaseArgs& a) {
   auto offence = ParseOffence(a.offence);

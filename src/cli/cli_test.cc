@@ -115,4 +115,50 @@ TEST_F(CliTest, BadInputGivesOneLineAndExitCode) {
   EXPECT_EQ(nlohmann::json::parse(cp.out)["size"], 0);
 }
 
+TEST_F(CliTest, RequestRoundTrip) {
+  ASSERT_EQ(Amanah("init --name ccd.moi.gov.kw").code, 0);
+  ASSERT_EQ(Amanah("case open KW-2 --title 'financing' --offence "
+                   "terrorist-financing --legal-basis 'Law 106/2013'")
+                .code,
+            0);
+  std::ofstream(dir_ / "fields.json") << R"({
+    "requesting_authority": {"name": "FIU Kuwait", "time_zone": "Asia/Kuwait"},
+    "requested_authority": {"name": "Example Bank", "time_zone": "America/New_York"},
+    "offence": {"en": "Terrorist financing", "ar": "تمويل الإرهاب"},
+    "summary_of_facts": {"en": "Transfers to a listed entity"},
+    "data_requested": {"en": "Account holder details"}})";
+  Outcome created = Amanah(
+      "--json request create --case KW-2 --type "
+      "subscriber --profile eu --direction incoming "
+      "--fields " +
+      (dir_ / "fields.json").string());
+  ASSERT_EQ(created.code, 0) << created.err;
+  auto r = nlohmann::json::parse(created.out);
+  std::string id = r["id"];
+  EXPECT_EQ(r["state"], "received");
+  EXPECT_NEAR(r["hours_left"].get<double>(), 240, 0.1);  // EU: 10 days
+  EXPECT_EQ(Amanah("request move " + id + " --to acknowledged").code, 0);
+  Outcome bad = Amanah("request move " + id + " --to preserved");
+  EXPECT_EQ(bad.code, 4);
+  EXPECT_NE(bad.err.find("cannot become preserved"), std::string::npos);
+  EXPECT_EQ(Amanah("request move " + id + " --to refused").code, 2);
+  Outcome listed = Amanah("request list");
+  EXPECT_NE(listed.out.find(id), std::string::npos);
+  Outcome page = Amanah("request print " + id);
+  EXPECT_NE(page.out.find("dir=\"rtl\""), std::string::npos);
+  Outcome shown = Amanah("request show " + id);
+  EXPECT_EQ(nlohmann::json::parse(shown.out)["history"].size(), 1u);
+  // Bad fields: a clear error, nothing created.
+  std::ofstream(dir_ / "bad.json") << R"({"offence": "not bilingual"})";
+  Outcome rejected = Amanah(
+      "request create --case KW-2 --type subscriber "
+      "--profile eu --direction outgoing --fields " +
+      (dir_ / "bad.json").string());
+  EXPECT_EQ(rejected.code, 2);
+  EXPECT_EQ(std::count(rejected.err.begin(), rejected.err.end(), '\n'), 1);
+  EXPECT_EQ(nlohmann::json::parse(Amanah("--json request list --case KW-2").out)
+                .size(),
+            1u);
+}
+
 }  // namespace

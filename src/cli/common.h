@@ -48,6 +48,14 @@ struct CaseArgs {
 // `amanah case ...` (cases_cmd.cc).
 void AddCaseCommands(CLI::App& app, Globals& g, CaseArgs& a, int& rc);
 
+struct RequestArgs {
+  std::string case_id, type, profile, direction, reference, fields, id, to,
+      reason;
+};
+
+// `amanah request ...` (requests_cmd.cc).
+void AddRequestCommands(CLI::App& app, Globals& g, RequestArgs& a, int& rc);
+
 struct ServeArgs {
   std::string listen = "127.0.0.1:8470";
   std::string tls_cert, tls_key;

@@ -543,6 +543,8 @@ int Main(int argc, char** argv) {
   AddUserCommands(app, g, user_args, rc);
   CaseArgs case_args;
   AddCaseCommands(app, g, case_args, rc);
+  RequestArgs request_args;
+  AddRequestCommands(app, g, request_args, rc);
   ServeArgs serve_args;
   AddServeCommand(app, g, serve_args, rc);
   app.add_subcommand("tour",

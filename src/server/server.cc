@@ -161,15 +161,7 @@ json UserJson(const User& u) {
           {"created", u.created}};
 }
 
-json CaseJson(const Case& c) {
-  return {{"id", c.id},
-          {"title", c.title},
-          {"offence", OffenceName(c.offence)},
-          {"legal_basis", c.legal_basis},
-          {"status", CaseStatusName(c.status)},
-          {"opened", c.opened},
-          {"opened_by", c.opened_by}};
-}
+json CaseJson(const Case& c) { return CaseToJson(c); }
 
 json EntryJson(const IndexedEntry& e) {
   return {{"index", e.index}, {"kind", e.kind},    {"time", e.time},
@@ -530,34 +522,7 @@ struct ApiServer::Impl {
   }
 
   json RequestJson(const Request& r) {
-    json j = {{"id", r.id},
-              {"case", r.case_id},
-              {"type", RequestTypeName(r.type)},
-              {"profile", ProfileName(r.profile)},
-              {"direction", DirectionName(r.direction)},
-              {"state", RequestStateName(r.state)},
-              {"reference", r.reference},
-              {"fields", r.fields},
-              {"created", r.created},
-              {"created_by", r.created_by},
-              {"updated", r.updated},
-              {"extensions", r.extensions},
-              {"deadline", nullptr},
-              {"hours_left", nullptr}};
-    if (r.preserved_until_unix != 0) {
-      j["preserved_until"] = FormatTime(r.preserved_until_unix * 1000000);
-    }
-    if (auto d = r.Deadline()) {
-      int64_t now = node->env()->NowUnixNanos() / 1000000000;
-      j["deadline"] = FormatTime(*d * 1000000);
-      j["hours_left"] = static_cast<double>((*d - now) / 36) / 100.0;
-    }
-    json next = json::array();
-    for (auto s : NextStates(r.state, r.type, r.profile, r.extensions)) {
-      next.push_back(RequestStateName(s));
-    }
-    j["next_states"] = next;
-    return j;
+    return RequestToJson(r, node->env()->NowUnixNanos() / 1000000000);
   }
 
   // The request and the caller, if they may do `action` on its case.
