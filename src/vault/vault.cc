@@ -121,20 +121,25 @@ Result<PutResult> Vault::Put(SequentialFile* source,
   r.digests = digests->digests;
   std::memcpy(r.address.digest.data(), r.digests[HashAlgorithm::kSha256].data(),
               32);
-  std::string path = PathOf(r.address);
+  ASSIGN_OR_RETURN(r.duplicate, Adopt(tmp, r.address));
+  return r;
+}
+
+Result<bool> Vault::Adopt(const std::string& file,
+                          const ContentAddress& address) {
+  std::string path = PathOf(address);
   if (env_->FileExists(path)) {
-    r.duplicate = true;
-    RETURN_IF_ERROR(env_->RemoveFile(tmp));
-    return r;
+    RETURN_IF_ERROR(env_->RemoveFile(file));
+    return true;
   }
-  s = CreateDirs(env_, DirName(path), 0700);
-  if (s.ok()) s = env_->RenameFile(tmp, path);
+  Status s = CreateDirs(env_, DirName(path), 0700);
+  if (s.ok()) s = env_->RenameFile(file, path);
   if (s.ok()) s = env_->SyncDir(DirName(path));
   if (!s.ok()) {
-    (void)env_->RemoveFile(tmp);
+    (void)env_->RemoveFile(file);
     return s;
   }
-  return r;
+  return false;
 }
 
 Result<std::vector<ContentAddress>> Vault::List() const {

@@ -52,6 +52,12 @@ class Vault {
                         const std::vector<HashAlgorithm>& extra,
                         const ProgressFn& progress = nullptr);
 
+  // Moves a complete, durable object file (made by StagedObject) into place
+  // as `address`; true if the vault held that content already, in which
+  // case the file is removed instead.
+  Result<bool> Adopt(const std::string& file, const ContentAddress& address);
+  std::string TmpDir() const { return JoinPath(dir_, "tmp"); }
+
   bool Contains(const ContentAddress& address) const;
   std::string PathOf(const ContentAddress& address) const;
   Result<std::vector<ContentAddress>> List() const;

@@ -1,0 +1,142 @@
+#include "vault/staged.h"
+
+#include <sodium.h>
+
+#include <cstring>
+
+namespace amanah {
+
+StagedObject::StagedObject(Env* env, std::string path,
+                           std::vector<HashAlgorithm> algs)
+    : env_(env), path_(std::move(path)), algorithms_(std::move(algs)) {
+  if (std::find(algorithms_.begin(), algorithms_.end(),
+                HashAlgorithm::kSha256) == algorithms_.end()) {
+    algorithms_.insert(algorithms_.begin(), HashAlgorithm::kSha256);
+  }
+  for (HashAlgorithm a : algorithms_) {
+    hashers_.push_back(std::make_unique<Hasher>(a));
+  }
+  sealed_.resize(kVaultChunkSize + kVaultTagSize);
+}
+
+StagedObject::~StagedObject() {
+  if (file_) (void)file_->Close();
+}
+
+Result<std::unique_ptr<StagedObject>> StagedObject::Create(
+    Env* env, const MasterKey& master, const std::string& path,
+    const std::vector<HashAlgorithm>& algorithms) {
+  if (env->FileExists(path)) {
+    return Status::Conflict(path + ": staging file exists already");
+  }
+  RETURN_IF_ERROR(CreateDirs(env, DirName(path), 0700));
+  std::unique_ptr<StagedObject> s(new StagedObject(env, path, algorithms));
+  VaultKey key;
+  VaultHeader header = NewVaultHeader(master, &key);
+  s->cipher_ = std::make_unique<ChunkCipher>(key, header);
+  sodium_memzero(key.data(), key.size());
+  ASSIGN_OR_RETURN(s->file_, env->NewWritableFile(path, 0600));
+  auto h = header.Encode();
+  RETURN_IF_ERROR(s->file_->Append(ByteView(h.data(), h.size())));
+  RETURN_IF_ERROR(s->file_->Sync());
+  RETURN_IF_ERROR(env->SyncDir(DirName(path)));
+  return s;
+}
+
+Result<std::unique_ptr<StagedObject>> StagedObject::Resume(
+    Env* env, const MasterKey& master, const std::string& path,
+    const std::vector<HashAlgorithm>& algorithms, uint64_t committed) {
+  if (committed % kVaultChunkSize != 0) {
+    return Status::InvalidInput(
+        "a committed offset is a whole number of "
+        "chunks");
+  }
+  std::unique_ptr<StagedObject> s(new StagedObject(env, path, algorithms));
+  ASSIGN_OR_RETURN(auto in, env->NewRandomAccessFile(path));
+  uint8_t hb[kVaultHeaderSize];
+  ASSIGN_OR_RETURN(size_t got, in->ReadAt(0, hb, sizeof(hb)));
+  ASSIGN_OR_RETURN(VaultHeader header, VaultHeader::Decode(ByteView(hb, got)));
+  if (header.chunk_size != kVaultChunkSize) {
+    return Status::Corruption(path + ": unexpected chunk size");
+  }
+  ASSIGN_OR_RETURN(VaultKey key, UnwrapObjectKey(header, master));
+  s->cipher_ = std::make_unique<ChunkCipher>(key, header);
+  sodium_memzero(key.data(), key.size());
+  const uint64_t sealed_chunk = kVaultChunkSize + kVaultTagSize;
+  uint64_t chunks = committed / kVaultChunkSize;
+  uint64_t want = kVaultHeaderSize + chunks * sealed_chunk;
+  ASSIGN_OR_RETURN(uint64_t size, in->Size());
+  if (size < want) {
+    return Status::Corruption(path + ": holds " + std::to_string(size) +
+                              " bytes, fewer than the " +
+                              std::to_string(committed) + " committed");
+  }
+  Bytes plain(kVaultChunkSize);
+  for (uint64_t i = 0; i < chunks; ++i) {
+    uint64_t off = kVaultHeaderSize + i * sealed_chunk;
+    ASSIGN_OR_RETURN(size_t r, in->ReadAt(off, s->sealed_.data(),
+                                          static_cast<size_t>(sealed_chunk)));
+    if (r != sealed_chunk) return Status::Corruption(path + ": short read");
+    Status ok = s->cipher_->Open(static_cast<uint32_t>(i), false,
+                                 ByteView(s->sealed_.data(), r), plain.data());
+    if (!ok.ok()) return Status::Corruption(path + ": " + ok.message());
+    for (auto& h : s->hashers_) h->Update(ByteView(plain.data(), plain.size()));
+  }
+  s->chunks_ = chunks;
+  if (size > want) RETURN_IF_ERROR(env->TruncateFile(path, want));
+  ASSIGN_OR_RETURN(s->file_, env->NewAppendableFile(path, 0600));
+  return s;
+}
+
+Status StagedObject::SealChunk(ByteView plain, bool last) {
+  if (chunks_ > UINT32_MAX) {
+    return Status::InvalidInput("evidence larger than 4 PiB");
+  }
+  for (auto& h : hashers_) h->Update(plain);
+  cipher_->Seal(static_cast<uint32_t>(chunks_), last, plain, sealed_.data());
+  RETURN_IF_ERROR(
+      file_->Append(ByteView(sealed_.data(), plain.size() + kVaultTagSize)));
+  ++chunks_;
+  return Status::OK();
+}
+
+Status StagedObject::Append(ByteView data) {
+  while (!data.empty()) {
+    if (buffer_.empty() && data.size() >= chunk_size_) {
+      // Whole chunks straight from the caller's buffer.
+      RETURN_IF_ERROR(SealChunk(data.subspan(0, chunk_size_), false));
+      data = data.subspan(chunk_size_);
+      continue;
+    }
+    size_t take = std::min<size_t>(chunk_size_ - buffer_.size(), data.size());
+    buffer_.insert(buffer_.end(), data.begin(), data.begin() + take);
+    data = data.subspan(take);
+    if (buffer_.size() == chunk_size_) {
+      RETURN_IF_ERROR(SealChunk(buffer_, false));
+      buffer_.clear();
+    }
+  }
+  return Status::OK();
+}
+
+Status StagedObject::Sync() { return file_->Sync(); }
+
+Result<PutResult> StagedObject::Finish(Vault* vault) {
+  RETURN_IF_ERROR(SealChunk(buffer_, true));
+  buffer_.clear();
+  RETURN_IF_ERROR(file_->Sync());
+  RETURN_IF_ERROR(file_->Close());
+  file_.reset();
+  PutResult r;
+  ASSIGN_OR_RETURN(uint64_t stored, env_->GetFileSize(path_));
+  r.size = stored - kVaultHeaderSize - chunks_ * kVaultTagSize;
+  for (size_t i = 0; i < algorithms_.size(); ++i) {
+    r.digests[algorithms_[i]] = hashers_[i]->Finish();
+  }
+  std::memcpy(r.address.digest.data(), r.digests[HashAlgorithm::kSha256].data(),
+              32);
+  ASSIGN_OR_RETURN(r.duplicate, vault->Adopt(path_, r.address));
+  return r;
+}
+
+}  // namespace amanah
