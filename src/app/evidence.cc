@@ -127,6 +127,11 @@ Result<IngestOutcome> Ingest(Node& node, const IngestRequest& req,
     ASSIGN_OR_RETURN(out.ewf, CheckEwf(node, req.path, extra, progress));
   }
 
+  return RecordIngested(node, req, std::move(out));
+}
+
+Result<IngestOutcome> RecordIngested(Node& node, const IngestRequest& req,
+                                     IngestOutcome out) {
   CustodyEntry e;
   e.kind = EntryKind::kEvidenceIngested;
   e.actor = req.actor;

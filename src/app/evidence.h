@@ -46,6 +46,12 @@ struct IngestOutcome {
 Result<IngestOutcome> Ingest(Node& node, const IngestRequest& request,
                              const ProgressFn& progress = nullptr);
 
+// Records an object already in the vault as ingested into req.case_id (the
+// custody entry, then the database): the second half of Ingest, shared with
+// uploads over HTTP. `out.object` (and `out.ewf`) must be filled in.
+Result<IngestOutcome> RecordIngested(Node& node, const IngestRequest& req,
+                                     IngestOutcome out);
+
 // Decrypts an object to `sink` and records an evidence.accessed entry first.
 Result<ObjectCheck> ReadEvidence(Node& node, const ContentAddress& address,
                                  const std::string& actor, ChunkSink* sink);

@@ -8,6 +8,7 @@
 #include "app/cases.h"
 #include "app/custody_index.h"
 #include "app/requests.h"
+#include "app/uploads.h"
 #include "app/users.h"
 #include "ledger/note.h"
 
@@ -222,7 +223,8 @@ Status Node::CreateTables(SqliteDb* sql) {
   RETURN_IF_ERROR(CustodyIndex::CreateTables(sql));
   RETURN_IF_ERROR(UserDirectory::CreateTables(sql));
   RETURN_IF_ERROR(CaseBook::CreateTables(sql));
-  return RequestBook::CreateTables(sql);
+  RETURN_IF_ERROR(RequestBook::CreateTables(sql));
+  return UploadDesk::CreateTables(sql);
 }
 
 Status Node::OpenTables() {
@@ -260,6 +262,87 @@ Result<std::pair<uint64_t, std::string>> Node::Record(CustodyEntry entry) {
   // The entry is durable; if indexing it fails, the next open catches up.
   (void)CustodyIndex(sql_.get()).Add(index, entry);
   return std::make_pair(index, std::move(bytes));
+}
+
+struct Node::Pending {
+  const Change* change;
+  bool done = false;
+  Status status;
+  uint64_t first = 0;
+  std::condition_variable cv;
+};
+
+Result<uint64_t> Node::Apply(const Change& change) {
+  ASSIGN_OR_RETURN(CustodyLog * log, Log());
+  (void)log;
+  Pending me;
+  me.change = &change;
+  std::unique_lock<std::mutex> l(apply_mu_);
+  apply_queue_.push_back(&me);
+  while (!me.done && apply_queue_.front() != &me) me.cv.wait(l);
+  if (me.done) {
+    RETURN_IF_ERROR(me.status);
+    return me.first;
+  }
+  // Lead: take what is queued (up to 256 changes) and apply it together.
+  std::vector<Pending*> batch;
+  for (Pending* p : apply_queue_) {
+    if (batch.size() == 256) break;
+    batch.push_back(p);
+  }
+  l.unlock();
+  ApplyBatch(batch);
+  l.lock();
+  for (Pending* p : batch) {
+    apply_queue_.pop_front();
+    p->done = true;
+    if (p != &me) p->cv.notify_one();
+  }
+  if (!apply_queue_.empty()) apply_queue_.front()->cv.notify_one();
+  RETURN_IF_ERROR(me.status);
+  return me.first;
+}
+
+void Node::ApplyBatch(std::vector<Pending*>& batch) {
+  std::vector<std::vector<CustodyEntry>> made(batch.size());
+  Status s = sql_->Transaction([&]() -> Status {
+    for (size_t i = 0; i < batch.size(); ++i) {
+      // Each change in its own savepoint: its failure is its own.
+      batch[i]->status = sql_->Transaction([&]() -> Status {
+        ASSIGN_OR_RETURN(made[i], (*batch[i]->change)());
+        if (made[i].empty()) {
+          return Status::InvalidInput("a change records at least one entry");
+        }
+        return Status::OK();
+      });
+    }
+    std::vector<std::string> bytes;
+    int64_t now = env_->NowUnixNanos() / 1000;
+    for (size_t i = 0; i < batch.size(); ++i) {
+      if (!batch[i]->status.ok()) continue;
+      for (auto& e : made[i]) {
+        e.node = info_.name;
+        e.time_unix_micros = now;
+        bytes.push_back(FormatCustodyEntry(e));
+      }
+    }
+    if (bytes.empty()) return Status::OK();
+    ASSIGN_OR_RETURN(uint64_t first, log_->Append(std::move(bytes)));
+    // Durable in the log: index the entries in the same transaction.
+    CustodyIndex index(sql_.get());
+    uint64_t next = first;
+    for (size_t i = 0; i < batch.size(); ++i) {
+      if (!batch[i]->status.ok()) continue;
+      batch[i]->first = next;
+      for (const auto& e : made[i]) (void)index.Add(next++, e);
+    }
+    return Status::OK();
+  });
+  if (!s.ok()) {
+    for (Pending* p : batch) {
+      if (p->status.ok()) p->status = s;
+    }
+  }
 }
 
 Result<SignedCheckpoint> Node::ReadCheckpoint() const {

@@ -13,8 +13,13 @@
 #ifndef AMANAH_APP_NODE_H_
 #define AMANAH_APP_NODE_H_
 
+#include <condition_variable>
+#include <deque>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <vector>
 
 #include "app/evidence_db.h"
 #include "crypto/ed25519.h"
@@ -60,10 +65,25 @@ class Node {
   // bytes once durable and published.
   Result<std::pair<uint64_t, std::string>> Record(CustodyEntry entry);
 
+  // A change to the database and the custody entries that record it, made
+  // together: `change` runs inside a database transaction and returns the
+  // entries; they are appended (durable) before the transaction commits,
+  // and if anything fails neither happens. Concurrent calls share one
+  // transaction, one log append and one commit (group commit), each change
+  // in a savepoint of its own so that one failing does not undo the others.
+  // Returns the index of the first entry.
+  using Change = std::function<Result<std::vector<CustodyEntry>>()>;
+  Result<uint64_t> Apply(const Change& change);
+
   // The published checkpoint, its signature checked against this node's key.
   Result<SignedCheckpoint> ReadCheckpoint() const;
 
  private:
+  struct Pending;
+  void ApplyBatch(std::vector<Pending*>& batch);
+  std::mutex apply_mu_;
+  std::deque<Pending*> apply_queue_;  // guarded by apply_mu_
+
   Node(Env* env, std::string dir, NodeInfo info, Ed25519PrivateKey signer,
        MasterKey master);
 

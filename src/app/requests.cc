@@ -125,7 +125,7 @@ Result<Request> RequestBook::Create(const std::string& actor,
     r.state = RequestState::kReceived;
     r.started_unix = now;
   }
-  Status s = node_->sql().Transaction([&]() -> Status {
+  auto applied = node_->Apply([&]() -> Result<std::vector<CustodyEntry>> {
     ASSIGN_OR_RETURN(auto kase, CaseBook(node_).Get(case_id));
     if (!kase) return Status::NotFound("no case " + case_id);
     if (kase->status != CaseStatus::kOpen) {
@@ -169,9 +169,9 @@ Result<Request> RequestBook::Create(const std::string& actor,
               {"state", RequestStateName(r.state)},
               {"reference", r.reference},
               {"fields_sha256", HexEncode(Sha256(AsBytes(fields)))}};
-    return node_->Record(std::move(e)).status();
+    return std::vector<CustodyEntry>{std::move(e)};
   });
-  RETURN_IF_ERROR(s);
+  RETURN_IF_ERROR(applied.status());
   return r;
 }
 
@@ -226,7 +226,7 @@ Result<Request> RequestBook::Move(const std::string& actor,
                                   const std::string& reason) {
   RETURN_IF_ERROR(ValidateText(reason, 4000, "reason", false));
   Request r;
-  Status s = node_->sql().Transaction([&]() -> Status {
+  auto applied = node_->Apply([&]() -> Result<std::vector<CustodyEntry>> {
     ASSIGN_OR_RETURN(auto found, Get(id));
     if (!found) return Status::NotFound("no request " + id);
     r = std::move(*found);
@@ -293,9 +293,9 @@ Result<Request> RequestBook::Move(const std::string& actor,
       e.data["preserved_until"] = FormatTime(r.preserved_until_unix * 1000000);
     }
     if (auto d = r.Deadline()) e.data["deadline"] = FormatTime(*d * 1000000);
-    return node_->Record(std::move(e)).status();
+    return std::vector<CustodyEntry>{std::move(e)};
   });
-  RETURN_IF_ERROR(s);
+  RETURN_IF_ERROR(applied.status());
   return r;
 }
 

@@ -25,6 +25,7 @@ constexpr Entry kTitles[] = {
     {Code::kIO, "The server could not complete the operation",
      "تعذّر على الخادم إتمام العملية"},
     {Code::kUnauthenticated, "Sign in required", "يلزم تسجيل الدخول"},
+    {Code::kTooLarge, "Too large", "الحجم أكبر من المسموح"},
 };
 
 }  // namespace

@@ -22,6 +22,8 @@ std::string_view CodeName(Code code) {
       return "i/o error";
     case Code::kUnauthenticated:
       return "unauthenticated";
+    case Code::kTooLarge:
+      return "too large";
   }
   return "unknown";
 }
@@ -46,6 +48,8 @@ int ExitCodeFor(Code code) {
       return 8;
     case Code::kUnauthenticated:
       return 9;
+    case Code::kTooLarge:
+      return 10;
   }
   return 1;
 }
@@ -66,6 +70,8 @@ int HttpStatusFor(Code code) {
       return 503;
     case Code::kUnauthenticated:
       return 401;
+    case Code::kTooLarge:
+      return 413;
     case Code::kCorruption:
     case Code::kIO:
       return 500;

@@ -24,6 +24,7 @@ enum class Code {
   kUnavailable,      // try again later: HTTP 503, exit 7
   kIO,               // the operating system refused: HTTP 500, exit 8
   kUnauthenticated,  // no or bad credentials: HTTP 401, exit 9
+  kTooLarge,         // input beyond a size limit: HTTP 413, exit 10
 };
 
 class Status {
@@ -50,6 +51,9 @@ class Status {
   }
   static Status Unavailable(std::string m) {
     return Status(Code::kUnavailable, std::move(m));
+  }
+  static Status TooLarge(std::string m) {
+    return Status(Code::kTooLarge, std::move(m));
   }
   static Status Unauthenticated(std::string m) {
     return Status(Code::kUnauthenticated, std::move(m));

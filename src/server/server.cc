@@ -11,9 +11,11 @@
 #include "app/cases.h"
 #include "app/custody_index.h"
 #include "app/requests.h"
+#include "app/uploads.h"
 #include "app/users.h"
 #include "base/json_writer.h"
 #include "base/messages.h"
+#include "crypto/password.h"
 #include "ledger/custody_entry.h"
 #include "server/metrics.h"
 
@@ -30,6 +32,8 @@ struct Reply {
   std::string body;
   std::string content_type = "application/json";
   httplib::Headers headers;
+  // Set for a streamed body (sent chunked): returns false to cut it short.
+  std::function<bool(httplib::DataSink&)> stream;
 
   static Reply Json(const json& j, int status = 200) {
     Reply r;
@@ -71,6 +75,8 @@ std::string_view ProblemSlug(Code code) {
       return "unavailable";
     case Code::kUnauthenticated:
       return "unauthenticated";
+    case Code::kTooLarge:
+      return "too-large";
     default:
       return "server-error";
   }
@@ -200,13 +206,22 @@ struct ApiServer::Impl {
   std::unique_ptr<httplib::Server> http;
   Metrics metrics;
   UserDirectory users;
+  UploadDesk uploads;
   int port = 0;
+  // Credentials checked in the last few seconds, by the SHA-256 of the
+  // secret: the database is asked once per token per kAuthCacheTtl. A token
+  // revoked by another process stops working within that time; one revoked
+  // through this server, at once.
+  static constexpr auto kAuthCacheTtl = std::chrono::seconds(5);
+  std::mutex auth_mu;
+  std::map<std::string, std::pair<Principal, Clock::time_point>> auth_cache;
   std::mutex sweep_mu;
   std::condition_variable sweep_cv;
   bool stopping = false;  // guarded by sweep_mu
   std::thread sweeper;
 
-  Impl(Node* n, ServerOptions o) : node(n), options(std::move(o)), users(n) {}
+  Impl(Node* n, ServerOptions o)
+      : node(n), options(std::move(o)), users(n), uploads(n) {}
 
   using Handler = std::function<Result<Reply>(const httplib::Request&)>;
 
@@ -217,23 +232,41 @@ struct ApiServer::Impl {
     auto wrapped = [this, name, handler](const httplib::Request& req,
                                          httplib::Response& res) {
       t_request.route = name;
-      Result<Reply> r = handler(req);
-      if (!r.ok()) {
-        const Status& s = r.status();
-        WriteProblem(res, HttpStatusFor(s.code()), s.code(), s.message(),
-                     RequestLang(req));
+      if (req.body.size() > options.max_json_body) {
+        Respond(req, res,
+                Status::TooLarge("the body is larger than this endpoint "
+                                 "accepts (" +
+                                 std::to_string(options.max_json_body) +
+                                 " bytes)"));
         return;
       }
-      res.status = r->status;
-      for (const auto& [k, v] : r->headers) res.set_header(k, v);
-      if (!r->content_type.empty()) {
-        res.set_content(std::move(r->body), r->content_type);
-      }
+      Respond(req, res, handler(req));
     };
     std::string m(method);
     if (m == "GET") http->Get(pattern, wrapped);
     if (m == "POST") http->Post(pattern, wrapped);
     if (m == "DELETE") http->Delete(pattern, wrapped);
+  }
+
+  // Writes a handler's outcome: its reply, or a problem document.
+  static void Respond(const httplib::Request& req, httplib::Response& res,
+                      Result<Reply> r) {
+    if (!r.ok()) {
+      const Status& s = r.status();
+      WriteProblem(res, HttpStatusFor(s.code()), s.code(), s.message(),
+                   RequestLang(req));
+      return;
+    }
+    res.status = r->status;
+    for (const auto& [k, v] : r->headers) res.set_header(k, v);
+    if (r->stream) {
+      auto stream = std::move(r->stream);
+      res.set_chunked_content_provider(
+          r->content_type,
+          [stream](size_t, httplib::DataSink& sink) { return stream(sink); });
+    } else if (!r->content_type.empty()) {
+      res.set_content(std::move(r->body), r->content_type);
+    }
   }
 
   // The caller, from "Authorization: Bearer <token>".
@@ -247,9 +280,33 @@ struct ApiServer::Impl {
     if (h.rfind("Bearer ", 0) != 0) {
       return Status::Unauthenticated("only Bearer authorization is accepted");
     }
-    ASSIGN_OR_RETURN(Principal p, users.Authenticate(h.substr(7)));
+    std::string secret = h.substr(7);
+    std::string key = BearerTokenHash(secret);
+    auto now = Clock::now();
+    int64_t now_unix = node->env()->NowUnixNanos() / 1000000000;
+    {
+      std::lock_guard<std::mutex> l(auth_mu);
+      auto it = auth_cache.find(key);
+      if (it != auth_cache.end() && now - it->second.second < kAuthCacheTtl &&
+          it->second.first.expires_unix > now_unix) {
+        t_request.user = it->second.first.user.name;
+        return it->second.first;
+      }
+    }
+    ASSIGN_OR_RETURN(Principal p, users.Authenticate(secret));
+    {
+      std::lock_guard<std::mutex> l(auth_mu);
+      if (auth_cache.size() >= 10000) auth_cache.clear();
+      auth_cache[key] = {p, now};
+    }
     t_request.user = p.user.name;
     return p;
+  }
+
+  // Forgets cached credentials: after a sign-out or a user change here.
+  void ForgetCredentials() {
+    std::lock_guard<std::mutex> l(auth_mu);
+    auth_cache.clear();
   }
 
   // The caller, if their role allows a node-wide action.
@@ -318,6 +375,7 @@ struct ApiServer::Impl {
             ASSIGN_OR_RETURN(Principal p, Caller(req));
             RETURN_IF_ERROR(
                 users.Logout(req.get_header_value("Authorization").substr(7)));
+            ForgetCredentials();
             return Reply::NoContent();
           });
     Route("GET", "/api/v1/me", "GET /api/v1/me",
@@ -357,6 +415,7 @@ struct ApiServer::Impl {
           [this](const httplib::Request& req) -> Result<Reply> {
             ASSIGN_OR_RETURN(Principal p, Allow(req, Action::kManageUsers));
             RETURN_IF_ERROR(users.Disable(Actor(p), req.matches[1].str()));
+            ForgetCredentials();
             return Reply::NoContent();
           });
     Route("POST", R"(/api/v1/users/([a-z0-9._-]{1,64})/tokens)",
@@ -378,6 +437,7 @@ struct ApiServer::Impl {
 
     AddCaseRoutes();
     AddRequestRoutes();
+    AddEvidenceRoutes();
 
     Route("GET", R"(/api/v1/log/inclusion/([0-9]{1,19}))",
           "GET /api/v1/log/inclusion/{index}",
@@ -648,6 +708,177 @@ struct ApiServer::Impl {
           });
   }
 
+  json UploadJson(const UploadInfo& u) {
+    json j = {{"id", u.id},
+              {"case", u.case_id},
+              {"name", u.name},
+              {"offset", u.offset},
+              {"state", u.state},
+              {"created", u.created},
+              {"url", "/api/v1/uploads/" + u.id}};
+    if (u.state == "done") {
+      j["address"] = u.address;
+      j["entry_index"] = u.entry_index;
+    }
+    return j;
+  }
+
+  void AddEvidenceRoutes() {
+    static const std::string kCase = R"(([A-Za-z0-9][A-Za-z0-9._-]{0,63}))";
+    static const std::string kUpload = R"(([0-9a-f]{32}))";
+    Route("POST", "/api/v1/cases/" + kCase + "/uploads",
+          "POST /api/v1/cases/{id}/uploads",
+          [this](const httplib::Request& req) -> Result<Reply> {
+            std::string id = req.matches[1].str();
+            ASSIGN_OR_RETURN(Principal p,
+                             AllowCase(req, Action::kUploadEvidence, id));
+            ASSIGN_OR_RETURN(
+                json j,
+                ParseBody(req, {{"name", json::value_t::string, true},
+                                {"note", json::value_t::string, false},
+                                {"md5", json::value_t::boolean, false},
+                                {"sha1", json::value_t::boolean, false}}));
+            ASSIGN_OR_RETURN(
+                UploadInfo u,
+                uploads.Begin(Actor(p), id, j["name"].get<std::string>(),
+                              StringField(j, "note"), j.value("md5", false),
+                              j.value("sha1", false)));
+            Reply r = Reply::Json(UploadJson(u), 201);
+            r.headers.emplace("Location", "/api/v1/uploads/" + u.id);
+            r.headers.emplace("Upload-Offset", "0");
+            return r;
+          });
+    Route("GET", "/api/v1/uploads/" + kUpload, "GET /api/v1/uploads/{id}",
+          [this](const httplib::Request& req) -> Result<Reply> {
+            ASSIGN_OR_RETURN(UploadInfo u, AllowUpload(req, req.matches[1]));
+            Reply r = Reply::Json(UploadJson(u));
+            r.headers.emplace("Upload-Offset", std::to_string(u.offset));
+            r.headers.emplace("Cache-Control", "no-store");
+            return r;
+          });
+    // PATCH streams the body into the vault as it arrives.
+    std::string name = "PATCH /api/v1/uploads/{id}";
+    http->Patch(
+        "/api/v1/uploads/" + kUpload,
+        [this, name](const httplib::Request& req, httplib::Response& res,
+                     const httplib::ContentReader& reader) {
+          t_request.route = name;
+          Result<Reply> r = Patch(req, reader);
+          Respond(req, res, r);
+        });
+    Route("GET", R"(/api/v1/evidence/(sha256:[0-9a-f]{64})/content)",
+          "GET /api/v1/evidence/{address}/content",
+          [this](const httplib::Request& req) -> Result<Reply> {
+            return Download(req);
+          });
+  }
+
+  // The upload, if the caller may add evidence to its case.
+  Result<UploadInfo> AllowUpload(const httplib::Request& req,
+                                 const std::string& id) {
+    ASSIGN_OR_RETURN(Principal p, Caller(req));
+    ASSIGN_OR_RETURN(auto u, uploads.Get(id));
+    if (!u) return Status::NotFound("no upload " + id);
+    ASSIGN_OR_RETURN(p, AllowCase(req, Action::kUploadEvidence, u->case_id));
+    return *u;
+  }
+
+  Result<Reply> Patch(const httplib::Request& req,
+                      const httplib::ContentReader& reader) {
+    ASSIGN_OR_RETURN(UploadInfo u, AllowUpload(req, req.matches[1].str()));
+    if (!req.has_header("Upload-Offset")) {
+      return Status::InvalidInput(
+          "send Upload-Offset: the offset the body "
+          "starts at (GET the upload to learn it)");
+    }
+    ASSIGN_OR_RETURN(
+        uint64_t offset,
+        WholeNumber(req.get_header_value("Upload-Offset"), "Upload-Offset"));
+    std::string complete = req.get_header_value("Upload-Complete");
+    if (!complete.empty() && complete != "?1" && complete != "?0") {
+      return Status::InvalidInput("Upload-Complete is ?1 or ?0");
+    }
+    BodyReader body = [&](const std::function<bool(ByteView)>& take) {
+      return reader([&](const char* data, size_t n) {
+        metrics.AddIngestBytes(n);
+        return take(ByteView(reinterpret_cast<const uint8_t*>(data), n));
+      });
+    };
+    ASSIGN_OR_RETURN(auto done,
+                     uploads.Receive(u.id, offset, complete == "?1", body));
+    ASSIGN_OR_RETURN(auto now, uploads.Get(u.id));
+    if (!done) {
+      Reply r = Reply::NoContent();
+      r.headers.emplace("Upload-Offset", std::to_string(now->offset));
+      return r;
+    }
+    json j = UploadJson(*now);
+    j["size"] = done->object.size;
+    j["duplicate"] = done->object.duplicate;
+    j["hashes"] = json::object();
+    for (const auto& [alg, digest] : done->object.digests) {
+      j["hashes"][std::string(HashName(alg))] = HexEncode(digest);
+    }
+    j["entry"] = json::parse(done->entry);
+    Reply r = Reply::Json(j, 201);
+    r.headers.emplace("Upload-Offset", std::to_string(now->offset));
+    return r;
+  }
+
+  // Streams an object's plaintext, after recording the access. The object
+  // must belong to the case named by ?case=, whose member the caller is.
+  Result<Reply> Download(const httplib::Request& req) {
+    ASSIGN_OR_RETURN(ContentAddress address,
+                     ContentAddress::Parse(req.matches[1].str()));
+    std::string case_id = req.get_param_value("case");
+    if (case_id.empty()) {
+      return Status::InvalidInput("name the case: ?case=ID");
+    }
+    ASSIGN_OR_RETURN(Principal p,
+                     AllowCase(req, Action::kDownloadEvidence, case_id));
+    ASSIGN_OR_RETURN(auto items, CaseBook(node).Items(case_id));
+    bool held = false;
+    for (const auto& it : items)
+      held = held || it.address == address.ToString();
+    if (!held || !node->vault().Contains(address)) {
+      return Status::NotFound(address.ToString() + " is not evidence of case " +
+                              case_id);
+    }
+    CustodyEntry e;
+    e.kind = EntryKind::kEvidenceAccessed;
+    e.actor = Actor(p);
+    e.case_id = case_id;
+    e.subject = address.ToString();
+    e.data["purpose"] = "download over HTTP";
+    // Recorded before a byte leaves: a read that is not in the log must not
+    // happen.
+    RETURN_IF_ERROR(node->Record(std::move(e)).status());
+    Reply r;
+    r.stream = [this, address](httplib::DataSink& sink) {
+      struct ToSink : ChunkSink {
+        httplib::DataSink* sink;
+        Status Consume(ByteView c, uint64_t, bool) override {
+          if (c.empty()) return Status::OK();
+          if (!sink->write(reinterpret_cast<const char*>(c.data()), c.size())) {
+            return Status::Unavailable("the client went away");
+          }
+          return Status::OK();
+        }
+      } to;
+      to.sink = &sink;
+      auto check = node->vault().Read(address, &to);
+      if (!check.ok()) return false;  // cut the response: never a clean end
+      sink.done();
+      return true;
+    };
+    r.content_type = "application/octet-stream";
+    r.headers.emplace("Cache-Control", "no-store");
+    r.headers.emplace(
+        "Content-Disposition",
+        "attachment; filename=\"" + HexEncode(address.digest) + "\"");
+    return r;
+  }
+
   // Moves lapsed preservations to expired, once a minute, until stopped.
   void SweepLoop() {
     std::unique_lock<std::mutex> l(sweep_mu);
@@ -776,11 +1007,43 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Create(Node* node,
   }
   Impl* p = impl.get();
   httplib::Server& http = *impl->http;
-  http.set_payload_max_length(p->options.max_json_body);
   http.set_keep_alive_max_count(10000);
+  // Answers go out at once (no Nagle delay behind small writes), and each
+  // kept-alive connection has a thread: a pool of 64 serves that many
+  // clients at a time, the rest wait their turn.
+  http.set_tcp_nodelay(true);
+  http.new_task_queue = [] {
+    return new httplib::ThreadPool(64);  // httplib takes ownership
+  };
   http.set_read_timeout(30);
-  http.set_pre_routing_handler([](const auto&, auto&) {
+  // Only evidence uploads (PATCH) stream large bodies; every other body is
+  // JSON of at most max_json_body bytes (checked by ParseBody, which answers
+  // 413). Bodies far beyond that, or chunked ones, are refused before they
+  // are read, so that no request can make the server buffer gigabytes.
+  http.set_payload_max_length(size_t{1} << 44);  // 16 TiB
+  http.set_pre_routing_handler([p](const httplib::Request& req,
+                                   httplib::Response& res) {
     t_request = HttpRequestState{Clock::now(), "unmatched", "-"};
+    if (req.method == "PATCH") {
+      return httplib::Server::HandlerResponse::Unhandled;
+    }
+    bool chunked = req.has_header("Transfer-Encoding");
+    uint64_t length = 0;
+    if (req.has_header("Content-Length")) {
+      const std::string& v = req.get_header_value("Content-Length");
+      length =
+          v.size() > 19 ? UINT64_MAX : std::strtoull(v.c_str(), nullptr, 10);
+    }
+    if (chunked || length > 16 * p->options.max_json_body) {
+      WriteProblem(res, 413, Code::kTooLarge,
+                   chunked ? "send a Content-Length, not a chunked body"
+                           : "the body is larger than this endpoint accepts (" +
+                                 std::to_string(p->options.max_json_body) +
+                                 " bytes)",
+                   RequestLang(req));
+      res.set_header("Connection", "close");
+      return httplib::Server::HandlerResponse::Handled;
+    }
     return httplib::Server::HandlerResponse::Unhandled;
   });
   // Errors raised by the HTTP layer itself (no route, body too large, bad
@@ -789,7 +1052,7 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Create(Node* node,
                             httplib::Response& res) {
     if (!res.body.empty()) return;
     Code code = res.status == 404   ? Code::kNotFound
-                : res.status == 413 ? Code::kInvalidInput
+                : res.status == 413 ? Code::kTooLarge
                 : res.status < 500  ? Code::kInvalidInput
                                     : Code::kIO;
     std::string detail =

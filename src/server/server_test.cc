@@ -2,12 +2,19 @@
 
 #include "server/server.h"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <random>
 #include <thread>
 
 #include "app/users.h"
+#include "base/encoding.h"
+#include "crypto/hash.h"
 #include "ledger/merkle.h"
 #include "ledger/note.h"
 #include "storage/testutil.h"
@@ -549,6 +556,176 @@ TEST_F(ServerTest, RequestsThroughTheApi) {
   EXPECT_NE(page->body.find("برمجيات الفدية"), std::string::npos);
   ExpectProblem(client_->Get("/api/v1/requests/R-2026-99999", Auth(Role::kPoc)),
                 404);
+}
+
+// Sends a PATCH whose body breaks off after `send` of `total` bytes: the
+// connection is closed mid-body, as when a link drops.
+void BrokenPatch(int port, const std::string& path, const std::string& token,
+                 uint64_t offset, const std::string& body, size_t send) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  std::string head = "PATCH " + path +
+                     " HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " +
+                     token + "\r\nUpload-Offset: " + std::to_string(offset) +
+                     "\r\nUpload-Complete: ?1\r\nContent-Type: "
+                     "application/octet-stream\r\nContent-Length: " +
+                     std::to_string(body.size()) + "\r\n\r\n";
+  std::string all = head + body.substr(0, send);
+  size_t done = 0;
+  while (done < all.size()) {
+    ssize_t n = ::send(fd, all.data() + done, all.size() - done, MSG_NOSIGNAL);
+    if (n <= 0) break;
+    done += static_cast<size_t>(n);
+  }
+  ::close(fd);
+}
+
+// An upload interrupted at random offsets, many times, and resumed each
+// time from the offset the server reports, ends as one object identical to
+// the file and one evidence.ingested entry. Halfway, the server restarts.
+TEST_F(ServerTest, UploadSurvivesDroppedConnectionsAndARestart) {
+  ASSERT_EQ(PostJson("/api/v1/cases",
+                     R"({"id":"UP-1","title":"t","offence":"cybercrime",)"
+                     R"("legal_basis":"x"})",
+                     Auth(Role::kInvestigator))
+                ->status,
+            201);
+  std::mt19937_64 rng(42);
+  std::string data(9 * 1048576 + 777, '\0');
+  for (auto& c : data) c = static_cast<char>(rng());
+  auto begin =
+      PostJson("/api/v1/cases/UP-1/uploads",
+               R"({"name":"phone.bin","md5":true})", Auth(Role::kInvestigator));
+  ASSERT_EQ(begin->status, 201) << begin->body;
+  std::string url = json::parse(begin->body)["url"];
+  uint64_t log_before = LogSize();
+  std::string token = tokens_[Role::kInvestigator];
+
+  auto offset_now = [&]() -> uint64_t {
+    for (int i = 0; i < 500; ++i) {
+      auto g = client_->Get(url.c_str(), Auth(Role::kInvestigator));
+      if (g && g->status == 200) {
+        return std::stoull(g->get_header_value("Upload-Offset"));
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    ADD_FAILURE() << "no offset";
+    return 0;
+  };
+  json finished;
+  for (int attempt = 0; attempt < 40 && finished.is_null(); ++attempt) {
+    if (attempt == 6) {
+      // Restart: a new server (and upload desk) over the same node.
+      server_->Stop();
+      thread_.join();
+      ServerOptions o;
+      o.port = 0;
+      o.access_log = [](const std::string&) {};
+      server_ = std::move(ApiServer::Create(node_.get(), o)).value();
+      thread_ = std::thread([this] { (void)server_->Run(); });
+      client_ = std::make_unique<httplib::Client>("127.0.0.1", server_->port());
+      for (int i = 0; i < 200 && !client_->Get("/healthz"); ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      }
+    }
+    uint64_t off = offset_now();
+    std::string rest = data.substr(off);
+    if (attempt < 12) {
+      // Break off somewhere in what is left.
+      BrokenPatch(server_->port(), url, token, off, rest, rng() % rest.size());
+      continue;
+    }
+    httplib::Headers h = Auth(Role::kInvestigator);
+    h.emplace("Upload-Offset", std::to_string(off));
+    h.emplace("Upload-Complete", "?1");
+    auto r = client_->Patch(url.c_str(), h, rest, "application/octet-stream");
+    ASSERT_TRUE(r);
+    if (r->status == 409) {  // the broken request is still being handled
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      continue;
+    }
+    ASSERT_EQ(r->status, 201) << r->body;
+    finished = json::parse(r->body);
+  }
+  ASSERT_FALSE(finished.is_null());
+  Hasher md5(HashAlgorithm::kMd5);
+  md5.Update(AsBytes(data));
+  EXPECT_EQ(finished["address"], "sha256:" + HexEncode(Sha256(AsBytes(data))));
+  EXPECT_EQ(finished["hashes"]["md5"], HexEncode(md5.Finish()));
+  EXPECT_EQ(finished["size"], data.size());
+  EXPECT_EQ(finished["entry"]["kind"], "evidence.ingested");
+  EXPECT_EQ(finished["entry"]["data"]["source"], "phone.bin");
+  // Exactly one custody entry for the whole upload.
+  EXPECT_EQ(LogSize(), log_before + 1);
+  // Download it back: identical, and the access is recorded first.
+  std::string address = finished["address"];
+  auto down = client_->Get(
+      ("/api/v1/evidence/" + address + "/content?case=UP-1").c_str(),
+      Auth(Role::kInvestigator));
+  ASSERT_TRUE(down);
+  EXPECT_EQ(down->status, 200);
+  EXPECT_TRUE(down->body == data);
+  EXPECT_EQ(LogSize(), log_before + 2);
+  // A completed upload takes no more bytes.
+  httplib::Headers h = Auth(Role::kInvestigator);
+  h.emplace("Upload-Offset", std::to_string(data.size()));
+  ExpectProblem(client_->Patch(url.c_str(), h, "x", "application/octet-stream"),
+                409);
+}
+
+TEST_F(ServerTest, UploadAndDownloadRefusals) {
+  ASSERT_EQ(PostJson("/api/v1/cases",
+                     R"({"id":"UP-2","title":"t","offence":"other",)"
+                     R"("legal_basis":"x"})",
+                     Auth(Role::kInvestigator))
+                ->status,
+            201);
+  uint64_t log = LogSize();
+  // Not a member / not a role that uploads.
+  ExpectProblem(PostJson("/api/v1/cases/UP-2/uploads", R"({"name":"a"})",
+                         Auth(Role::kProsecutor)),
+                403);
+  ExpectProblem(PostJson("/api/v1/cases/UP-2/uploads", R"({"name":"../a"})",
+                         Auth(Role::kInvestigator)),
+                400);
+  auto begin = PostJson("/api/v1/cases/UP-2/uploads", R"({"name":"a.txt"})",
+                        Auth(Role::kInvestigator));
+  ASSERT_EQ(begin->status, 201);
+  std::string url = json::parse(begin->body)["url"];
+  httplib::Headers h = Auth(Role::kInvestigator);
+  ExpectProblem(
+      client_->Patch(url.c_str(), h, "abc", "application/octet-stream"),
+      400);  // no Upload-Offset
+  h.emplace("Upload-Offset", "5");
+  ExpectProblem(
+      client_->Patch(url.c_str(), h, "abc", "application/octet-stream"),
+      409);  // wrong offset
+  ExpectProblem(client_->Patch(url.c_str(), Auth(Role::kAnalyst), "abc",
+                               "application/octet-stream"),
+                403);
+  EXPECT_EQ(LogSize(), log);
+  // JSON endpoints refuse big or chunked bodies before reading them.
+  ExpectProblem(PostJson("/api/v1/cases/UP-2/uploads",
+                         std::string(3 << 20, ' '), Auth(Role::kInvestigator)),
+                413);
+  // Downloads need the case, membership, and the object in that case.
+  std::string zero = "sha256:" + std::string(64, '0');
+  ExpectProblem(client_->Get(("/api/v1/evidence/" + zero + "/content").c_str(),
+                             Auth(Role::kInvestigator)),
+                400);
+  ExpectProblem(
+      client_->Get(("/api/v1/evidence/" + zero + "/content?case=UP-2").c_str(),
+                   Auth(Role::kInvestigator)),
+      404);
+  ExpectProblem(
+      client_->Get(("/api/v1/evidence/" + zero + "/content?case=UP-2").c_str(),
+                   Auth(Role::kAuditor)),
+      403);
+  EXPECT_EQ(LogSize(), log);
 }
 
 }  // namespace

@@ -57,6 +57,7 @@ class Vault {
   // case the file is removed instead.
   Result<bool> Adopt(const std::string& file, const ContentAddress& address);
   std::string TmpDir() const { return JoinPath(dir_, "tmp"); }
+  const MasterKey& master() const { return master_; }
 
   bool Contains(const ContentAddress& address) const;
   std::string PathOf(const ContentAddress& address) const;

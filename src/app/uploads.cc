@@ -1,0 +1,216 @@
+#include "app/uploads.h"
+
+#include <sodium.h>
+
+#include "app/cases.h"
+
+namespace amanah {
+
+namespace {
+
+constexpr const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS uploads (
+  id TEXT PRIMARY KEY,
+  case_id TEXT NOT NULL REFERENCES cases(id),
+  actor TEXT NOT NULL,
+  name TEXT NOT NULL,
+  note TEXT NOT NULL,
+  md5 INTEGER NOT NULL,
+  sha1 INTEGER NOT NULL,
+  offset INTEGER NOT NULL DEFAULT 0,
+  state TEXT NOT NULL DEFAULT 'open',
+  address TEXT NOT NULL DEFAULT '',
+  entry_index INTEGER NOT NULL DEFAULT 0,
+  created TEXT NOT NULL
+);
+)sql";
+
+// Commit at least this often within one long request, so that a transfer
+// that breaks after many gigabytes resumes near where it broke.
+constexpr uint64_t kCommitEvery = 64 << 20;
+
+}  // namespace
+
+Status UploadDesk::CreateTables(SqliteDb* sql) { return sql->Exec(kSchema); }
+
+std::string UploadDesk::StagingPath(const std::string& id) const {
+  return node_->vault().TmpDir() + "/upload-" + id;
+}
+
+Result<UploadInfo> UploadDesk::Begin(const std::string& actor,
+                                     const std::string& case_id,
+                                     const std::string& name,
+                                     const std::string& note, bool md5,
+                                     bool sha1) {
+  RETURN_IF_ERROR(ValidateText(name, 255, "name", true));
+  if (name.find('/') != std::string::npos || name == "." || name == "..") {
+    return Status::InvalidInput("name is a file name, without '/'");
+  }
+  RETURN_IF_ERROR(ValidateText(note, 4096, "note", false));
+  ASSIGN_OR_RETURN(auto kase, CaseBook(node_).Get(case_id));
+  if (!kase) return Status::NotFound("no case " + case_id);
+  if (kase->status != CaseStatus::kOpen) {
+    return Status::Conflict("case " + case_id + " is closed");
+  }
+  uint8_t raw[16];
+  randombytes_buf(raw, sizeof(raw));
+  UploadInfo u;
+  u.id = HexEncode(ByteView(raw, sizeof(raw)));
+  u.case_id = case_id;
+  u.actor = actor;
+  u.name = name;
+  u.note = note;
+  u.md5 = md5;
+  u.sha1 = sha1;
+  u.state = "open";
+  u.created = FormatTime(node_->env()->NowUnixNanos() / 1000);
+  std::vector<HashAlgorithm> algs;
+  if (md5) algs.push_back(HashAlgorithm::kMd5);
+  if (sha1) algs.push_back(HashAlgorithm::kSha1);
+  ASSIGN_OR_RETURN(auto staged,
+                   StagedObject::Create(node_->env(), node_->vault().master(),
+                                        StagingPath(u.id), algs));
+  Status s = node_->sql().Transaction([&] {
+    Statement ins(node_->sql(),
+                  "INSERT INTO uploads(id, case_id, actor, name, note, md5, "
+                  "sha1, created) VALUES(?,?,?,?,?,?,?,?)");
+    ins.Bind(1, u.id);
+    ins.Bind(2, u.case_id);
+    ins.Bind(3, u.actor);
+    ins.Bind(4, u.name);
+    ins.Bind(5, u.note);
+    ins.Bind(6, u.md5 ? 1 : 0);
+    ins.Bind(7, u.sha1 ? 1 : 0);
+    ins.Bind(8, u.created);
+    return ins.Run();
+  });
+  if (!s.ok()) {
+    staged.reset();
+    (void)node_->env()->RemoveFile(StagingPath(u.id));
+    return s;
+  }
+  auto active = std::make_shared<Active>();
+  active->staged = std::move(staged);
+  std::lock_guard<std::mutex> l(mu_);
+  active_[u.id] = std::move(active);
+  return u;
+}
+
+Result<std::optional<UploadInfo>> UploadDesk::Get(const std::string& id) {
+  Statement q(node_->sql(),
+              "SELECT id, case_id, actor, name, note, md5, sha1, offset, "
+              "state, address, entry_index, created FROM uploads WHERE id=?");
+  RETURN_IF_ERROR(q.status());
+  q.Bind(1, id);
+  int rc = q.Step();
+  if (rc == SQLITE_DONE) return std::optional<UploadInfo>();
+  if (rc != SQLITE_ROW) return q.Error();
+  UploadInfo u{q.Text(0), q.Text(1),     q.Text(2),     q.Text(3),
+               q.Text(4), q.Int(5) != 0, q.Int(6) != 0, q.Uint(7),
+               q.Text(8), q.Text(9),     q.Uint(10),    q.Text(11)};
+  return std::optional<UploadInfo>(std::move(u));
+}
+
+Result<std::shared_ptr<UploadDesk::Active>> UploadDesk::Activate(
+    const UploadInfo& info) {
+  std::lock_guard<std::mutex> l(mu_);
+  auto it = active_.find(info.id);
+  if (it != active_.end()) return it->second;
+  // After a restart: reopen the staging file at the committed offset.
+  std::vector<HashAlgorithm> algs;
+  if (info.md5) algs.push_back(HashAlgorithm::kMd5);
+  if (info.sha1) algs.push_back(HashAlgorithm::kSha1);
+  auto active = std::make_shared<Active>();
+  ASSIGN_OR_RETURN(
+      active->staged,
+      StagedObject::Resume(node_->env(), node_->vault().master(),
+                           StagingPath(info.id), algs, info.offset));
+  active_[info.id] = active;
+  return active;
+}
+
+Status UploadDesk::SetOffset(const std::string& id, uint64_t offset) {
+  return node_->sql().Transaction([&] {
+    Statement up(node_->sql(), "UPDATE uploads SET offset=? WHERE id=?");
+    up.Bind(1, offset);
+    up.Bind(2, id);
+    return up.Run();
+  });
+}
+
+Result<std::optional<IngestOutcome>> UploadDesk::Receive(
+    const std::string& id, uint64_t offset, bool final,
+    const BodyReader& body) {
+  ASSIGN_OR_RETURN(auto info, Get(id));
+  if (!info) return Status::NotFound("no upload " + id);
+  if (info->state != "open") {
+    return Status::Conflict("upload " + id + " is complete: " + info->address);
+  }
+  ASSIGN_OR_RETURN(auto active, Activate(*info));
+  std::unique_lock<std::mutex> busy(active->mu, std::try_to_lock);
+  if (!busy.owns_lock()) {
+    return Status::Conflict("upload " + id +
+                            " is receiving another request; wait for it");
+  }
+  // The committed offset, re-read under the session's lock.
+  ASSIGN_OR_RETURN(info, Get(id));
+  if (offset != info->offset) {
+    return Status::Conflict("upload " + id + " continues at offset " +
+                            std::to_string(info->offset) + ", not " +
+                            std::to_string(offset));
+  }
+  StagedObject* staged = active->staged.get();
+  uint64_t committed = info->offset;
+  Status failed;
+  auto commit = [&]() -> Status {
+    RETURN_IF_ERROR(staged->Sync());
+    RETURN_IF_ERROR(SetOffset(id, staged->sealed()));
+    committed = staged->sealed();
+    return Status::OK();
+  };
+  bool whole = body([&](ByteView piece) {
+    failed = staged->Append(piece);
+    if (failed.ok() && staged->sealed() - committed >= kCommitEvery) {
+      failed = commit();
+    }
+    return failed.ok();
+  });
+  auto forget = [&] {
+    std::lock_guard<std::mutex> l(mu_);
+    active_.erase(id);
+  };
+  if (!failed.ok()) {
+    // The staging file may be behind the hashers now: start again from
+    // the committed offset on the next request.
+    forget();
+    return failed;
+  }
+  if (!whole || !final) {
+    staged->DropPending();
+    Status s = commit();
+    if (!s.ok()) forget();
+    RETURN_IF_ERROR(s);
+    return std::optional<IngestOutcome>();
+  }
+  IngestOutcome out;
+  auto put = staged->Finish(&node_->vault());
+  forget();
+  RETURN_IF_ERROR(put.status());
+  out.object = std::move(put).value();
+  IngestRequest req{info->name, info->case_id, info->actor,
+                    info->note, info->md5,     info->sha1};
+  ASSIGN_OR_RETURN(out, RecordIngested(*node_, req, std::move(out)));
+  RETURN_IF_ERROR(node_->sql().Transaction([&] {
+    Statement up(node_->sql(),
+                 "UPDATE uploads SET state='done', offset=?, address=?, "
+                 "entry_index=? WHERE id=?");
+    up.Bind(1, out.object.size);
+    up.Bind(2, out.object.address.ToString());
+    up.Bind(3, out.entry_index);
+    up.Bind(4, id);
+    return up.Run();
+  }));
+  return std::optional<IngestOutcome>(std::move(out));
+}
+
+}  // namespace amanah
