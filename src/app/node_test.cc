@@ -4,8 +4,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "app/cases.h"
 #include "app/evidence.h"
@@ -251,6 +253,58 @@ TEST_F(NodeTest, E01IngestChecksEmbeddedHashes) {
   auto bad = Ingest(*node, req);
   EXPECT_EQ(bad.status().code(), Code::kCorruption) << bad.status().ToString();
   EXPECT_EQ(node->ReadCheckpoint()->size, before);
+}
+
+}  // namespace
+}  // namespace amanah
+
+namespace amanah {
+namespace {
+
+// Many threads' changes share transactions and log appends; a change that
+// fails leaves nothing, the others all land, each with its entry.
+TEST_F(NodeTest, ApplyGroupCommitsAndIsolatesFailures) {
+  auto node = InitAndOpen();
+  ASSERT_TRUE(node->sql().Exec("CREATE TABLE t (v INTEGER UNIQUE)").ok());
+  uint64_t before = (*node->Log())->Latest().size;
+  constexpr int kThreads = 16, kEach = 20;
+  std::vector<std::thread> threads;
+  std::atomic<int> ok{0};
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i) {
+        int v = t * kEach + i;
+        auto r = node->Apply([&]() -> Result<std::vector<CustodyEntry>> {
+          Statement ins(node->sql(), "INSERT INTO t(v) VALUES(?)");
+          ins.Bind(1, v);
+          RETURN_IF_ERROR(ins.Run());
+          if (v % 7 == 0) return Status::Conflict("refused on purpose");
+          CustodyEntry e;
+          e.kind = EntryKind::kNodeChecked;
+          e.actor = "local:test";
+          e.subject = "row:" + std::to_string(v);
+          return std::vector<CustodyEntry>{e};
+        });
+        if (v % 7 == 0) {
+          EXPECT_EQ(r.status().code(), Code::kConflict);
+        } else {
+          EXPECT_TRUE(r.ok()) << r.status().ToString();
+          if (r.ok()) {
+            auto bytes = (*node->Log())->Reader().Entry(*r);
+            ASSERT_TRUE(bytes.ok());
+            EXPECT_EQ(ParseCustodyEntry(*bytes)->subject,
+                      "row:" + std::to_string(v));
+          }
+          ++ok;
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  Statement q(node->sql(), "SELECT COUNT(*) FROM t");
+  ASSERT_EQ(q.Step(), SQLITE_ROW);
+  EXPECT_EQ(q.Int(0), ok.load());
+  EXPECT_EQ((*node->Log())->Latest().size, before + ok.load());
 }
 
 }  // namespace
