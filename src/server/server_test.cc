@@ -728,5 +728,55 @@ TEST_F(ServerTest, UploadAndDownloadRefusals) {
   EXPECT_EQ(LogSize(), log);
 }
 
+// --tls-cert/--tls-key: the API over HTTPS with the given certificate;
+// plain HTTP to that port gets nothing.
+TEST_F(ServerTest, ServesOverTls) {
+  std::string cert = (dir_ / "cert.pem").string();
+  std::string key = (dir_ / "key.pem").string();
+  std::string cmd =
+      "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes "
+      "-days 1 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 "
+      "-keyout " +
+      key + " -out " + cert + " >/dev/null 2>&1";
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  ServerOptions o;
+  o.port = 0;
+  o.tls_cert = cert;
+  o.tls_key = key;
+  o.access_log = [](const std::string&) {};
+  auto tls = ApiServer::Create(node_.get(), o);
+  ASSERT_TRUE(tls.ok()) << tls.status().ToString();
+  EXPECT_EQ((*tls)->url().rfind("https://", 0), 0u);
+  std::thread t([&] { (void)(*tls)->Run(); });
+  httplib::SSLClient c("127.0.0.1", (*tls)->port());
+  c.set_ca_cert_path(cert.c_str());
+  c.enable_server_certificate_verification(true);
+  int status = 0;
+  for (int i = 0; i < 200 && status == 0; ++i) {
+    auto r = c.Get("/healthz");
+    if (r) {
+      status = r->status;
+    } else {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }
+  EXPECT_EQ(status, 200);
+  httplib::Client plain("127.0.0.1", (*tls)->port());
+  plain.set_connection_timeout(1);
+  plain.set_read_timeout(1);
+  auto p = plain.Get("/healthz");
+  EXPECT_TRUE(!p || p->status != 200);
+  (*tls)->Stop();
+  t.join();
+  // Bad key material is a clear error, not a crash.
+  ServerOptions bad = o;
+  bad.tls_key = cert;
+  EXPECT_EQ(ApiServer::Create(node_.get(), bad).status().code(),
+            Code::kInvalidInput);
+  bad.tls_key = "";
+  EXPECT_EQ(ApiServer::Create(node_.get(), bad).status().code(),
+            Code::kInvalidInput);
+}
+
 }  // namespace
 }  // namespace amanah
