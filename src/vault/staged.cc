@@ -17,10 +17,46 @@ StagedObject::StagedObject(Env* env, std::string path,
     hashers_.push_back(std::make_unique<Hasher>(a));
   }
   sealed_.resize(kVaultChunkSize + kVaultTagSize);
+  hash_thread_ = std::thread([this] { HashLoop(); });
 }
 
 StagedObject::~StagedObject() {
+  {
+    std::lock_guard<std::mutex> l(hash_mu_);
+    hash_stop_ = true;
+  }
+  hash_cv_.notify_all();
+  hash_thread_.join();
   if (file_) (void)file_->Close();
+}
+
+void StagedObject::HashLoop() {
+  std::unique_lock<std::mutex> l(hash_mu_);
+  for (;;) {
+    hash_cv_.wait(l, [&] { return hash_stop_ || !hash_queue_.empty(); });
+    if (hash_queue_.empty()) return;  // stopping, nothing left
+    Bytes chunk = std::move(hash_queue_.front());
+    hash_queue_.pop_front();
+    hash_busy_ = true;
+    l.unlock();
+    for (auto& h : hashers_) h->Update(chunk);
+    l.lock();
+    hash_busy_ = false;
+    hash_cv_.notify_all();
+  }
+}
+
+void StagedObject::Hash(ByteView plain) {
+  Bytes copy(plain.begin(), plain.end());
+  std::unique_lock<std::mutex> l(hash_mu_);
+  hash_cv_.wait(l, [&] { return hash_queue_.size() < 4; });
+  hash_queue_.push_back(std::move(copy));
+  hash_cv_.notify_all();
+}
+
+void StagedObject::WaitHashed() {
+  std::unique_lock<std::mutex> l(hash_mu_);
+  hash_cv_.wait(l, [&] { return hash_queue_.empty() && !hash_busy_; });
 }
 
 Result<std::unique_ptr<StagedObject>> StagedObject::Create(
@@ -80,7 +116,7 @@ Result<std::unique_ptr<StagedObject>> StagedObject::Resume(
     Status ok = s->cipher_->Open(static_cast<uint32_t>(i), false,
                                  ByteView(s->sealed_.data(), r), plain.data());
     if (!ok.ok()) return Status::Corruption(path + ": " + ok.message());
-    for (auto& h : s->hashers_) h->Update(ByteView(plain.data(), plain.size()));
+    s->Hash(ByteView(plain.data(), plain.size()));
   }
   s->chunks_ = chunks;
   if (size > want) RETURN_IF_ERROR(env->TruncateFile(path, want));
@@ -92,7 +128,7 @@ Status StagedObject::SealChunk(ByteView plain, bool last) {
   if (chunks_ > UINT32_MAX) {
     return Status::InvalidInput("evidence larger than 4 PiB");
   }
-  for (auto& h : hashers_) h->Update(plain);
+  Hash(plain);
   cipher_->Seal(static_cast<uint32_t>(chunks_), last, plain, sealed_.data());
   RETURN_IF_ERROR(
       file_->Append(ByteView(sealed_.data(), plain.size() + kVaultTagSize)));
@@ -130,6 +166,7 @@ Result<PutResult> StagedObject::Finish(Vault* vault) {
   PutResult r;
   ASSIGN_OR_RETURN(uint64_t stored, env_->GetFileSize(path_));
   r.size = stored - kVaultHeaderSize - chunks_ * kVaultTagSize;
+  WaitHashed();
   for (size_t i = 0; i < algorithms_.size(); ++i) {
     r.digests[algorithms_[i]] = hashers_[i]->Finish();
   }
