@@ -85,6 +85,16 @@ curl -s -o /dev/null -X PATCH -H "Authorization: Bearer $itoken" \
 e=$(date +%s.%N)
 http_s=$(echo "$e - $s" | bc -l)
 kill "$pid"; wait "$pid" 2>/dev/null || true; pid=
+# The HTTP layer alone: the same library reading the same body, discarding it.
+sink_port=$((port + 1))
+./build/bench/http_sink "$sink_port" & pid=$!
+for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$sink_port/" && break; sleep 0.1; done
+s=$(date +%s.%N)
+curl -s -o /dev/null -X PATCH -H 'Content-Type: application/octet-stream' \
+  --data-binary @"$file" "http://127.0.0.1:$sink_port/sink"
+e=$(date +%s.%N)
+sink_s=$(echo "$e - $s" | bc -l)
+kill "$pid"; wait "$pid" 2>/dev/null || true; pid=
 "$amanah" --data "$work/cli" init --name cli.example > /dev/null
 "$amanah" --data "$work/cli" case open C --title c --offence other --legal-basis x > /dev/null
 sync
@@ -95,4 +105,6 @@ cli_s=$(echo "$e - $s" | bc -l)
 bytes=$(stat -c %s "$file")
 printf 'upload %d MiB over HTTP:  %6.2f s  %6.0f MB/s\n' "$upload_mib" "$http_s" "$(echo "$bytes / $http_s / 1000000" | bc -l)"
 printf 'amanah ingest (CLI):     %6.2f s  %6.0f MB/s\n' "$cli_s" "$(echo "$bytes / $cli_s / 1000000" | bc -l)"
+printf 'httplib body read alone:  %6.2f s  %6.0f MB/s\n' "$sink_s" "$(echo "$bytes / $sink_s / 1000000" | bc -l)"
 printf 'HTTP upload / CLI ingest: %.2f (target >= 0.70)\n' "$(echo "$cli_s / $http_s" | bc -l)"
+printf 'HTTP upload / httplib body read alone: %.2f\n' "$(echo "$sink_s / $http_s" | bc -l)"

@@ -257,6 +257,35 @@ Status CaseBook::RemoveMember(const std::string& actor,
   });
 }
 
+Result<Case> CaseBook::SetStatus(const std::string& actor,
+                                 const std::string& id, CaseStatus status,
+                                 const std::string& reason) {
+  RETURN_IF_ERROR(ValidateText(reason, 2000, "reason", true));
+  Case c;
+  auto applied = node_->Apply([&]() -> Result<std::vector<CustodyEntry>> {
+    ASSIGN_OR_RETURN(c, MustGet(id));
+    if (c.status == status) {
+      return Status::Conflict("case " + id + " is already " +
+                              std::string(CaseStatusName(status)));
+    }
+    Statement up(node_->sql(), "UPDATE cases SET status=? WHERE id=?");
+    up.Bind(1, CaseStatusName(status));
+    up.Bind(2, id);
+    RETURN_IF_ERROR(up.Run());
+    c.status = status;
+    CustodyEntry e;
+    e.kind = status == CaseStatus::kClosed ? EntryKind::kCaseClosed
+                                           : EntryKind::kCaseReopened;
+    e.actor = actor;
+    e.case_id = id;
+    e.subject = Subject(id);
+    e.data = {{"reason", reason}};
+    return std::vector<CustodyEntry>{std::move(e)};
+  });
+  RETURN_IF_ERROR(applied.status());
+  return c;
+}
+
 Result<std::vector<CaseItem>> CaseBook::Items(const std::string& case_id) {
   RETURN_IF_ERROR(MustGet(case_id).status());
   Statement q(node_->sql(),

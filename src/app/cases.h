@@ -61,6 +61,10 @@ class CaseBook {
   Status RemoveMember(const std::string& actor, const std::string& case_id,
                       const std::string& user);
 
+  // Closes or reopens a case (kConflict if it already has that status).
+  Result<Case> SetStatus(const std::string& actor, const std::string& id,
+                         CaseStatus status, const std::string& reason);
+
   // The objects ingested into the case, each with its custody history.
   Result<std::vector<CaseItem>> Items(const std::string& case_id);
 

@@ -9,7 +9,7 @@ namespace {
 constexpr std::array<std::string_view, 6> kRoleNames = {
     "admin", "poc", "investigator", "prosecutor", "analyst", "auditor"};
 
-constexpr std::array<std::string_view, 14> kActionNames = {"manage-users",
+constexpr std::array<std::string_view, 15> kActionNames = {"manage-users",
                                                            "view-users",
                                                            "open-case",
                                                            "view-case",
@@ -22,7 +22,8 @@ constexpr std::array<std::string_view, 14> kActionNames = {"manage-users",
                                                            "view-requests",
                                                            "export-bundle",
                                                            "screen",
-                                                           "view-log"};
+                                                           "view-log",
+                                                           "close-case"};
 
 // The matrix, one row per action; columns in Role order:
 //                       admin  poc  inv  pros analyst auditor
@@ -45,6 +46,7 @@ constexpr Row kMatrix[] = {
     {Action::kExportBundle, {0, 0, 0, 1, 0, 0}},
     {Action::kScreen, {0, 1, 1, 1, 1, 0}},
     {Action::kViewLog, {1, 1, 1, 1, 1, 1}},
+    {Action::kCloseCase, {0, 1, 1, 1, 0, 0}},
 };
 
 }  // namespace
@@ -100,6 +102,7 @@ bool IsCaseAction(Action action) {
     case Action::kTransitionRequest:
     case Action::kViewRequests:
     case Action::kExportBundle:
+    case Action::kCloseCase:
       return true;
     default:
       return false;

@@ -40,6 +40,7 @@ enum class Action {
   kExportBundle,       // export evidence for court
   kScreen,             // sanctions screening
   kViewLog,            // the node's whole custody log (also public over /log/)
+  kCloseCase,          // close a case (no more evidence or requests), reopen it
 };
 
 std::string_view ActionName(Action action);

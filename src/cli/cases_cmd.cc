@@ -127,6 +127,20 @@ int RunMember(const Globals& g, const std::string& id, const std::string& user,
   return 0;
 }
 
+int RunStatus(const Globals& g, const std::string& id, CaseStatus status,
+              const std::string& reason) {
+  auto node = OpenNode(g);
+  if (!node.ok()) return Fail(node.status());
+  auto c = CaseBook(node->get()).SetStatus(g.actor, id, status, reason);
+  if (!c.ok()) return Fail(c.status());
+  if (g.json) {
+    PrintJson(CaseJson(*c));
+  } else {
+    std::cout << "case " << id << " is " << CaseStatusName(status) << "\n";
+  }
+  return 0;
+}
+
 }  // namespace
 
 void AddCaseCommands(CLI::App& app, Globals& g, CaseArgs& a, int& rc) {
@@ -152,6 +166,18 @@ void AddCaseCommands(CLI::App& app, Globals& g, CaseArgs& a, int& rc) {
   auto* show = kase->add_subcommand("show", "a case, its members and evidence");
   show->add_option("id", a.id, "case id")->required();
   show->callback([&] { rc = RunCaseShow(g, a.id); });
+
+  auto* close = kase->add_subcommand(
+      "close", "close a case: no more evidence, uploads or requests");
+  close->add_option("id", a.id, "case id")->required();
+  close->add_option("--reason", a.reason, "why")->required();
+  close->callback(
+      [&] { rc = RunStatus(g, a.id, CaseStatus::kClosed, a.reason); });
+  auto* reopen = kase->add_subcommand("reopen", "reopen a closed case");
+  reopen->add_option("id", a.id, "case id")->required();
+  reopen->add_option("--reason", a.reason, "why")->required();
+  reopen->callback(
+      [&] { rc = RunStatus(g, a.id, CaseStatus::kOpen, a.reason); });
 
   auto* add = kase->add_subcommand("add-member", "give a user access");
   add->add_option("id", a.id, "case id")->required();

@@ -42,7 +42,7 @@ struct UserArgs {
 };
 
 struct CaseArgs {
-  std::string id, title, offence, legal_basis, user;
+  std::string id, title, offence, legal_basis, user, reason;
 };
 
 // `amanah case ...` (cases_cmd.cc).

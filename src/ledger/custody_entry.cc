@@ -24,6 +24,8 @@ constexpr KindName kKinds[] = {
     {EntryKind::kCaseMemberRemoved, "case.member_removed"},
     {EntryKind::kRequestCreated, "request.created"},
     {EntryKind::kRequestMoved, "request.moved"},
+    {EntryKind::kCaseClosed, "case.closed"},
+    {EntryKind::kCaseReopened, "case.reopened"},
 };
 
 // Parses FormatTime's output exactly.

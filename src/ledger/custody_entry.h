@@ -31,6 +31,8 @@ enum class EntryKind {
   kCaseMemberRemoved,  // a user's access to a case was withdrawn
   kRequestCreated,     // a request was drafted or registered; request:<id>
   kRequestMoved,       // a request changed state
+  kCaseClosed,         // a case was closed; data.reason
+  kCaseReopened,       // a closed case was reopened; data.reason
 };
 
 std::string_view EntryKindName(EntryKind kind);

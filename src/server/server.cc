@@ -553,6 +553,23 @@ struct ApiServer::Impl {
                                                         req.matches[2].str()));
             return Reply::NoContent();
           });
+    Route(
+        "POST", "/api/v1/cases/" + kId + "/status",
+        "POST /api/v1/cases/{id}/status",
+        [this](const httplib::Request& req) -> Result<Reply> {
+          std::string id = req.matches[1].str();
+          ASSIGN_OR_RETURN(Principal p, AllowCase(req, Action::kCloseCase, id));
+          ASSIGN_OR_RETURN(
+              json j,
+              ParseBody(req, {{"status", json::value_t::string, true},
+                              {"reason", json::value_t::string, true}}));
+          ASSIGN_OR_RETURN(CaseStatus status,
+                           ParseCaseStatus(j["status"].get<std::string>()));
+          ASSIGN_OR_RETURN(
+              Case c, CaseBook(node).SetStatus(Actor(p), id, status,
+                                               j["reason"].get<std::string>()));
+          return Reply::Json(CaseJson(c));
+        });
     Route("GET", "/api/v1/cases/" + kId + "/custody",
           "GET /api/v1/cases/{id}/custody",
           [this](const httplib::Request& req) -> Result<Reply> {
