@@ -38,6 +38,16 @@ class ServerTest : public testutil::TempDirTest {
       ASSERT_TRUE(users.Add("local:test", name, r, "").ok());
       tokens_[r] = *users.IssueToken("local:test", name, "test", 1);
     }
+    StartServer();
+  }
+  void TearDown() override {
+    StopServer();
+    node_.reset();
+    TempDirTest::TearDown();
+  }
+
+  // A server over node_ on a free port, and a client that has seen it answer.
+  void StartServer() {
     ServerOptions o;
     o.port = 0;
     o.access_log = [this](const std::string& line) {
@@ -49,17 +59,14 @@ class ServerTest : public testutil::TempDirTest {
     server_ = std::move(server).value();
     thread_ = std::thread([this] { (void)server_->Run(); });
     client_ = std::make_unique<httplib::Client>("127.0.0.1", server_->port());
-    // Wait until it answers.
     for (int i = 0; i < 200 && !client_->Get("/healthz"); ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
   }
-  void TearDown() override {
+  void StopServer() {
     if (server_) server_->Stop();
     if (thread_.joinable()) thread_.join();
     server_.reset();
-    node_.reset();
-    TempDirTest::TearDown();
   }
 
   httplib::Headers Auth(Role r) {
@@ -627,17 +634,8 @@ TEST_F(ServerTest, UploadSurvivesDroppedConnectionsAndARestart) {
   for (int attempt = 0; attempt < 200 && finished.is_null(); ++attempt) {
     if (attempt == 6) {
       // Restart: a new server (and upload desk) over the same node.
-      server_->Stop();
-      thread_.join();
-      ServerOptions o;
-      o.port = 0;
-      o.access_log = [](const std::string&) {};
-      server_ = std::move(ApiServer::Create(node_.get(), o)).value();
-      thread_ = std::thread([this] { (void)server_->Run(); });
-      client_ = std::make_unique<httplib::Client>("127.0.0.1", server_->port());
-      for (int i = 0; i < 200 && !client_->Get("/healthz"); ++i) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
-      }
+      StopServer();
+      StartServer();
     }
     uint64_t off = offset_now();
     std::string rest = data.substr(off);
