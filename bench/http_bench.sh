@@ -54,7 +54,7 @@ LUA
 run_wrk() {  # name, then wrk args
   local name=$1; shift
   local out
-  out=$(wrk -t2 -c32 -d"${secs}s" --latency "$@")
+  out=$(wrk -t"${WRK_THREADS:-2}" -c"${WRK_CONNECTIONS:-32}" -d"${secs}s" --latency "$@")
   local rps p50 p99
   rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
   p50=$(echo "$out" | awk '$1=="50%" {print $2}')
@@ -62,7 +62,7 @@ run_wrk() {  # name, then wrk args
   printf '%-34s %10s req/s   p50 %8s   p99 %8s\n' "$name" "$rps" "$p50" "$p99"
 }
 
-echo "amanah HTTP bench: $(date -u +%F), $(nproc) cores, wrk -t2 -c32 -d${secs}s"
+echo "amanah HTTP bench: $(date -u +%F), $(nproc) cores, wrk -t${WRK_THREADS:-2} -c${WRK_CONNECTIONS:-32} -d${secs}s"
 # Request creations first: they also grow the log for the proofs.
 run_wrk "POST request (durable entry)" -H "Authorization: Bearer $token" \
   -s "$work/create.lua" "$url/api/v1/cases/BENCH-1/requests"
@@ -80,8 +80,8 @@ begin=$(curl -s -H "Authorization: Bearer $itoken" -H 'Content-Type: application
 upload=$(echo "$begin" | sed 's/.*"url":"\([^"]*\)".*/\1/')
 s=$(date +%s.%N)
 curl -s -o /dev/null -X PATCH -H "Authorization: Bearer $itoken" \
-  -H 'Upload-Offset: 0' -H 'Upload-Complete: ?1' \
-  -H 'Content-Type: application/octet-stream' --data-binary @"$file" "$url$upload"
+  -H 'Upload-Offset: 0' -H 'Upload-Complete: ?1' -H 'Expect:' \
+  -H 'Content-Type: application/octet-stream' -T "$file" "$url$upload"
 e=$(date +%s.%N)
 http_s=$(echo "$e - $s" | bc -l)
 kill "$pid"; wait "$pid" 2>/dev/null || true; pid=
@@ -91,7 +91,7 @@ sink_port=$((port + 1))
 for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$sink_port/" && break; sleep 0.1; done
 s=$(date +%s.%N)
 curl -s -o /dev/null -X PATCH -H 'Content-Type: application/octet-stream' \
-  --data-binary @"$file" "http://127.0.0.1:$sink_port/sink"
+  -H 'Expect:' -T "$file" "http://127.0.0.1:$sink_port/sink"
 e=$(date +%s.%N)
 sink_s=$(echo "$e - $s" | bc -l)
 kill "$pid"; wait "$pid" 2>/dev/null || true; pid=

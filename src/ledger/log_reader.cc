@@ -2,17 +2,17 @@
 
 namespace amanah {
 
-TileCache::Tile TileCache::Get(int level, uint64_t index) {
+TileCache::Tile TileCache::Get(int level, uint64_t index, uint64_t width) {
   std::lock_guard<std::mutex> l(mu_);
-  auto it = map_.find({level, index});
+  auto it = map_.find({level, index, width});
   if (it == map_.end()) return nullptr;
   order_.splice(order_.begin(), order_, it->second.second);
   return it->second.first;
 }
 
-void TileCache::Put(int level, uint64_t index, Tile tile) {
+void TileCache::Put(int level, uint64_t index, uint64_t width, Tile tile) {
   std::lock_guard<std::mutex> l(mu_);
-  Key key{level, index};
+  Key key{level, index, width};
   if (map_.count(key)) return;
   order_.push_front(key);
   map_[key] = {std::move(tile), order_.begin()};
@@ -44,8 +44,8 @@ Result<TileCache::Tile> LogReader::Tile(int tile_level, uint64_t index) {
                             std::to_string(index) + " is beyond tree size " +
                             std::to_string(size_));
   }
-  if (width == kTileWidth && cache_ != nullptr) {
-    if (auto t = cache_->Get(tile_level, index)) return t;
+  if (cache_ != nullptr) {
+    if (auto t = cache_->Get(tile_level, index, width)) return t;
   }
   auto tile = store_->ReadTile(tile_level, index, width);
   if (!tile.ok() && tile.status().code() == Code::kNotFound &&
@@ -57,9 +57,7 @@ Result<TileCache::Tile> LogReader::Tile(int tile_level, uint64_t index) {
   if (!tile.ok()) return tile.status();
   auto shared =
       std::make_shared<const std::vector<Hash256>>(std::move(tile).value());
-  if (width == kTileWidth && cache_ != nullptr) {
-    cache_->Put(tile_level, index, shared);
-  }
+  if (cache_ != nullptr) cache_->Put(tile_level, index, width, shared);
   return shared;
 }
 

@@ -8,22 +8,24 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <tuple>
 
 #include "ledger/merkle.h"
 #include "ledger/tiles.h"
 
 namespace amanah {
 
-// An LRU cache of full (immutable) hash tiles. Thread-safe.
+// An LRU cache of hash tiles, full or partial: a tile of a given width
+// never changes, so each is cached under (level, index, width). Thread-safe.
 class TileCache {
  public:
   explicit TileCache(size_t capacity) : capacity_(capacity) {}
   using Tile = std::shared_ptr<const std::vector<Hash256>>;
-  Tile Get(int level, uint64_t index);
-  void Put(int level, uint64_t index, Tile tile);
+  Tile Get(int level, uint64_t index, uint64_t width);
+  void Put(int level, uint64_t index, uint64_t width, Tile tile);
 
  private:
-  using Key = std::pair<int, uint64_t>;
+  using Key = std::tuple<int, uint64_t, uint64_t>;
   std::mutex mu_;
   size_t capacity_;
   std::list<Key> order_;  // most recent first
