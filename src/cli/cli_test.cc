@@ -4,6 +4,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -159,6 +161,47 @@ TEST_F(CliTest, RequestRoundTrip) {
   EXPECT_EQ(nlohmann::json::parse(Amanah("--json request list --case KW-2").out)
                 .size(),
             1u);
+}
+
+// While a server holds the node, a CLI command that writes says so within
+// seconds rather than hanging; reads go on working.
+TEST_F(CliTest, WritingWhileServedIsAClearErrorNotAHang) {
+  ASSERT_EQ(Amanah("init --name ccd.moi.gov.kw").code, 0);
+  std::string log = (dir_ / "serve.log").string();
+  std::string cmd = std::string(AMANAH_BINARY) + " --data " +
+                    (dir_ / "data").string() + " serve --listen 127.0.0.1:0 >" +
+                    log + " 2>&1 & echo $!";
+  FILE* p = ::popen(cmd.c_str(), "r");
+  char buf[32] = {0};
+  ASSERT_NE(std::fgets(buf, sizeof(buf), p), nullptr);
+  ::pclose(p);
+  int pid = std::atoi(buf);
+  ASSERT_GT(pid, 0);
+  for (int i = 0; i < 100; ++i) {
+    std::ifstream in(log);
+    std::string text((std::istreambuf_iterator<char>(in)), {});
+    if (text.find("serving") != std::string::npos) break;
+    ::usleep(50000);
+  }
+  auto start = std::chrono::steady_clock::now();
+  Outcome open =
+      Amanah("case open X-1 --title t --offence other --legal-basis x");
+  double waited =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count();
+  EXPECT_EQ(open.code, 7) << open.err;
+  EXPECT_NE(open.err.find("amanah serve"), std::string::npos) << open.err;
+  EXPECT_NE(open.err.find(std::to_string(pid)), std::string::npos) << open.err;
+  EXPECT_LT(waited, 30);
+  EXPECT_EQ(Amanah("log checkpoint").code, 0);
+  ::kill(pid, SIGTERM);
+  int status = 0;
+  for (int i = 0; i < 100 && ::kill(pid, 0) == 0; ++i) ::usleep(50000);
+  (void)status;
+  // Once it has stopped, the CLI writes again.
+  EXPECT_EQ(
+      Amanah("case open X-1 --title t --offence other --legal-basis x").code,
+      0);
 }
 
 }  // namespace

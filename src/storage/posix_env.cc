@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <thread>
 
 #include "storage/env.h"
 
@@ -266,11 +267,35 @@ class PosixEnv final : public Env {
   Result<std::unique_ptr<FileLock>> LockFile(const std::string& path) override {
     int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0) return PosixError(path, errno);
-    while (::flock(fd, LOCK_EX) != 0) {
-      if (errno == EINTR) continue;
+    // Wait a while for a short-lived holder (another command finishing),
+    // not for ever: a server holds the lock as long as it runs.
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
       int err = errno;
-      ::close(fd);
-      return PosixError(path, err);
+      if (err == EINTR) continue;
+      if (err != EWOULDBLOCK) {
+        ::close(fd);
+        return PosixError(path, err);
+      }
+      if (std::chrono::steady_clock::now() >= deadline) {
+        char pid[32] = {0};
+        ssize_t n = ::pread(fd, pid, sizeof(pid) - 1, 0);
+        ::close(fd);
+        std::string holder = n > 0 ? std::string(pid, static_cast<size_t>(n))
+                                   : std::string("another process");
+        while (!holder.empty() && holder.back() == '\n') holder.pop_back();
+        return Status::Unavailable(
+            path + " is held by process " + holder +
+            " (is amanah serve running on this node? use its API, or stop "
+            "it first)");
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    // Name the holder for whoever waits next.
+    std::string me = std::to_string(::getpid()) + "\n";
+    if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, me.data(), me.size(), 0) !=
+                                       static_cast<ssize_t>(me.size())) {
+      // Only a courtesy to the next waiter; the lock itself is held.
     }
     return std::unique_ptr<FileLock>(new PosixFileLock(fd));
   }
