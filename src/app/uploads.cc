@@ -20,6 +20,9 @@ CREATE TABLE IF NOT EXISTS uploads (
   offset INTEGER NOT NULL DEFAULT 0,
   state TEXT NOT NULL DEFAULT 'open',
   address TEXT NOT NULL DEFAULT '',
+  size INTEGER NOT NULL DEFAULT 0,
+  md5_hex TEXT NOT NULL DEFAULT '',
+  sha1_hex TEXT NOT NULL DEFAULT '',
   entry_index INTEGER NOT NULL DEFAULT 0,
   created TEXT NOT NULL
 );
@@ -143,6 +146,17 @@ Result<std::optional<IngestOutcome>> UploadDesk::Receive(
     const BodyReader& body) {
   ASSIGN_OR_RETURN(auto info, Get(id));
   if (!info) return Status::NotFound("no upload " + id);
+  if (info->state == "sealed") {
+    // A previous request sealed it and then failed (or the process
+    // stopped): finish the installation and the record, once.
+    std::lock_guard<std::mutex> once(finishing_mu_);
+    ASSIGN_OR_RETURN(info, Get(id));
+    if (info->state != "sealed") {
+      return Status::Conflict("upload " + id +
+                              " is complete: " + info->address);
+    }
+    return Complete(*info, std::nullopt);
+  }
   if (info->state != "open") {
     return Status::Conflict("upload " + id + " is complete: " + info->address);
   }
@@ -192,22 +206,77 @@ Result<std::optional<IngestOutcome>> UploadDesk::Receive(
     RETURN_IF_ERROR(s);
     return std::optional<IngestOutcome>();
   }
-  IngestOutcome out;
-  auto put = staged->Finish(&node_->vault());
+  // Seal, and note the result before the object moves into the vault: a
+  // failure or a crash from here on is finished by the next request.
+  auto sealed = staged->Seal();
+  if (!sealed.ok()) {
+    forget();
+    return sealed.status();
+  }
+  Status noted = node_->sql().Transaction([&] {
+    Statement up(node_->sql(),
+                 "UPDATE uploads SET state='sealed', offset=?, address=?, "
+                 "size=?, md5_hex=?, sha1_hex=? WHERE id=?");
+    auto hex = [&](HashAlgorithm a) {
+      auto it = sealed->digests.find(a);
+      return it == sealed->digests.end() ? std::string()
+                                         : HexEncode(it->second);
+    };
+    up.Bind(1, sealed->size);
+    up.Bind(2, sealed->address.ToString());
+    up.Bind(3, sealed->size);
+    up.Bind(4, hex(HashAlgorithm::kMd5));
+    up.Bind(5, hex(HashAlgorithm::kSha1));
+    up.Bind(6, id);
+    return up.Run();
+  });
   forget();
-  RETURN_IF_ERROR(put.status());
-  out.object = std::move(put).value();
-  IngestRequest req{info->name, info->case_id, info->actor,
-                    info->note, info->md5,     info->sha1};
+  RETURN_IF_ERROR(noted);
+  std::lock_guard<std::mutex> once(finishing_mu_);
+  ASSIGN_OR_RETURN(info, Get(id));
+  return Complete(*info, std::move(sealed).value());
+}
+
+Result<std::optional<IngestOutcome>> UploadDesk::Complete(
+    const UploadInfo& info, std::optional<PutResult> sealed) {
+  IngestOutcome out;
+  if (sealed) {
+    out.object = std::move(*sealed);
+  } else {
+    // Rebuilt from what was noted when the upload was sealed.
+    Statement q(node_->sql(),
+                "SELECT size, md5_hex, sha1_hex FROM uploads WHERE id=?");
+    q.Bind(1, info.id);
+    if (q.Step() != SQLITE_ROW) return q.Error();
+    ASSIGN_OR_RETURN(out.object.address, ContentAddress::Parse(info.address));
+    out.object.size = q.Uint(0);
+    out.object.digests[HashAlgorithm::kSha256] = Bytes(
+        out.object.address.digest.begin(), out.object.address.digest.end());
+    for (auto [col, alg] : {std::pair{1, HashAlgorithm::kMd5},
+                            std::pair{2, HashAlgorithm::kSha1}}) {
+      std::string hex = q.Text(col);
+      if (hex.empty()) continue;
+      ASSIGN_OR_RETURN(out.object.digests[alg], HexDecode(hex));
+    }
+  }
+  std::string staging = StagingPath(info.id);
+  if (node_->env()->FileExists(staging)) {
+    ASSIGN_OR_RETURN(out.object.duplicate,
+                     node_->vault().Adopt(staging, out.object.address));
+  } else if (!node_->vault().Contains(out.object.address)) {
+    return Status::Corruption("upload " + info.id + " was sealed as " +
+                              info.address +
+                              " but neither its staging file nor the object "
+                              "is there");
+  }
+  IngestRequest req{info.name, info.case_id, info.actor,
+                    info.note, info.md5,     info.sha1};
   ASSIGN_OR_RETURN(out, RecordIngested(*node_, req, std::move(out)));
   RETURN_IF_ERROR(node_->sql().Transaction([&] {
     Statement up(node_->sql(),
-                 "UPDATE uploads SET state='done', offset=?, address=?, "
-                 "entry_index=? WHERE id=?");
-    up.Bind(1, out.object.size);
-    up.Bind(2, out.object.address.ToString());
-    up.Bind(3, out.entry_index);
-    up.Bind(4, id);
+                 "UPDATE uploads SET state='done', entry_index=? WHERE id=?");
+    up.Bind(1, out.entry_index);
+    up.Bind(2, info.id);
     return up.Run();
   }));
   return std::optional<IngestOutcome>(std::move(out));

@@ -25,7 +25,7 @@ struct UploadInfo {
   std::string case_id, actor, name, note;
   bool md5 = false, sha1 = false;
   uint64_t offset = 0;  // committed bytes
-  std::string state;    // "open" or "done"
+  std::string state;    // "open", "sealed" (complete, being recorded), "done"
   std::string address;  // once done
   uint64_t entry_index = 0;
   std::string created;
@@ -62,12 +62,17 @@ class UploadDesk {
     std::unique_ptr<StagedObject> staged;
   };
   Result<std::shared_ptr<Active>> Activate(const UploadInfo& info);
+  // Installs a sealed upload in the vault (unless it is there already),
+  // records its ingest, and marks it done.
+  Result<std::optional<IngestOutcome>> Complete(
+      const UploadInfo& info, std::optional<PutResult> sealed);
   std::string StagingPath(const std::string& id) const;
   Status SetOffset(const std::string& id, uint64_t offset);
 
   Node* node_;
   std::mutex mu_;
   std::map<std::string, std::shared_ptr<Active>> active_;  // guarded by mu_
+  std::mutex finishing_mu_;  // one completion at a time
 };
 
 }  // namespace amanah

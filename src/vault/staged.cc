@@ -158,6 +158,12 @@ Status StagedObject::Append(ByteView data) {
 Status StagedObject::Sync() { return file_->Sync(); }
 
 Result<PutResult> StagedObject::Finish(Vault* vault) {
+  ASSIGN_OR_RETURN(PutResult r, Seal());
+  ASSIGN_OR_RETURN(r.duplicate, vault->Adopt(path_, r.address));
+  return r;
+}
+
+Result<PutResult> StagedObject::Seal() {
   RETURN_IF_ERROR(SealChunk(buffer_, true));
   buffer_.clear();
   RETURN_IF_ERROR(file_->Sync());
@@ -172,7 +178,6 @@ Result<PutResult> StagedObject::Finish(Vault* vault) {
   }
   std::memcpy(r.address.digest.data(), r.digests[HashAlgorithm::kSha256].data(),
               32);
-  ASSIGN_OR_RETURN(r.duplicate, vault->Adopt(path_, r.address));
   return r;
 }
 

@@ -47,9 +47,12 @@ class StagedObject {
   Status Sync();
   // Forgets the pending remainder (a request ended before the upload did).
   void DropPending() { buffer_.clear(); }
-  // Seals the remainder as the final chunk, makes the file durable and
-  // moves it into `vault` under its SHA-256 (or drops it if the vault holds
-  // that content already). The staging file is gone afterwards.
+  // Seals the remainder as the final chunk and makes the file durable: the
+  // object is complete, still in staging. Returns its size and digests.
+  Result<PutResult> Seal();
+  // Seal(), then moves the file into `vault` under its SHA-256 (or drops it
+  // if the vault holds that content already). The staging file is gone
+  // afterwards.
   Result<PutResult> Finish(Vault* vault);
 
  private:

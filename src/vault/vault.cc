@@ -121,7 +121,12 @@ Result<PutResult> Vault::Put(SequentialFile* source,
   r.digests = digests->digests;
   std::memcpy(r.address.digest.data(), r.digests[HashAlgorithm::kSha256].data(),
               32);
-  ASSIGN_OR_RETURN(r.duplicate, Adopt(tmp, r.address));
+  auto adopted = Adopt(tmp, r.address);
+  if (!adopted.ok()) {
+    (void)env_->RemoveFile(tmp);
+    return adopted.status();
+  }
+  r.duplicate = *adopted;
   return r;
 }
 
@@ -132,13 +137,11 @@ Result<bool> Vault::Adopt(const std::string& file,
     RETURN_IF_ERROR(env_->RemoveFile(file));
     return true;
   }
-  Status s = CreateDirs(env_, DirName(path), 0700);
-  if (s.ok()) s = env_->RenameFile(file, path);
-  if (s.ok()) s = env_->SyncDir(DirName(path));
-  if (!s.ok()) {
-    (void)env_->RemoveFile(file);
-    return s;
-  }
+  // On failure the file stays where it is: the caller decides (Put drops
+  // its temporary file; a sealed upload is installed again later).
+  RETURN_IF_ERROR(CreateDirs(env_, DirName(path), 0700));
+  RETURN_IF_ERROR(env_->RenameFile(file, path));
+  RETURN_IF_ERROR(env_->SyncDir(DirName(path)));
   return false;
 }
 

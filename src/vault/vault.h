@@ -54,7 +54,7 @@ class Vault {
 
   // Moves a complete, durable object file (made by StagedObject) into place
   // as `address`; true if the vault held that content already, in which
-  // case the file is removed instead.
+  // case the file is removed instead. On failure the file is left alone.
   Result<bool> Adopt(const std::string& file, const ContentAddress& address);
   std::string TmpDir() const { return JoinPath(dir_, "tmp"); }
   const MasterKey& master() const { return master_; }
