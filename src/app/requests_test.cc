@@ -3,12 +3,12 @@
 #include <gtest/gtest.h>
 
 #include "app/cases.h"
+#include "app/testutil.h"
 #include "base/encoding.h"
 #include "base/json_writer.h"
 #include "crypto/hash.h"
 #include "ledger/custody_entry.h"
 #include "storage/fault_injection_env.h"
-#include "storage/testutil.h"
 
 namespace amanah {
 namespace {
@@ -41,13 +41,10 @@ json Fields(RequestType t) {
   return f;
 }
 
-class RequestsTest : public testutil::TempDirTest {
+class RequestsTest : public testutil::NodeFixture {
  protected:
   void SetUp() override {
-    TempDirTest::SetUp();
-    std::string data = (dir_ / "data").string();
-    ASSERT_TRUE(Node::Init(&env_, data, "ccd.moi.gov.kw").ok());
-    node_ = std::move(Node::Open(&env_, data)).value();
+    NodeFixture::SetUp();
     CaseDraft d{"KW-7", "Financing case", Offence::kTerroristFinancing,
                 "Law 106/2013"};
     ASSERT_TRUE(CaseBook(node_.get()).Open("local:test", d, "").ok());
@@ -67,8 +64,6 @@ class RequestsTest : public testutil::TempDirTest {
   }
   int64_t Now() { return env_.NowUnixNanos() / 1000000000; }
 
-  FaultInjectionEnv env_{Env::Default()};
-  std::unique_ptr<Node> node_;
   std::unique_ptr<RequestBook> book_;
 };
 

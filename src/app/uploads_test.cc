@@ -3,20 +3,17 @@
 #include <gtest/gtest.h>
 
 #include "app/cases.h"
+#include "app/testutil.h"
 #include "crypto/hash.h"
 #include "storage/fault_injection_env.h"
-#include "storage/testutil.h"
 
 namespace amanah {
 namespace {
 
-class UploadsTest : public testutil::TempDirTest {
+class UploadsTest : public testutil::NodeFixture {
  protected:
   void SetUp() override {
-    TempDirTest::SetUp();
-    std::string data = (dir_ / "data").string();
-    ASSERT_TRUE(Node::Init(&env_, data, "ccd.moi.gov.kw").ok());
-    node_ = std::move(Node::Open(&env_, data)).value();
+    NodeFixture::SetUp();
     CaseDraft d{"UP", "t", Offence::kOther, "x"};
     ASSERT_TRUE(CaseBook(node_.get()).Open("local:test", d, "").ok());
   }
@@ -25,10 +22,6 @@ class UploadsTest : public testutil::TempDirTest {
       return take(AsBytes(bytes));
     };
   }
-  uint64_t LogSize() { return (*node_->Log())->Latest().size; }
-
-  FaultInjectionEnv env_{Env::Default()};
-  std::unique_ptr<Node> node_;
 };
 
 // The object could not be moved into the vault after the upload was sealed

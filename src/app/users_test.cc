@@ -2,23 +2,18 @@
 
 #include <gtest/gtest.h>
 
+#include "app/testutil.h"
 #include "crypto/password.h"
 #include "ledger/custody_entry.h"
 #include "storage/fault_injection_env.h"
-#include "storage/testutil.h"
 
 namespace amanah {
 namespace {
 
-class UsersTest : public testutil::TempDirTest {
+class UsersTest : public testutil::NodeFixture {
  protected:
   void SetUp() override {
-    TempDirTest::SetUp();
-    std::string data = (dir_ / "data").string();
-    ASSERT_TRUE(Node::Init(&env_, data, "ccd.moi.gov.kw").ok());
-    auto node = Node::Open(&env_, data);
-    ASSERT_TRUE(node.ok()) << node.status().ToString();
-    node_ = std::move(node).value();
+    NodeFixture::SetUp();
     users_ = std::make_unique<UserDirectory>(node_.get());
   }
 
@@ -30,8 +25,6 @@ class UsersTest : public testutil::TempDirTest {
     return *ParseCustodyEntry(*bytes);
   }
 
-  FaultInjectionEnv env_{Env::Default()};
-  std::unique_ptr<Node> node_;
   std::unique_ptr<UserDirectory> users_;
 };
 
