@@ -77,6 +77,15 @@ class ServerTest : public testutil::TempDirTest {
     return client_->Post(path.c_str(), h, body, "application/json");
   }
   uint64_t LogSize() { return (*node_->Log())->Latest().size; }
+  // Opens a case through the API as a user of `role` (its first member).
+  void OpenCase(const std::string& id, const std::string& offence, Role role) {
+    auto r = PostJson("/api/v1/cases",
+                      R"({"id":")" + id + R"(","title":"t","offence":")" +
+                          offence + R"(","legal_basis":"x"})",
+                      Auth(role));
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->status, 201) << r->body;
+  }
   size_t UserCount() { return UserDirectory(node_.get()).List()->size(); }
 
   // A problem document with this status, and the right media type.
@@ -602,12 +611,7 @@ void BrokenPatch(int port, const std::string& path, const std::string& token,
 // time from the offset the server reports, ends as one object identical to
 // the file and one evidence.ingested entry. Halfway, the server restarts.
 TEST_F(ServerTest, UploadSurvivesDroppedConnectionsAndARestart) {
-  ASSERT_EQ(PostJson("/api/v1/cases",
-                     R"({"id":"UP-1","title":"t","offence":"cybercrime",)"
-                     R"("legal_basis":"x"})",
-                     Auth(Role::kInvestigator))
-                ->status,
-            201);
+  ASSERT_NO_FATAL_FAILURE(OpenCase("UP-1", "cybercrime", Role::kInvestigator));
   std::mt19937_64 rng(42);
   std::string data(9 * 1048576 + 777, '\0');
   for (auto& c : data) c = static_cast<char>(rng());
@@ -685,12 +689,7 @@ TEST_F(ServerTest, UploadSurvivesDroppedConnectionsAndARestart) {
 }
 
 TEST_F(ServerTest, UploadAndDownloadRefusals) {
-  ASSERT_EQ(PostJson("/api/v1/cases",
-                     R"({"id":"UP-2","title":"t","offence":"other",)"
-                     R"("legal_basis":"x"})",
-                     Auth(Role::kInvestigator))
-                ->status,
-            201);
+  ASSERT_NO_FATAL_FAILURE(OpenCase("UP-2", "other", Role::kInvestigator));
   uint64_t log = LogSize();
   // Not a member / not a role that uploads.
   ExpectProblem(PostJson("/api/v1/cases/UP-2/uploads", R"({"name":"a"})",
@@ -788,12 +787,7 @@ TEST_F(ServerTest, ServesOverTls) {
 // A closed case takes no evidence, uploads or requests, keeps its history
 // readable, and can be reopened; both are custody entries.
 TEST_F(ServerTest, ClosingACase) {
-  ASSERT_EQ(PostJson("/api/v1/cases",
-                     R"({"id":"CL-1","title":"t","offence":"other",)"
-                     R"("legal_basis":"x"})",
-                     Auth(Role::kInvestigator))
-                ->status,
-            201);
+  ASSERT_NO_FATAL_FAILURE(OpenCase("CL-1", "other", Role::kInvestigator));
   uint64_t log = LogSize();
   ExpectProblem(
       PostJson("/api/v1/cases/CL-1/status",
