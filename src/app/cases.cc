@@ -143,6 +143,18 @@ Result<std::optional<Case>> CaseBook::Get(const std::string& id) {
   return std::optional<Case>(std::move(c));
 }
 
+Status CaseBook::MustBeOpen(const std::string& id) {
+  ASSIGN_OR_RETURN(auto c, Get(id));
+  if (!c) {
+    return Status::NotFound("no case " + id +
+                            " (open it first: amanah case open)");
+  }
+  if (c->status != CaseStatus::kOpen) {
+    return Status::Conflict("case " + id + " is closed");
+  }
+  return Status::OK();
+}
+
 Result<Case> CaseBook::MustGet(const std::string& id) {
   ASSIGN_OR_RETURN(auto c, Get(id));
   if (!c) return Status::NotFound("no case " + id);

@@ -49,6 +49,9 @@ class CaseBook {
   Result<Case> Open(const std::string& actor, const CaseDraft& draft,
                     const std::string& opener);
   Result<std::optional<Case>> Get(const std::string& id);
+  // kNotFound if there is no such case, kConflict if it is closed: the
+  // check before anything is added to a case.
+  Status MustBeOpen(const std::string& id);
   // Cases in id order after `after` (exclusive), at most `limit`; only
   // those `member` belongs to unless it is empty.
   Result<std::vector<Case>> List(const std::string& member,

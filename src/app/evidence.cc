@@ -100,16 +100,7 @@ nlohmann::json EwfJson(const EwfReport& r) {
 Result<IngestOutcome> Ingest(Node& node, const IngestRequest& req,
                              const ProgressFn& progress) {
   RETURN_IF_ERROR(ValidateCaseId(req.case_id));
-  {
-    ASSIGN_OR_RETURN(auto c, CaseBook(&node).Get(req.case_id));
-    if (!c) {
-      return Status::NotFound("no case " + req.case_id +
-                              " (open it first: amanah case open)");
-    }
-    if (c->status != CaseStatus::kOpen) {
-      return Status::Conflict("case " + req.case_id + " is closed");
-    }
-  }
+  RETURN_IF_ERROR(CaseBook(&node).MustBeOpen(req.case_id));
   if (req.note.size() > 4096) {
     return Status::InvalidInput("a note is at most 4096 bytes");
   }

@@ -273,8 +273,7 @@ struct Node::Pending {
 };
 
 Result<uint64_t> Node::Apply(const Change& change) {
-  ASSIGN_OR_RETURN(CustodyLog * log, Log());
-  (void)log;
+  RETURN_IF_ERROR(Log().status());  // opened before any change runs
   Pending me;
   me.change = &change;
   std::unique_lock<std::mutex> l(apply_mu_);

@@ -126,11 +126,7 @@ Result<Request> RequestBook::Create(const std::string& actor,
     r.started_unix = now;
   }
   auto applied = node_->Apply([&]() -> Result<std::vector<CustodyEntry>> {
-    ASSIGN_OR_RETURN(auto kase, CaseBook(node_).Get(case_id));
-    if (!kase) return Status::NotFound("no case " + case_id);
-    if (kase->status != CaseStatus::kOpen) {
-      return Status::Conflict("case " + case_id + " is closed");
-    }
+    RETURN_IF_ERROR(CaseBook(node_).MustBeOpen(case_id));
     std::string year = r.created.substr(0, 4);
     Statement count(node_->sql(),
                     "SELECT COUNT(*) FROM requests WHERE id LIKE 'R-' || ? || "

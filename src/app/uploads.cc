@@ -50,11 +50,7 @@ Result<UploadInfo> UploadDesk::Begin(const std::string& actor,
     return Status::InvalidInput("name is a file name, without '/'");
   }
   RETURN_IF_ERROR(ValidateText(note, 4096, "note", false));
-  ASSIGN_OR_RETURN(auto kase, CaseBook(node_).Get(case_id));
-  if (!kase) return Status::NotFound("no case " + case_id);
-  if (kase->status != CaseStatus::kOpen) {
-    return Status::Conflict("case " + case_id + " is closed");
-  }
+  RETURN_IF_ERROR(CaseBook(node_).MustBeOpen(case_id));
   uint8_t raw[16];
   randombytes_buf(raw, sizeof(raw));
   UploadInfo u;

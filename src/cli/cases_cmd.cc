@@ -9,8 +9,6 @@ namespace amanah {
 
 namespace {
 
-nlohmann::json CaseJson(const Case& c) { return CaseToJson(c); }
-
 int RunCaseOpen(const Globals& g, const CaseArgs& a) {
   auto offence = ParseOffence(a.offence);
   if (!offence.ok()) return Fail(offence.status());
@@ -20,7 +18,7 @@ int RunCaseOpen(const Globals& g, const CaseArgs& a) {
   auto c = CaseBook(node->get()).Open(g.actor, d, "");
   if (!c.ok()) return Fail(c.status());
   if (g.json) {
-    PrintJson(CaseJson(*c));
+    PrintJson(CaseToJson(*c));
   } else {
     std::cout << "opened case " << c->id << "\n";
   }
@@ -38,7 +36,7 @@ int RunCaseList(const Globals& g) {
     if (!page.ok()) return Fail(page.status());
     for (const auto& c : *page) {
       if (g.json) {
-        items.push_back(CaseJson(c));
+        items.push_back(CaseToJson(c));
       } else {
         std::printf("%-20s %-7s %-20s %s\n", c.id.c_str(),
                     std::string(CaseStatusName(c.status)).c_str(),
@@ -64,7 +62,7 @@ int RunCaseShow(const Globals& g, const std::string& id) {
   auto items = book.Items(id);
   if (!members.ok()) return Fail(members.status());
   if (!items.ok()) return Fail(items.status());
-  nlohmann::json j = CaseJson(**c);
+  nlohmann::json j = CaseToJson(**c);
   j["members"] = nlohmann::json::array();
   for (const auto& m : *members) {
     j["members"].push_back(
@@ -134,7 +132,7 @@ int RunStatus(const Globals& g, const std::string& id, CaseStatus status,
   auto c = CaseBook(node->get()).SetStatus(g.actor, id, status, reason);
   if (!c.ok()) return Fail(c.status());
   if (g.json) {
-    PrintJson(CaseJson(*c));
+    PrintJson(CaseToJson(*c));
   } else {
     std::cout << "case " << id << " is " << CaseStatusName(status) << "\n";
   }

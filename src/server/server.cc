@@ -167,8 +167,6 @@ json UserJson(const User& u) {
           {"created", u.created}};
 }
 
-json CaseJson(const Case& c) { return CaseToJson(c); }
-
 json EntryJson(const IndexedEntry& e) {
   return {{"index", e.index}, {"kind", e.kind},    {"time", e.time},
           {"actor", e.actor}, {"case", e.case_id}, {"subject", e.subject}};
@@ -479,7 +477,7 @@ struct ApiServer::Impl {
                         offence, j["legal_basis"].get<std::string>()};
             ASSIGN_OR_RETURN(Case c,
                              CaseBook(node).Open(Actor(p), d, p.user.name));
-            Reply r = Reply::Json(CaseJson(c), 201);
+            Reply r = Reply::Json(CaseToJson(c), 201);
             r.headers.emplace("Location", "/api/v1/cases/" + c.id);
             return r;
           });
@@ -495,7 +493,7 @@ struct ApiServer::Impl {
                 CaseBook(node).List(all ? "" : p.user.name, after, limit + 1));
             json items = json::array();
             for (size_t i = 0; i < cases.size() && i < limit; ++i) {
-              items.push_back(CaseJson(cases[i]));
+              items.push_back(CaseToJson(cases[i]));
             }
             json next = cases.size() > limit ? json(cases[limit - 1].id)
                                              : json(nullptr);
@@ -510,7 +508,7 @@ struct ApiServer::Impl {
             ASSIGN_OR_RETURN(auto c, book.Get(id));
             ASSIGN_OR_RETURN(auto members, book.Members(id));
             ASSIGN_OR_RETURN(auto items, book.Items(id));
-            json j = CaseJson(*c);
+            json j = CaseToJson(*c);
             j["members"] = json::array();
             for (const auto& m : members) {
               j["members"].push_back({{"user", m.user},
@@ -568,7 +566,7 @@ struct ApiServer::Impl {
           ASSIGN_OR_RETURN(
               Case c, CaseBook(node).SetStatus(Actor(p), id, status,
                                                j["reason"].get<std::string>()));
-          return Reply::Json(CaseJson(c));
+          return Reply::Json(CaseToJson(c));
         });
     Route("GET", "/api/v1/cases/" + kId + "/custody",
           "GET /api/v1/cases/{id}/custody",
