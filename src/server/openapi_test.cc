@@ -764,6 +764,7 @@ TEST_F(OpenApiTest, ActionsMatchTheRoleMatrix) {
     bool about_one = AboutOneCase(o);
     for (Role r : AllRoles()) {
       SCOPED_TRACE(std::string(RoleName(r)));
+      uint64_t log_before = (*node_->Log())->Latest().size;
       auto res = Send(o.method, path, Auth(r));
       ASSERT_TRUE(res);
       if (about_one ? Allowed(r, *action, Member(r)) : RoleAllows(r, *action)) {
@@ -771,6 +772,8 @@ TEST_F(OpenApiTest, ActionsMatchTheRoleMatrix) {
         EXPECT_NE(res->status, 403) << res->body;
       } else {
         EXPECT_EQ(res->status, 403) << res->body;
+        // A refusal changes nothing: not even a custody entry.
+        EXPECT_EQ((*node_->Log())->Latest().size, log_before);
       }
       ++checked;
     }
