@@ -1,6 +1,6 @@
 // Custody log throughput and proof latency.
 //
-//   log_bench [DIR] [ENTRIES]
+//   log_bench [DIR] [ENTRIES] [keep]
 //
 // 0. For reference, in the same run and directory: formatting entries alone,
 //    and how many small files per second this file system creates (the tiles
@@ -13,6 +13,9 @@
 // 3. Inclusion proofs for random indices of a log of ENTRIES entries
 //    (default 10,000,000), read from the tiles on disk.
 // Prints one line per measurement; docs/PERFORMANCE.md records them.
+// With "keep", DIR is left in place: on ext4, deleting many files slows the
+// creation of new ones for minutes after (recently deleted inodes are
+// skipped), so comparisons on one disk keep every run's files until the end.
 
 #include <unistd.h>
 
@@ -173,6 +176,8 @@ int main(int argc, char** argv) {
       " us, max %.0f us\n",
       static_cast<unsigned long long>(size), us[us.size() / 2],
       us[us.size() * 99 / 100], us.back());
-  std::filesystem::remove_all(dir);
+  if (argc <= 3 || std::string(argv[3]) != "keep") {
+    std::filesystem::remove_all(dir);
+  }
   return 0;
 }

@@ -1,6 +1,7 @@
 #include "ledger/custody_log.h"
 
 #include <cstring>
+#include <utility>
 
 #include "ledger/note.h"
 
@@ -34,13 +35,39 @@ Status TooLarge(size_t i, size_t n) {
 
 }  // namespace
 
+// An Append call waiting for its turn to lead or for its entries to be
+// published. It waits on its own mutex, so that completing a batch of many
+// writers does not make each of them contend for the log's mutex.
 struct CustodyLog::Writer {
   explicit Writer(const std::vector<std::string>* e) : entries(e) {}
   const std::vector<std::string>* entries;
-  bool done = false;
-  uint64_t first = 0;
-  Status status;
+  uint64_t first = 0;  // set by the leader before the batch is queued
+  std::mutex m;
   std::condition_variable cv;
+  bool lead = false;     // guarded by m: its turn to journal
+  bool publish = false;  // guarded by m: its turn to publish queued batches
+  bool done = false;     // guarded by m
+  Status status;         // guarded by m
+
+  void Wake(bool Writer::*flag) {
+    std::lock_guard<std::mutex> l(m);
+    this->*flag = true;
+    cv.notify_one();
+  }
+  // After this the writer may return at once: touch nothing of it.
+  void Complete(const Status& s) {
+    std::lock_guard<std::mutex> l(m);
+    status = s;
+    done = true;
+    cv.notify_one();
+  }
+};
+
+// Writers journaled together, waiting to be published.
+struct CustodyLog::Batch {
+  std::vector<Writer*> writers;
+  std::vector<const std::string*> entries;
+  std::vector<Hash256> leaves;
 };
 
 CustodyLog::CustodyLog(Env* env, CustodyLogOptions options)
@@ -82,6 +109,7 @@ Result<std::unique_ptr<CustodyLog>> CustodyLog::Open(
     Env* env, CustodyLogOptions options) {
   std::unique_ptr<CustodyLog> log(new CustodyLog(env, std::move(options)));
   RETURN_IF_ERROR(log->Recover());
+  log->journaled_size_ = log->range_.size();
   return log;
 }
 
@@ -303,7 +331,10 @@ Status CustodyLog::WriteJournal(const std::vector<const std::string*>& entries,
   if (!s.ok()) {
     // Nothing of this batch may survive: cut the journal back.
     Status t = env_->TruncateFile(options_.journal_path, journal_bytes_);
-    if (!t.ok()) poisoned_ = t.Annotate("cutting back the custody journal");
+    if (!t.ok()) {
+      std::lock_guard<std::mutex> g(mu_);
+      poisoned_ = t.Annotate("cutting back the custody journal");
+    }
     return s.Annotate("writing the custody journal");
   }
   journal_bytes_ += buf.size();
@@ -346,64 +377,132 @@ Result<uint64_t> CustodyLog::Append(std::vector<std::string> entries) {
   Writer w(&entries);
   std::unique_lock<std::mutex> l(mu_);
   writers_.push_back(&w);
-  while (!w.done && &w != writers_.front()) w.cv.wait(l);
-  if (w.done) {
-    if (!w.status.ok()) return w.status;
-    return w.first;
+  if (!journaling_ && writers_.front() == &w) {
+    journaling_ = true;
+    w.lead = true;  // not yet shared: no one else wakes a writer that leads
   }
+  l.unlock();
+  for (;;) {
+    std::unique_lock<std::mutex> wl(w.m);
+    while (!w.done && !w.lead && !w.publish) w.cv.wait(wl);
+    if (w.done) break;
+    bool lead = std::exchange(w.lead, false);
+    w.publish = false;
+    wl.unlock();
+    if (lead) {
+      JournalBatch();
+    } else {
+      l.lock();
+      PublishQueued(l);
+    }
+  }
+  if (!w.status.ok()) return w.status;
+  return w.first;
+}
 
-  // This writer leads: take a batch of queued writers.
-  std::vector<Writer*> batch;
-  std::vector<const std::string*> ptrs;
-  for (Writer* x : writers_) {
-    if (!batch.empty() &&
-        ptrs.size() + x->entries->size() > options_.max_batch_entries) {
+void CustodyLog::JournalBatch() {
+  std::unique_lock<std::mutex> l(mu_);
+  // This writer leads (journaling_ is set for it): journal a batch of
+  // queued writers, itself first.
+  auto batch = std::make_unique<Batch>();
+  while (!writers_.empty()) {
+    Writer* x = writers_.front();
+    if (!batch->writers.empty() && batch->entries.size() + x->entries->size() >
+                                       options_.max_batch_entries) {
       break;
     }
-    batch.push_back(x);
-    for (const auto& e : *x->entries) ptrs.push_back(&e);
+    writers_.pop_front();
+    batch->writers.push_back(x);
+    for (const auto& e : *x->entries) batch->entries.push_back(&e);
+  }
+  Status status = poisoned_;
+  bool roll = status.ok() && journal_bytes_ > options_.journal_roll_bytes;
+  if (roll) {
+    // Rolling needs every journaled entry published and no one publishing;
+    // it stays so, since only the leader queues batches.
+    while (publishing_ || !to_publish_.empty()) idle_cv_.wait(l);
+    status = poisoned_;
+  }
+  l.unlock();
+
+  if (roll && status.ok()) {
+    status = RollJournal();
+    if (!status.ok()) {
+      std::lock_guard<std::mutex> g(mu_);
+      poisoned_ = status;
+    }
+  }
+  if (status.ok()) {
+    batch->leaves.resize(batch->entries.size());
+    for (size_t i = 0; i < batch->entries.size(); ++i) {
+      batch->leaves[i] = merkle::LeafHash(AsBytes(*batch->entries[i]));
+    }
+    status = WriteJournal(batch->entries, batch->leaves);
+  }
+
+  l.lock();
+  if (status.ok()) {
+    uint64_t next = journaled_size_;
+    for (Writer* x : batch->writers) {
+      x->first = next;
+      next += x->entries->size();
+    }
+    journaled_size_ = next;
+    to_publish_.push_back(std::move(batch));
+  }
+  // Hand the journal to the next writer in line, if any.
+  journaling_ = !writers_.empty();
+  if (journaling_) writers_.front()->Wake(&Writer::lead);
+  if (batch) {
+    l.unlock();
+    Finish(*batch, status);
+  } else if (!publishing_) {
+    // Nobody is publishing, so nothing else is queued: publish this batch
+    // here, while the next leader journals the next one.
+    publishing_ = true;
+    PublishQueued(l);
+  } else {
+    l.unlock();  // the writer publishing now hands the queue on
+  }
+}
+
+void CustodyLog::Finish(Batch& batch, const Status& status) {
+  for (Writer* x : batch.writers) x->Complete(status);
+}
+
+void CustodyLog::PublishQueued(std::unique_lock<std::mutex>& l) {
+  // Take every queued batch: one checkpoint covers them all.
+  std::vector<std::unique_ptr<Batch>> taken;
+  while (!to_publish_.empty()) {
+    taken.push_back(std::move(to_publish_.front()));
+    to_publish_.pop_front();
   }
   Status status = poisoned_;
   l.unlock();
 
-  uint64_t first = range_.size();
   if (status.ok()) {
-    std::vector<Hash256> leaves(ptrs.size());
-    for (size_t i = 0; i < ptrs.size(); ++i) {
-      leaves[i] = merkle::LeafHash(AsBytes(*ptrs[i]));
+    // The entries are durable: a failure leaves the in-memory state ahead
+    // of the files, so refuse further appends until reopened (recovery
+    // replays the journal).
+    for (const auto& b : taken) {
+      if (status.ok()) status = Integrate(b->entries, b->leaves);
     }
-    status = WriteJournal(ptrs, leaves);
-    if (status.ok()) {
-      // From here the entries are durable: a failure leaves the in-memory
-      // state ahead of the files, so refuse further appends until reopened
-      // (recovery will replay the journal).
-      status = Integrate(ptrs, leaves);
-      if (status.ok()) status = WriteEdges();
-      if (status.ok()) status = PublishCheckpoint();
-      if (status.ok() && journal_bytes_ > options_.journal_roll_bytes) {
-        status = RollJournal();
-      }
-      if (!status.ok()) {
-        l.lock();
-        poisoned_ = status;
-        l.unlock();
-      }
-    }
+    if (status.ok()) status = WriteEdges();
+    if (status.ok()) status = PublishCheckpoint();
   }
+  for (const auto& b : taken) Finish(*b, status);
 
   l.lock();
-  uint64_t next = first;
-  for (Writer* x : batch) {
-    x->status = status;
-    x->first = next;
-    next += x->entries->size();
-    x->done = true;
-    writers_.pop_front();
-    if (x != &w) x->cv.notify_one();
+  if (!status.ok() && poisoned_.ok()) poisoned_ = status;
+  if (to_publish_.empty()) {
+    publishing_ = false;
+    idle_cv_.notify_all();
+  } else {
+    // This writer's own batch is done: a writer of the next queued batch
+    // publishes the rest, so no Append waits on more than its own round.
+    to_publish_.front()->writers.front()->Wake(&Writer::publish);
   }
-  if (!writers_.empty()) writers_.front()->cv.notify_one();
-  if (!status.ok()) return status;
-  return first;
+  l.unlock();
 }
 
 SignedCheckpoint CustodyLog::Latest() const {

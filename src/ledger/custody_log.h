@@ -5,6 +5,11 @@
 // the C2SP tlog-tiles layout, and covered by one new signed checkpoint. An
 // Append returns only after all of that: the entry is durable and published.
 //
+// The two halves run as a pipeline: while one Append call integrates and
+// signs a batch (or every batch queued by then, under one checkpoint), the
+// next leader writes the next batch to the journal and syncs it. Batches
+// are published in journal order.
+//
 // Durability: the journal (<data>/journal/custody.wal) holds every entry
 // appended since its base size, fsynced before the checkpoint is published.
 // Tiles, bundles and the checkpoint are written by atomic rename without
@@ -58,7 +63,10 @@ class CustodyLog {
 
   // Appends `entries` (each at most 65535 bytes) consecutively and returns
   // the index of the first, once durable and covered by a published
-  // checkpoint. Thread-safe.
+  // checkpoint. Thread-safe. An error returned after the journal was
+  // written leaves the log refusing appends until it is reopened; the
+  // entries of that batch may then be present (recovery replays the
+  // journal), so a caller must not assume they are absent.
   Result<uint64_t> Append(std::vector<std::string> entries);
   Result<uint64_t> Append(std::string entry);
 
@@ -69,7 +77,19 @@ class CustodyLog {
 
  private:
   struct Writer;
+  struct Batch;
   CustodyLog(Env* env, CustodyLogOptions options);
+
+  // Journals a batch of the writers queued, the first of which (the caller)
+  // was given the journal, then hands the journal to the next in line.
+  void JournalBatch();
+  // Integrates every queued batch in order, signs one checkpoint for them,
+  // completes their writers, and hands publishing on to a writer of the
+  // next queued batch, if any. REQUIRES: l holds mu_ and the caller holds
+  // the publishing role; returns with l unlocked.
+  void PublishQueued(std::unique_lock<std::mutex>& l);
+  // Completes every writer of `batch` with `status`.
+  static void Finish(Batch& batch, const Status& status);
 
   Status Recover();
   // Integrates entries into the in-memory edge and writes the tiles they
@@ -89,20 +109,32 @@ class CustodyLog {
   TileStore store_;
   mutable TileCache cache_{4096};
 
-  // Writers queue (LevelDB style): the front writer integrates the batch.
+  // Writers queue (LevelDB style): the front writer, once no other batch is
+  // being journaled, writes the next batch to the journal.
   std::mutex mu_;
   std::deque<Writer*> writers_;
-  Status poisoned_;  // a failure after the journal was written
+  bool journaling_ = false;      // a leader holds the journal
+  uint64_t journaled_size_ = 0;  // entries in the journal (>= published)
+  std::deque<std::unique_ptr<Batch>> to_publish_;  // journaled, in order
+  // A writer holds the publishing role; always so while to_publish_ is not
+  // empty.
+  bool publishing_ = false;
+  std::condition_variable idle_cv_;  // publishing_ went false
+  Status poisoned_;                  // a failure after the journal was written
 
-  // Integration state: touched only by the writer at the front of the queue.
+  // Journal state: touched by the leader holding the journal.
+  std::unique_ptr<WritableFile> journal_;
+  uint64_t journal_bytes_ = 0;
+
+  // Integration state: touched by the writer holding the publishing role
+  // (or, while no one does and nothing is queued, by a leader rolling the
+  // journal).
   merkle::CompactRange range_;
   std::vector<std::vector<Hash256>> edge_;  // rightmost tile of each level
   std::vector<std::string> edge_entries_;   // rightmost entry bundle
   std::vector<bool> edge_dirty_;
   bool entries_dirty_ = false;
   std::vector<std::pair<int, uint64_t>> completed_;  // full since last roll
-  std::unique_ptr<WritableFile> journal_;
-  uint64_t journal_bytes_ = 0;
 
   mutable std::mutex published_mu_;
   SignedCheckpoint published_;

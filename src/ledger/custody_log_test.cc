@@ -182,6 +182,33 @@ TEST_F(CustodyLogTest, FullDiskLosesNothing) {
   EXPECT_EQ(log->Latest().size, all.size());
 }
 
+// A failure after the journal is durable (here, publishing tiles): the
+// append reports it, the log refuses further appends instead of publishing
+// out of order, and reopening publishes what the journal holds.
+TEST_F(CustodyLogTest, PublishFailureStopsTheLogUntilReopened) {
+  FaultInjectionEnv env(Env::Default());
+  ASSERT_TRUE(CustodyLog::Create(&env, opts_).ok());
+  std::vector<std::string> all;
+  {
+    auto log = OpenLog(&env);
+    for (int i = 0; i < 3; ++i) {
+      all.push_back(EntryText(i));
+      ASSERT_TRUE(log->Append(all.back()).ok());
+    }
+    env.SetRenameFailure(true);
+    all.push_back(EntryText(3));
+    EXPECT_FALSE(log->Append(all.back()).ok());
+    EXPECT_EQ(log->Latest().size, 3u);
+    env.ClearFaults();
+    auto refused = log->Append(EntryText(999));
+    EXPECT_FALSE(refused.ok());
+    EXPECT_EQ(log->Latest().size, 3u);
+  }
+  CheckLog(all, all.size());
+  auto log = OpenLog();
+  EXPECT_EQ(*log->Append(EntryText(4)), 4u);
+}
+
 // kill -9 at random points during a stream of appends, many times: after
 // each restart the log verifies and holds every acknowledged entry.
 TEST_F(CustodyLogTest, CrashDuringAppendsLosesNoAcknowledgedEntry) {
