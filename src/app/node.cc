@@ -7,9 +7,11 @@
 
 #include "app/cases.h"
 #include "app/custody_index.h"
+#include "app/peers.h"
 #include "app/requests.h"
 #include "app/uploads.h"
 #include "app/users.h"
+#include "app/witness.h"
 #include "ledger/note.h"
 
 namespace amanah {
@@ -224,6 +226,8 @@ Status Node::CreateTables(SqliteDb* sql) {
   RETURN_IF_ERROR(UserDirectory::CreateTables(sql));
   RETURN_IF_ERROR(CaseBook::CreateTables(sql));
   RETURN_IF_ERROR(RequestBook::CreateTables(sql));
+  RETURN_IF_ERROR(PeerBook::CreateTables(sql));
+  RETURN_IF_ERROR(Witness::CreateTables(sql));
   return UploadDesk::CreateTables(sql);
 }
 
@@ -368,6 +372,16 @@ Result<SignedCheckpoint> Node::ReadCheckpoint() const {
                               cp->origin + " is not " + info_.origin);
   }
   return SignedCheckpoint{cp->size, cp->root, text};
+}
+
+std::string Node::Cosign(std::string_view checkpoint_body,
+                         uint64_t unix_seconds) {
+  return CosignatureLine(info_.name, signer_, checkpoint_body, unix_seconds);
+}
+
+std::string Node::CosignerKey() const {
+  return FormatVerifierKey(info_.name, kNoteKeyTypeCosignatureV1,
+                           signer_.public_key());
 }
 
 }  // namespace amanah

@@ -75,6 +75,14 @@ class Node {
   using Change = std::function<Result<std::vector<CustodyEntry>>()>;
   Result<uint64_t> Apply(const Change& change);
 
+  // A C2SP tlog-cosignature/v1 line by this node as a witness over a peer's
+  // checkpoint body. The cosigner name is the node's name and the key its
+  // signing key (key type 0x04: key IDs and signed messages differ from
+  // those of its checkpoints).
+  std::string Cosign(std::string_view checkpoint_body, uint64_t unix_seconds);
+  // This node's cosigner key, "name+keyid+base64(0x04 || key)".
+  std::string CosignerKey() const;
+
   // The published checkpoint, its signature checked against this node's key.
   Result<SignedCheckpoint> ReadCheckpoint() const;
 

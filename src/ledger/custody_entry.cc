@@ -26,6 +26,8 @@ constexpr KindName kKinds[] = {
     {EntryKind::kRequestMoved, "request.moved"},
     {EntryKind::kCaseClosed, "case.closed"},
     {EntryKind::kCaseReopened, "case.reopened"},
+    {EntryKind::kPeerAdded, "peer.added"},
+    {EntryKind::kPeerRemoved, "peer.removed"},
 };
 
 // Parses FormatTime's output exactly.

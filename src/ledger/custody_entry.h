@@ -33,6 +33,8 @@ enum class EntryKind {
   kRequestMoved,       // a request changed state
   kCaseClosed,         // a case was closed; data.reason
   kCaseReopened,       // a closed case was reopened; data.reason
+  kPeerAdded,          // a peer node was pinned; subject peer:<name>
+  kPeerRemoved,        // a peer node was unpinned
 };
 
 std::string_view EntryKindName(EntryKind kind);

@@ -1,0 +1,54 @@
+// Peers: the other nodes this node exchanges messages with and witnesses.
+// A peer is pinned by its name, its log's verifier key (C2SP form, origin
+// "<name>/custody") and optionally the SHA-256 of its TLS certificate. The
+// same Ed25519 key, with key type 0x04 and the bare name, is the peer's
+// cosigner key. Adding or removing a peer is a custody entry.
+
+#ifndef AMANAH_APP_PEERS_H_
+#define AMANAH_APP_PEERS_H_
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "app/node.h"
+#include "ledger/note.h"
+
+namespace amanah {
+
+struct Peer {
+  std::string name;     // e.g. "cyber.doj.example"
+  std::string url;      // base URL of its amanah serve, http(s)://host:port
+  std::string log_key;  // verifier key of "<name>/custody", type 0x01
+  std::string tls_pin;  // hex SHA-256 of its certificate (DER), or empty
+  std::string added;    // RFC 3339
+
+  std::string origin() const { return name + "/custody"; }
+  // Parsed log key and the cosigner key derived from it.
+  VerifierKey LogKey() const;
+  VerifierKey CosignerKey() const;
+};
+
+class PeerBook {
+ public:
+  explicit PeerBook(Node* node) : node_(node) {}
+
+  static Status CreateTables(SqliteDb* sql);
+
+  // Pins a peer. kInvalidInput for a malformed name, URL, key or pin, or a
+  // key that is not the named node's; kConflict if the name is taken.
+  Result<Peer> Add(const std::string& actor, const std::string& name,
+                   const std::string& url, const std::string& log_key,
+                   const std::string& tls_pin);
+  Status Remove(const std::string& actor, const std::string& name);
+  Result<std::vector<Peer>> List();
+  Result<std::optional<Peer>> Find(const std::string& name);
+  Result<std::optional<Peer>> FindByOrigin(const std::string& origin);
+
+ private:
+  Node* node_;
+};
+
+}  // namespace amanah
+
+#endif  // AMANAH_APP_PEERS_H_
