@@ -11,34 +11,19 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "cli/testutil.h"
 #include "storage/testutil.h"
 
 namespace {
 
 namespace fs = std::filesystem;
 
-struct Outcome {
-  int code;
-  std::string out;
-  std::string err;
-};
+using amanah::testutil::Outcome;
 
 class CliTest : public amanah::testutil::TempDirTest {
  protected:
   Outcome Amanah(const std::string& args) {
-    std::string err = (dir_ / "stderr").string();
-    std::string cmd = std::string(AMANAH_BINARY) + " --data " +
-                      (dir_ / "data").string() + " " + args + " 2>" + err;
-    Outcome r;
-    FILE* p = ::popen(cmd.c_str(), "r");
-    char buf[4096];
-    size_t n;
-    while ((n = std::fread(buf, 1, sizeof(buf), p)) > 0) r.out.append(buf, n);
-    int status = ::pclose(p);
-    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    std::ifstream e(err);
-    r.err.assign((std::istreambuf_iterator<char>(e)), {});
-    return r;
+    return amanah::testutil::RunAmanah(dir_ / "data", args, dir_ / "stderr");
   }
 };
 

@@ -59,10 +59,18 @@ void AddRequestCommands(CLI::App& app, Globals& g, RequestArgs& a, int& rc);
 struct ServeArgs {
   std::string listen = "127.0.0.1:8470";
   std::string tls_cert, tls_key;
+  double witness_interval = 5;
 };
 
 // `amanah serve` (serve_cmd.cc).
 void AddServeCommand(CLI::App& app, Globals& g, ServeArgs& a, int& rc);
+
+struct PeerArgs {
+  std::string name, url, key, tls_pin;
+};
+
+// `amanah peer ...` (peers_cmd.cc).
+void AddPeerCommands(CLI::App& app, Globals& g, PeerArgs& a, int& rc);
 
 // `amanah user ...` (users_cmd.cc).
 void AddUserCommands(CLI::App& app, Globals& g, UserArgs& a, int& rc);

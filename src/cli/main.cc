@@ -541,6 +541,8 @@ int Main(int argc, char** argv) {
       ->callback([&] { rc = RunFsck(g); });
   UserArgs user_args;
   AddUserCommands(app, g, user_args, rc);
+  PeerArgs peer_args;
+  AddPeerCommands(app, g, peer_args, rc);
   CaseArgs case_args;
   AddCaseCommands(app, g, case_args, rc);
   RequestArgs request_args;

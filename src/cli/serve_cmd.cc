@@ -43,8 +43,8 @@ Result<std::optional<std::string>> FirstAdmin(Node* node) {
   return std::optional<std::string>(password);
 }
 
-int RunServe(const Globals& g, const std::string& listen,
-             const std::string& cert, const std::string& key) {
+int RunServe(const Globals& g, const ServeArgs& a) {
+  const std::string& listen = a.listen;
   auto addr = ParseListen(listen);
   if (!addr.ok()) return Fail(addr.status());
   auto node = OpenNode(g);
@@ -63,8 +63,14 @@ int RunServe(const Globals& g, const std::string& listen,
   ServerOptions o;
   o.host = addr->first;
   o.port = addr->second;
-  o.tls_cert = cert;
-  o.tls_key = key;
+  o.tls_cert = a.tls_cert;
+  o.tls_key = a.tls_key;
+  if (a.witness_interval < 0 || a.witness_interval > 86400) {
+    return Fail(
+        Status::InvalidInput("--witness-interval is 0 (off) to 86400 seconds"));
+  }
+  o.witness_interval = std::chrono::milliseconds(
+      static_cast<int64_t>(a.witness_interval * 1000));
   auto server = ApiServer::Create(node->get(), o);
   if (!server.ok()) return Fail(server.status());
   std::cout << "amanah serving node " << (*node)->info().name << " at "
@@ -95,7 +101,10 @@ void AddServeCommand(CLI::App& app, Globals& g, ServeArgs& a, int& rc) {
   serve->add_option("--listen", a.listen, "HOST:PORT (default 127.0.0.1:8470)");
   serve->add_option("--tls-cert", a.tls_cert, "PEM certificate chain");
   serve->add_option("--tls-key", a.tls_key, "PEM private key");
-  serve->callback([&] { rc = RunServe(g, a.listen, a.tls_cert, a.tls_key); });
+  serve->add_option("--witness-interval", a.witness_interval,
+                    "seconds between submissions of the latest checkpoint to "
+                    "peers for cosigning (default 5; 0: never)");
+  serve->callback([&] { rc = RunServe(g, a); });
 }
 
 }  // namespace amanah

@@ -13,9 +13,11 @@
 #include "app/requests.h"
 #include "app/uploads.h"
 #include "app/users.h"
+#include "app/witness.h"
 #include "base/json_writer.h"
 #include "base/messages.h"
 #include "crypto/password.h"
+#include "federation/witness_client.h"
 #include "ledger/custody_entry.h"
 #include "server/metrics.h"
 
@@ -217,6 +219,7 @@ struct ApiServer::Impl {
   std::condition_variable sweep_cv;
   bool stopping = false;  // guarded by sweep_mu
   std::thread sweeper;
+  std::thread witness_submitter;
 
   Impl(Node* n, ServerOptions o)
       : node(n), options(std::move(o)), users(n), uploads(n) {}
@@ -330,6 +333,14 @@ struct ApiServer::Impl {
           [this](const auto&) -> Result<Reply> {
             Reply r;
             r.body = metrics.Render(LogSize());
+            // A peer caught showing a forked log: alert on any non-zero.
+            auto alarms = Witness(node).Alarms();
+            r.body +=
+                "# HELP amanah_witness_alarms Peers' checkpoints refused as "
+                "inconsistent with what this node cosigned.\n"
+                "# TYPE amanah_witness_alarms gauge\n"
+                "amanah_witness_alarms " +
+                std::to_string(alarms.ok() ? alarms->size() : 0) + "\n";
             r.content_type = "text/plain; version=0.0.4; charset=utf-8";
             return r;
           });
@@ -349,6 +360,41 @@ struct ApiServer::Impl {
           });
     Route("GET", R"(/log/tile/.*)", "GET /log/tile",
           [this](const httplib::Request& req) { return Tile(req); });
+    // The latest checkpoint of this log that peers have cosigned, with
+    // their cosignatures (C2SP tlog-cosignature).
+    Route("GET", "/log/cosigned-checkpoint", "GET /log/cosigned-checkpoint",
+          [this](const auto&) -> Result<Reply> {
+            ASSIGN_OR_RETURN(std::string note,
+                             Witness(node).CosignedCheckpoint());
+            Reply r;
+            r.body = std::move(note);
+            r.content_type = "text/plain; charset=utf-8";
+            r.headers.emplace("Cache-Control", "no-cache");
+            return r;
+          });
+    // C2SP tlog-witness: peers submit their checkpoints for cosigning. No
+    // user: the checkpoint's signature by a pinned peer key is what counts.
+    std::string witness_route = "POST /witness/add-checkpoint";
+    http->Post("/witness/add-checkpoint", [this, witness_route](
+                                              const httplib::Request& req,
+                                              httplib::Response& res) {
+      t_request.route = witness_route;
+      WitnessReply w = Witness(node).AddCheckpoint(req.body);
+      if (w.http_status == 200) {
+        res.status = 200;
+        res.set_content(w.body, "text/plain; charset=utf-8");
+      } else if (w.http_status == 409) {
+        res.status = 409;
+        res.set_content(w.body, "text/x.tlog.size");
+      } else {
+        Code code = w.http_status == 403   ? Code::kPermission
+                    : w.http_status == 404 ? Code::kNotFound
+                    : w.http_status == 413 ? Code::kTooLarge
+                    : w.http_status == 500 ? Code::kIO
+                                           : Code::kInvalidInput;
+        WriteProblem(res, w.http_status, code, w.reason, RequestLang(req));
+      }
+    });
 
     Route("POST", "/api/v1/sessions", "POST /api/v1/sessions",
           [this](const httplib::Request& req) -> Result<Reply> {
@@ -909,6 +955,18 @@ struct ApiServer::Impl {
     }
   }
 
+  // Submits this node's latest checkpoint to every peer for cosigning,
+  // every witness_interval, until stopped.
+  void WitnessLoop() {
+    std::unique_lock<std::mutex> l(sweep_mu);
+    while (!stopping) {
+      l.unlock();
+      WitnessClient(node).SubmitToAll();
+      l.lock();
+      sweep_cv.wait_for(l, options.witness_interval, [&] { return stopping; });
+    }
+  }
+
   uint64_t LogSize() {
     auto log = node->Log();
     return log.ok() ? (*log)->Latest().size : 0;
@@ -1114,6 +1172,9 @@ std::string ApiServer::url() const {
 
 Status ApiServer::Run() {
   impl_->sweeper = std::thread([this] { impl_->SweepLoop(); });
+  if (impl_->options.witness_interval.count() > 0) {
+    impl_->witness_submitter = std::thread([this] { impl_->WitnessLoop(); });
+  }
   if (!impl_->http->listen_after_bind()) {
     return Status::Unavailable("the server stopped listening");
   }
@@ -1129,6 +1190,7 @@ void ApiServer::Stop() {
   }
   impl_->sweep_cv.notify_all();
   if (impl_->sweeper.joinable()) impl_->sweeper.join();
+  if (impl_->witness_submitter.joinable()) impl_->witness_submitter.join();
 }
 
 }  // namespace amanah

@@ -6,6 +6,7 @@
 #ifndef AMANAH_SERVER_SERVER_H_
 #define AMANAH_SERVER_SERVER_H_
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
@@ -20,6 +21,9 @@ struct ServerOptions {
   std::string tls_cert;  // PEM files; both or neither
   std::string tls_key;
   size_t max_json_body = 1 << 20;
+  // How often the latest checkpoint is submitted to peers for cosigning;
+  // zero: never.
+  std::chrono::milliseconds witness_interval = std::chrono::seconds(5);
   // Receives one JSON line per request; null writes to stderr.
   std::function<void(const std::string&)> access_log;
 };

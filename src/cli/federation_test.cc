@@ -1,0 +1,229 @@
+// Witnessing between real nodes: three `amanah serve` processes on loopback
+// pin one another, cosign one another's logs as they grow, and catch a node
+// whose history was forked.
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "cli/testutil.h"
+#include "ledger/note.h"
+#include "storage/testutil.h"
+
+namespace amanah {
+namespace {
+
+namespace fs = std::filesystem;
+
+using testutil::Outcome;
+
+// A port that was free a moment ago.
+int FreePort() {
+  int s = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(s, reinterpret_cast<sockaddr*>(&a), sizeof(a));
+  socklen_t len = sizeof(a);
+  ::getsockname(s, reinterpret_cast<sockaddr*>(&a), &len);
+  ::close(s);
+  return ntohs(a.sin_port);
+}
+
+class FederationTest : public testutil::TempDirTest {
+ protected:
+  struct NodeProc {
+    std::string name;
+    fs::path data;
+    int port = 0;
+    int pid = 0;
+    std::string key;  // verifier key
+    std::string url() const {
+      return "http://127.0.0.1:" + std::to_string(port);
+    }
+  };
+
+  void TearDown() override {
+    for (auto& [name, n] : nodes_) Stop(n);
+    TempDirTest::TearDown();
+  }
+
+  Outcome Amanah(const fs::path& data, const std::string& args) {
+    return testutil::RunAmanah(data, args, dir_ / "stderr");
+  }
+
+  NodeProc& Init(const std::string& name) {
+    NodeProc& n = nodes_[name];
+    n.name = name;
+    n.data = dir_ / name;
+    n.port = FreePort();
+    EXPECT_EQ(Amanah(n.data, "init --name " + name).code, 0);
+    std::ifstream k(n.data / "keys" / "verifier.key");
+    std::getline(k, n.key);
+    return n;
+  }
+
+  void Start(NodeProc& n) {
+    std::string log = (dir_ / (n.name + ".log")).string();
+    std::string cmd = std::string(AMANAH_BINARY) + " --data " +
+                      n.data.string() +
+                      " serve --listen 127.0.0.1:" + std::to_string(n.port) +
+                      " --witness-interval 0.2 >>" + log + " 2>&1 & echo $!";
+    FILE* p = ::popen(cmd.c_str(), "r");
+    char buf[32] = {0};
+    ASSERT_NE(std::fgets(buf, sizeof(buf), p), nullptr);
+    ::pclose(p);
+    n.pid = std::atoi(buf);
+    httplib::Client c("127.0.0.1", n.port);
+    for (int i = 0; i < 200; ++i) {
+      if (auto r = c.Get("/healthz"); r && r->status == 200) return;
+      ::usleep(50000);
+    }
+    FAIL() << n.name << " did not start";
+  }
+
+  void Stop(NodeProc& n) {
+    if (n.pid <= 0) return;
+    ::kill(n.pid, SIGTERM);
+    for (int i = 0; i < 200 && ::kill(n.pid, 0) == 0; ++i) ::usleep(50000);
+    n.pid = 0;
+  }
+
+  static uint64_t LogSize(const fs::path& data) {
+    // The checkpoint file's second line.
+    std::ifstream in(data / "log" / "checkpoint");
+    std::string origin, size;
+    std::getline(in, origin);
+    std::getline(in, size);
+    return std::stoull(size);
+  }
+
+  // Waits until `n`'s cosigned checkpoint is at its log's current size and
+  // carries a valid cosignature by each of `witnesses`.
+  void WaitCosigned(const NodeProc& n,
+                    const std::vector<const NodeProc*>& witnesses) {
+    uint64_t want = LogSize(n.data);
+    httplib::Client c("127.0.0.1", n.port);
+    std::string last;
+    for (int i = 0; i < 300; ++i) {
+      auto r = c.Get("/log/cosigned-checkpoint");
+      if (r && r->status == 200) {
+        last = r->body;
+        auto note = ParseNote(r->body);
+        ASSERT_TRUE(note.ok());
+        auto cp = ParseCheckpointBody(note->text);
+        ASSERT_TRUE(cp.ok());
+        auto own = ParseVerifierKey(n.key);
+        ASSERT_TRUE(own.ok());
+        ASSERT_TRUE(VerifyNoteSignature(*note, *own).ok());
+        bool all = cp->size == want;
+        for (const NodeProc* w : witnesses) {
+          auto k = ParseVerifierKey(w->key);
+          ASSERT_TRUE(k.ok());
+          VerifierKey cosigner = *k;
+          cosigner.name = w->name;
+          cosigner.type = kNoteKeyTypeCosignatureV1;
+          cosigner.key_id =
+              NoteKeyId(cosigner.name, cosigner.type, cosigner.public_key);
+          if (!VerifyCosignature(*note, cosigner).ok()) all = false;
+        }
+        if (all) return;
+      }
+      ::usleep(50000);
+    }
+    FAIL() << n.name << " was not cosigned at size " << want << "; last:\n"
+           << last;
+  }
+
+  std::map<std::string, NodeProc> nodes_;
+};
+
+TEST_F(FederationTest, ThreeNodesWitnessEachOtherAndCatchAFork) {
+  NodeProc& kw = Init("ccd.moi.gov.kw");
+  NodeProc& us = Init("cyber.doj.example");
+  NodeProc& eu = Init("ncsc.example.eu");
+  std::vector<NodeProc*> all = {&kw, &us, &eu};
+  for (NodeProc* a : all) {
+    for (NodeProc* b : all) {
+      if (a == b) continue;
+      Outcome o = Amanah(a->data, "peer add " + b->name + " --url " + b->url() +
+                                      " --key " + b->key);
+      ASSERT_EQ(o.code, 0) << o.err;
+    }
+  }
+  // A key that is not the named peer's is refused.
+  EXPECT_EQ(
+      Amanah(kw.data, "peer add other.example --url http://h:1 --key " + us.key)
+          .code,
+      2);
+  for (NodeProc* n : all) Start(*n);
+  WaitCosigned(kw, {&us, &eu});
+  WaitCosigned(us, {&kw, &eu});
+  WaitCosigned(eu, {&kw, &us});
+
+  // A snapshot of the Kuwaiti node, to fork its history from later.
+  Stop(kw);
+  fs::path forked = dir_ / "forked";
+  fs::copy(kw.data, forked, fs::copy_options::recursive);
+  fs::remove(forked / "LOCK");
+
+  // The node's log grows while it is down; once back, its peers cosign the
+  // new size through a consistency proof from the size they cosigned.
+  ASSERT_EQ(Amanah(kw.data,
+                   "case open KW-1 --title t --offence cybercrime "
+                   "--legal-basis x")
+                .code,
+            0);
+  Start(kw);
+  WaitCosigned(kw, {&us, &eu});
+
+  // The fork: same key, same size, other entries.
+  ASSERT_EQ(Amanah(forked,
+                   "case open KW-9 --title forged --offence other "
+                   "--legal-basis x")
+                .code,
+            0);
+  EXPECT_EQ(LogSize(forked), LogSize(kw.data));
+  Outcome push = Amanah(forked, "peer witness");
+  EXPECT_NE(push.code, 0) << push.out;
+  EXPECT_NE(push.out.find("another history"), std::string::npos) << push.out;
+
+  // Both witnesses caught it, say so, and still stand by the real history.
+  for (NodeProc* w : {&us, &eu}) {
+    Outcome list = Amanah(w->data, "--json peer list");
+    EXPECT_EQ(list.code, 5) << list.err;
+    auto j = nlohmann::json::parse(list.out);
+    ASSERT_EQ(j["alarms"].size(), 1u) << list.out;
+    EXPECT_EQ(j["alarms"][0]["origin"], "ccd.moi.gov.kw/custody");
+    EXPECT_NE(
+        j["alarms"][0]["reason"].get<std::string>().find("two different roots"),
+        std::string::npos);
+    for (const auto& p : j["peers"]) {
+      if (p["name"] == "ccd.moi.gov.kw") {
+        EXPECT_EQ(p["their_log_cosigned_size"], LogSize(kw.data));
+        EXPECT_EQ(p["alarms"], 1);
+      }
+    }
+    httplib::Client c("127.0.0.1", w->port);
+    auto m = c.Get("/metrics");
+    ASSERT_TRUE(m);
+    EXPECT_NE(m->body.find("amanah_witness_alarms 1"), std::string::npos);
+  }
+  EXPECT_EQ(Amanah(kw.data, "peer list").code, 0);
+}
+
+}  // namespace
+}  // namespace amanah

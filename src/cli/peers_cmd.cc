@@ -1,0 +1,167 @@
+// `amanah peer ...`: pinning peer nodes, and what witnessing between this
+// node and them has seen.
+
+#include "app/peers.h"
+#include "app/witness.h"
+#include "cli/common.h"
+#include "federation/witness_client.h"
+
+namespace amanah {
+namespace {
+
+using nlohmann::json;
+
+int RunPeerAdd(const Globals& g, const PeerArgs& a) {
+  auto node = OpenNode(g);
+  if (!node.ok()) return Fail(node.status());
+  auto p = PeerBook(node->get()).Add(g.actor, a.name, a.url, a.key, a.tls_pin);
+  if (!p.ok()) return Fail(p.status());
+  if (g.json) {
+    PrintJson({{"name", p->name},
+               {"url", p->url},
+               {"key", p->log_key},
+               {"tls_pin", p->tls_pin},
+               {"added", p->added}});
+  } else {
+    std::cout << "pinned " << p->name << " at " << p->url << "\n";
+  }
+  return 0;
+}
+
+int RunPeerRemove(const Globals& g, const std::string& name) {
+  auto node = OpenNode(g);
+  if (!node.ok()) return Fail(node.status());
+  Status s = PeerBook(node->get()).Remove(g.actor, name);
+  if (!s.ok()) return Fail(s);
+  if (!g.json) std::cout << "unpinned " << name << "\n";
+  return 0;
+}
+
+int RunPeerList(const Globals& g) {
+  auto node = OpenNode(g);
+  if (!node.ok()) return Fail(node.status());
+  Witness w(node->get());
+  auto peers = PeerBook(node->get()).List();
+  if (!peers.ok()) return Fail(peers.status());
+  auto witnessed = w.Witnessed();
+  if (!witnessed.ok()) return Fail(witnessed.status());
+  auto submissions = w.Submissions();
+  if (!submissions.ok()) return Fail(submissions.status());
+  auto alarms = w.Alarms();
+  if (!alarms.ok()) return Fail(alarms.status());
+
+  json out = json::array();
+  for (const Peer& p : *peers) {
+    json j = {{"name", p.name},
+              {"url", p.url},
+              {"key", p.log_key},
+              {"tls_pin", p.tls_pin},
+              {"added", p.added},
+              {"their_log_cosigned_size", 0},
+              {"our_log_cosigned_size", 0},
+              {"alarms", 0}};
+    for (const auto& l : *witnessed) {
+      if (l.origin == p.origin()) j["their_log_cosigned_size"] = l.size;
+    }
+    for (const auto& s : *submissions) {
+      if (s.peer != p.name) continue;
+      j["our_log_cosigned_size"] = s.cosigned_size;
+      j["last_submission"] = s.last_attempt;
+      if (!s.last_error.empty()) j["last_error"] = s.last_error;
+    }
+    int n = 0;
+    for (const auto& a : *alarms) n += a.origin == p.origin();
+    j["alarms"] = n;
+    out.push_back(std::move(j));
+  }
+  json alarm_list = json::array();
+  for (const auto& a : *alarms) {
+    alarm_list.push_back({{"origin", a.origin},
+                          {"detected", a.detected},
+                          {"reason", a.reason},
+                          {"cosigned_checkpoint", a.cosigned_note},
+                          {"offered", a.offered}});
+  }
+  if (g.json) {
+    PrintJson({{"peers", out}, {"alarms", alarm_list}});
+    return alarms->empty() ? 0 : ExitCodeFor(Code::kCorruption);
+  }
+  for (const auto& j : out) {
+    std::cout << j["name"].get<std::string>() << "  "
+              << j["url"].get<std::string>() << "\n"
+              << "  key " << j["key"].get<std::string>() << "\n"
+              << "  we cosigned their log up to size "
+              << j["their_log_cosigned_size"] << "; they cosigned ours up to "
+              << j["our_log_cosigned_size"] << "\n";
+    if (j.contains("last_error")) {
+      std::cout << "  last submission failed: "
+                << j["last_error"].get<std::string>() << "\n";
+    }
+  }
+  for (const auto& a : *alarms) {
+    std::cout << "ALARM " << a.detected << " " << a.origin << ": " << a.reason
+              << "\n";
+  }
+  // A forked peer log is never a quiet success.
+  return alarms->empty() ? 0 : ExitCodeFor(Code::kCorruption);
+}
+
+int RunWitnessSubmit(const Globals& g) {
+  auto node = OpenNode(g);
+  if (!node.ok()) return Fail(node.status());
+  auto peers = PeerBook(node->get()).List();
+  if (!peers.ok()) return Fail(peers.status());
+  Status first;
+  json out = json::array();
+  for (const Peer& p : *peers) {
+    auto r = WitnessClient(node->get()).Submit(p);
+    if (!r.ok() && first.ok()) first = r.status();
+    out.push_back({{"peer", p.name},
+                   {"cosigned_size", r.ok() ? json(*r) : json(nullptr)},
+                   {"error", r.ok() ? "" : r.status().message()}});
+    if (!g.json) {
+      if (r.ok()) {
+        std::cout << p.name << " cosigned size " << *r << "\n";
+      } else {
+        std::cout << p.name << ": " << r.status().message() << "\n";
+      }
+    }
+  }
+  if (g.json) PrintJson(out);
+  return first.ok() ? 0 : Fail(first);
+}
+
+}  // namespace
+
+void AddPeerCommands(CLI::App& app, Globals& g, PeerArgs& a, int& rc) {
+  auto* peer = app.add_subcommand(
+      "peer", "pin peer nodes and see how they witness this node's log");
+  peer->require_subcommand(1);
+
+  auto* add = peer->add_subcommand("add", "pin a peer node");
+  add->add_option("name", a.name, "the peer's node name")->required();
+  add->add_option("--url", a.url, "its amanah serve URL, http(s)://host:port")
+      ->required();
+  add->add_option("--key", a.key,
+                  "its verifier key, as its `amanah init` printed it")
+      ->required();
+  add->add_option("--tls-pin", a.tls_pin,
+                  "SHA-256 of its TLS certificate (DER), 64 hex digits");
+  add->callback([&] { rc = RunPeerAdd(g, a); });
+
+  auto* remove = peer->add_subcommand("remove", "unpin a peer node");
+  remove->add_option("name", a.name, "the peer's node name")->required();
+  remove->callback([&] { rc = RunPeerRemove(g, a.name); });
+
+  peer->add_subcommand("list",
+                       "peers, the sizes each side cosigned, and alarms "
+                       "(exit 5 if any peer showed a forked log)")
+      ->callback([&] { rc = RunPeerList(g); });
+
+  peer->add_subcommand("witness",
+                       "submit this node's latest checkpoint to every peer "
+                       "for cosigning now (amanah serve does it on its own)")
+      ->callback([&] { rc = RunWitnessSubmit(g); });
+}
+
+}  // namespace amanah
