@@ -51,8 +51,10 @@ class FederationTest : public testutil::TempDirTest {
     int port = 0;
     int pid = 0;
     std::string key;  // verifier key
+    std::string tls;  // "--tls-cert C --tls-key K", or empty
     std::string url() const {
-      return "http://127.0.0.1:" + std::to_string(port);
+      return std::string(tls.empty() ? "http" : "https") +
+             "://127.0.0.1:" + std::to_string(port);
     }
   };
 
@@ -78,21 +80,24 @@ class FederationTest : public testutil::TempDirTest {
 
   void Start(NodeProc& n) {
     std::string log = (dir_ / (n.name + ".log")).string();
-    std::string cmd = std::string(AMANAH_BINARY) + " --data " +
-                      n.data.string() +
-                      " serve --listen 127.0.0.1:" + std::to_string(n.port) +
-                      " --witness-interval 0.2 >>" + log + " 2>&1 & echo $!";
+    std::string cmd =
+        std::string(AMANAH_BINARY) + " --data " + n.data.string() +
+        " serve --listen 127.0.0.1:" + std::to_string(n.port) + " " + n.tls +
+        " --witness-interval 0.2 >>" + log + " 2>&1 & echo $!";
     FILE* p = ::popen(cmd.c_str(), "r");
     char buf[32] = {0};
     ASSERT_NE(std::fgets(buf, sizeof(buf), p), nullptr);
     ::pclose(p);
     n.pid = std::atoi(buf);
-    httplib::Client c("127.0.0.1", n.port);
+    httplib::Client c(n.url());
+    c.enable_server_certificate_verification(false);
     for (int i = 0; i < 200; ++i) {
       if (auto r = c.Get("/healthz"); r && r->status == 200) return;
       ::usleep(50000);
     }
-    FAIL() << n.name << " did not start";
+    std::ifstream in(log);
+    FAIL() << n.name << " did not start: "
+           << std::string((std::istreambuf_iterator<char>(in)), {});
   }
 
   void Stop(NodeProc& n) {
@@ -116,7 +121,8 @@ class FederationTest : public testutil::TempDirTest {
   void WaitCosigned(const NodeProc& n,
                     const std::vector<const NodeProc*>& witnesses) {
     uint64_t want = LogSize(n.data);
-    httplib::Client c("127.0.0.1", n.port);
+    httplib::Client c(n.url());
+    c.enable_server_certificate_verification(false);
     std::string last;
     for (int i = 0; i < 300; ++i) {
       auto r = c.Get("/log/cosigned-checkpoint");
@@ -155,12 +161,30 @@ TEST_F(FederationTest, ThreeNodesWitnessEachOtherAndCatchAFork) {
   NodeProc& kw = Init("ccd.moi.gov.kw");
   NodeProc& us = Init("cyber.doj.example");
   NodeProc& eu = Init("ncsc.example.eu");
+  // The Kuwaiti node serves over TLS with a self-signed certificate, which
+  // its peers pin.
+  std::string cert = (dir_ / "kw.pem").string();
+  std::string key = (dir_ / "kw.key").string();
+  ASSERT_EQ(std::system(("openssl req -x509 -newkey ec -pkeyopt "
+                         "ec_paramgen_curve:P-256 -nodes -days 2 -subj "
+                         "/CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 "
+                         "-keyout " +
+                         key + " -out " + cert + " 2>/dev/null")
+                            .c_str()),
+            0);
+  kw.tls = "--tls-cert " + cert + " --tls-key " + key;
   std::vector<NodeProc*> all = {&kw, &us, &eu};
   for (NodeProc* a : all) {
     for (NodeProc* b : all) {
       if (a == b) continue;
+      std::string pin;
+      if (b == &kw) {
+        // The EU node pins a wrong certificate at first.
+        pin = a == &eu ? " --tls-pin " + std::string(64, '0')
+                       : " --tls-cert " + cert;
+      }
       Outcome o = Amanah(a->data, "peer add " + b->name + " --url " + b->url() +
-                                      " --key " + b->key);
+                                      " --key " + b->key + pin);
       ASSERT_EQ(o.code, 0) << o.err;
     }
   }
@@ -172,6 +196,29 @@ TEST_F(FederationTest, ThreeNodesWitnessEachOtherAndCatchAFork) {
   for (NodeProc* n : all) Start(*n);
   WaitCosigned(kw, {&us, &eu});
   WaitCosigned(us, {&kw, &eu});
+
+  // The EU node cannot reach a certificate other than the pinned one, and
+  // says why.
+  std::string why;
+  for (int i = 0; i < 200 && why.find("does not match") == std::string::npos;
+       ++i) {
+    auto j = nlohmann::json::parse(Amanah(eu.data, "--json peer list").out);
+    for (const auto& p : j["peers"]) {
+      if (p["name"] == kw.name && p.contains("last_error")) {
+        why = p["last_error"];
+      }
+    }
+    ::usleep(50000);
+  }
+  EXPECT_NE(why.find("does not match the pinned SHA-256"), std::string::npos)
+      << why;
+  Stop(eu);
+  ASSERT_EQ(Amanah(eu.data, "peer remove " + kw.name).code, 0);
+  ASSERT_EQ(Amanah(eu.data, "peer add " + kw.name + " --url " + kw.url() +
+                                " --key " + kw.key + " --tls-cert " + cert)
+                .code,
+            0);
+  Start(eu);
   WaitCosigned(eu, {&kw, &us});
 
   // A snapshot of the Kuwaiti node, to fork its history from later.
@@ -217,7 +264,7 @@ TEST_F(FederationTest, ThreeNodesWitnessEachOtherAndCatchAFork) {
         EXPECT_EQ(p["alarms"], 1);
       }
     }
-    httplib::Client c("127.0.0.1", w->port);
+    httplib::Client c(w->url());
     auto m = c.Get("/metrics");
     ASSERT_TRUE(m);
     EXPECT_NE(m->body.find("amanah_witness_alarms 1"), std::string::npos);

@@ -4,6 +4,7 @@
 #include "app/peers.h"
 #include "app/witness.h"
 #include "cli/common.h"
+#include "federation/peer_client.h"
 #include "federation/witness_client.h"
 
 namespace amanah {
@@ -12,9 +13,19 @@ namespace {
 using nlohmann::json;
 
 int RunPeerAdd(const Globals& g, const PeerArgs& a) {
+  std::string pin = a.tls_pin;
+  if (!a.tls_cert.empty()) {
+    auto from_cert = CertificatePin(a.tls_cert);
+    if (!from_cert.ok()) return Fail(from_cert.status());
+    if (!pin.empty() && pin != *from_cert) {
+      return Fail(
+          Status::InvalidInput("--tls-pin and the pin of --tls-cert differ"));
+    }
+    pin = *from_cert;
+  }
   auto node = OpenNode(g);
   if (!node.ok()) return Fail(node.status());
-  auto p = PeerBook(node->get()).Add(g.actor, a.name, a.url, a.key, a.tls_pin);
+  auto p = PeerBook(node->get()).Add(g.actor, a.name, a.url, a.key, pin);
   if (!p.ok()) return Fail(p.status());
   if (g.json) {
     PrintJson({{"name", p->name},
@@ -147,6 +158,8 @@ void AddPeerCommands(CLI::App& app, Globals& g, PeerArgs& a, int& rc) {
       ->required();
   add->add_option("--tls-pin", a.tls_pin,
                   "SHA-256 of its TLS certificate (DER), 64 hex digits");
+  add->add_option("--tls-cert", a.tls_cert,
+                  "its TLS certificate (PEM), to pin instead of --tls-pin");
   add->callback([&] { rc = RunPeerAdd(g, a); });
 
   auto* remove = peer->add_subcommand("remove", "unpin a peer node");

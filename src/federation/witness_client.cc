@@ -1,8 +1,7 @@
 #include "federation/witness_client.h"
 
-#include <httplib.h>
-
 #include "app/witness.h"
+#include "federation/peer_client.h"
 
 namespace amanah {
 
@@ -42,19 +41,10 @@ Result<uint64_t> WitnessClient::TrySubmit(const Peer& peer, uint64_t old_size,
   RETURN_IF_ERROR(body.status());
   auto [text, size] = std::move(body).value();
 
-  httplib::Client client(peer.url);
-  auto secs = std::chrono::duration_cast<std::chrono::seconds>(timeout_);
-  auto usecs =
-      std::chrono::duration_cast<std::chrono::microseconds>(timeout_ - secs);
-  client.set_connection_timeout(secs.count(), usecs.count());
-  client.set_read_timeout(secs.count(), usecs.count());
-  client.set_write_timeout(secs.count(), usecs.count());
-  auto res =
-      client.Post("/witness/add-checkpoint", text, "text/plain; charset=utf-8");
-  if (!res) {
-    return Status::Unavailable("cannot reach " + peer.name + " at " + peer.url +
-                               ": " + httplib::to_string(res.error()));
-  }
+  PeerClient client(peer, timeout_);
+  auto res = client.http().Post("/witness/add-checkpoint", text,
+                                "text/plain; charset=utf-8");
+  if (!res) return Status::Unavailable(client.Describe(res));
   if (res->body.size() > kMaxResponse) {
     return Status::Corruption(peer.name + " answered with over 64 KiB");
   }

@@ -1,0 +1,88 @@
+#include "federation/peer_client.h"
+
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#include <cstdio>
+
+#include "base/encoding.h"
+#include "crypto/hash.h"
+
+namespace amanah {
+
+namespace {
+
+Result<std::string> DerPin(X509* cert) {
+  unsigned char* der = nullptr;
+  int len = i2d_X509(cert, &der);
+  if (len <= 0) return Status::InvalidInput("cannot encode the certificate");
+  Hash256 h = Sha256(ByteView(der, static_cast<size_t>(len)));
+  OPENSSL_free(der);
+  return HexEncode(ByteView(h.data(), h.size()));
+}
+
+}  // namespace
+
+int PeerClient::VerifyCallback(int /*preverify_ok*/, X509_STORE_CTX* store) {
+  if (X509_STORE_CTX_get_error_depth(store) != 0) return 1;
+  SSL* ssl = static_cast<SSL*>(
+      X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx()));
+  if (ssl == nullptr) return 0;
+  auto* self =
+      static_cast<PeerClient*>(SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl)));
+  if (self == nullptr || !self->expected_pin_) return 0;
+  auto pin = DerPin(X509_STORE_CTX_get_current_cert(store));
+  bool ok = pin.ok() &&
+            ConstantTimeEqual(AsBytes(*self->expected_pin_), AsBytes(*pin));
+  if (!ok) self->pin_mismatch_ = true;
+  return ok ? 1 : 0;
+}
+
+Result<std::string> CertificatePin(const std::string& pem_path) {
+  FILE* f = std::fopen(pem_path.c_str(), "r");
+  if (f == nullptr) return Status::NotFound("cannot open " + pem_path);
+  X509* cert = PEM_read_X509(f, nullptr, nullptr, nullptr);
+  std::fclose(f);
+  if (cert == nullptr) {
+    return Status::InvalidInput(pem_path + " holds no PEM certificate");
+  }
+  auto pin = DerPin(cert);
+  X509_free(cert);
+  return pin;
+}
+
+PeerClient::PeerClient(const Peer& peer, std::chrono::milliseconds timeout)
+    : peer_(peer), client_(std::make_unique<httplib::Client>(peer.url)) {
+  auto secs = std::chrono::duration_cast<std::chrono::seconds>(timeout);
+  auto usecs =
+      std::chrono::duration_cast<std::chrono::microseconds>(timeout - secs);
+  client_->set_connection_timeout(secs.count(), usecs.count());
+  client_->set_read_timeout(secs.count(), usecs.count());
+  client_->set_write_timeout(secs.count(), usecs.count());
+  client_->set_keep_alive(true);
+  if (peer.url.rfind("https://", 0) == 0 && !peer.tls_pin.empty()) {
+    // httplib's own check would replace the context's verify callback;
+    // with it off, the pin callback set on the context decides.
+    expected_pin_ = std::make_unique<std::string>(peer.tls_pin);
+    client_->enable_server_certificate_verification(false);
+    SSL_CTX* ctx = client_->ssl_context();
+    if (ctx != nullptr) {
+      SSL_CTX_set_app_data(ctx, this);
+      SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, VerifyCallback);
+    }
+  }
+}
+
+PeerClient::~PeerClient() = default;
+
+std::string PeerClient::Describe(const httplib::Result& r) const {
+  if (pin_mismatch_) {
+    return "the TLS certificate of " + peer_.name + " at " + peer_.url +
+           " does not match the pinned SHA-256 " + peer_.tls_pin;
+  }
+  return "cannot reach " + peer_.name + " at " + peer_.url + ": " +
+         httplib::to_string(r.error());
+}
+
+}  // namespace amanah
