@@ -7,6 +7,7 @@
 
 #include "app/cases.h"
 #include "app/custody_index.h"
+#include "app/messages.h"
 #include "app/peers.h"
 #include "app/requests.h"
 #include "app/uploads.h"
@@ -228,6 +229,7 @@ Status Node::CreateTables(SqliteDb* sql) {
   RETURN_IF_ERROR(RequestBook::CreateTables(sql));
   RETURN_IF_ERROR(PeerBook::CreateTables(sql));
   RETURN_IF_ERROR(Witness::CreateTables(sql));
+  RETURN_IF_ERROR(Mailroom::CreateTables(sql));
   return UploadDesk::CreateTables(sql);
 }
 
@@ -377,6 +379,15 @@ Result<SignedCheckpoint> Node::ReadCheckpoint() const {
 std::string Node::Cosign(std::string_view checkpoint_body,
                          uint64_t unix_seconds) {
   return CosignatureLine(info_.name, signer_, checkpoint_body, unix_seconds);
+}
+
+std::string Node::SignStatement(std::string_view domain,
+                                std::string_view body) const {
+  std::string m(domain);
+  m.push_back('\n');
+  m.append(body);
+  Ed25519Signature sig = signer_.Sign(AsBytes(m));
+  return Base64Encode(ByteView(sig.data(), sig.size()));
 }
 
 std::string Node::CosignerKey() const {

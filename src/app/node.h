@@ -80,6 +80,11 @@ class Node {
   // signing key (key type 0x04: key IDs and signed messages differ from
   // those of its checkpoints).
   std::string Cosign(std::string_view checkpoint_body, uint64_t unix_seconds);
+  // An Ed25519 signature by this node over `domain` "\n" `body`, in base64
+  // (federation messages and receipts; the domain line keeps each kind of
+  // signed statement apart from the others and from checkpoints).
+  std::string SignStatement(std::string_view domain,
+                            std::string_view body) const;
   // This node's cosigner key, "name+keyid+base64(0x04 || key)".
   std::string CosignerKey() const;
 

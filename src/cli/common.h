@@ -50,7 +50,7 @@ void AddCaseCommands(CLI::App& app, Globals& g, CaseArgs& a, int& rc);
 
 struct RequestArgs {
   std::string case_id, type, profile, direction, reference, fields, id, to,
-      reason;
+      reason, peer;
 };
 
 // `amanah request ...` (requests_cmd.cc).
@@ -67,6 +67,7 @@ void AddServeCommand(CLI::App& app, Globals& g, ServeArgs& a, int& rc);
 
 struct PeerArgs {
   std::string name, url, key, tls_pin, tls_cert;
+  bool all = false;
 };
 
 // `amanah peer ...` (peers_cmd.cc).

@@ -1,6 +1,7 @@
 // `amanah peer ...`: pinning peer nodes, and what witnessing between this
 // node and them has seen.
 
+#include "app/messages.h"
 #include "app/peers.h"
 #include "app/witness.h"
 #include "cli/common.h"
@@ -142,6 +143,68 @@ int RunWitnessSubmit(const Globals& g) {
   return first.ok() ? 0 : Fail(first);
 }
 
+int RunOutbox(const Globals& g, bool all) {
+  auto node = OpenNode(g);
+  if (!node.ok()) return Fail(node.status());
+  auto items = Mailroom(node->get()).Outbox(!all);
+  if (!items.ok()) return Fail(items.status());
+  json out = json::array();
+  for (const OutboxItem& o : *items) {
+    json j = {{"id", o.id},       {"to", o.peer},
+              {"type", o.type},   {"created", o.created},
+              {"state", o.state}, {"attempts", o.attempts}};
+    if (o.state == "pending") {
+      j["next_attempt"] = FormatTime(o.next_attempt_unix * 1000000);
+    }
+    if (!o.last_error.empty()) j["last_error"] = o.last_error;
+    out.push_back(std::move(j));
+  }
+  if (g.json) {
+    PrintJson(out);
+    return 0;
+  }
+  if (out.empty()) std::cout << (all ? "no messages\n" : "nothing pending\n");
+  for (const auto& j : out) {
+    std::cout << j["id"].get<std::string>() << "  "
+              << j["type"].get<std::string>() << " to "
+              << j["to"].get<std::string>() << "  "
+              << j["state"].get<std::string>();
+    if (j.contains("last_error")) {
+      std::cout << " after " << j["attempts"]
+                << " attempts: " << j["last_error"].get<std::string>();
+    }
+    std::cout << "\n";
+  }
+  return 0;
+}
+
+int RunInbox(const Globals& g) {
+  auto node = OpenNode(g);
+  if (!node.ok()) return Fail(node.status());
+  auto items = Mailroom(node->get()).Inbox();
+  if (!items.ok()) return Fail(items.status());
+  json out = json::array();
+  for (const InboxItem& i : *items) {
+    out.push_back({{"id", i.id},
+                   {"from", i.peer},
+                   {"type", i.type},
+                   {"received", i.received},
+                   {"message", json::parse(i.body, nullptr, false)}});
+  }
+  if (g.json) {
+    PrintJson(out);
+    return 0;
+  }
+  if (out.empty()) std::cout << "no messages\n";
+  for (const auto& j : out) {
+    std::cout << j["received"].get<std::string>() << "  "
+              << j["type"].get<std::string>() << " from "
+              << j["from"].get<std::string>() << "  "
+              << j["id"].get<std::string>() << "\n";
+  }
+  return 0;
+}
+
 }  // namespace
 
 void AddPeerCommands(CLI::App& app, Globals& g, PeerArgs& a, int& rc) {
@@ -170,6 +233,14 @@ void AddPeerCommands(CLI::App& app, Globals& g, PeerArgs& a, int& rc) {
                        "peers, the sizes each side cosigned, and alarms "
                        "(exit 5 if any peer showed a forked log)")
       ->callback([&] { rc = RunPeerList(g); });
+
+  auto* outbox = app.add_subcommand(
+      "outbox", "messages to peers waiting for delivery, and why");
+  outbox->add_flag("--all", a.all, "delivered ones too");
+  outbox->callback([&] { rc = RunOutbox(g, a.all); });
+  app.add_subcommand("inbox", "messages received from peers")->callback([&] {
+    rc = RunInbox(g);
+  });
 
   peer->add_subcommand("witness",
                        "submit this node's latest checkpoint to every peer "

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "app/cases.h"
+#include "app/messages.h"
 #include "app/requests.h"
 #include "cli/common.h"
 
@@ -123,6 +124,46 @@ int RunShow(const Globals& g, const std::string& id, bool print) {
   return 0;
 }
 
+// Sends an outgoing draft to a pinned peer: the message is queued (and
+// delivered by amanah serve), then the request moves to sent.
+int RunSend(const Globals& g, const RequestArgs& a) {
+  auto node = OpenNode(g);
+  if (!node.ok()) return Fail(node.status());
+  RequestBook book(node->get());
+  auto r = book.Get(a.id);
+  if (!r.ok()) return Fail(r.status());
+  if (!*r) return Fail(Status::NotFound("no request " + a.id));
+  const Request& req = **r;
+  if (req.direction != Direction::kOutgoing) {
+    return Fail(Status::InvalidInput(a.id + " is an incoming request"));
+  }
+  Status may = CheckTransition(req.state, RequestState::kSent, req.type,
+                               req.profile, req.extensions, "");
+  if (!may.ok()) return Fail(may);
+  nlohmann::json payload = {{"request", req.id},
+                            {"type", RequestTypeName(req.type)},
+                            {"profile", ProfileName(req.profile)},
+                            {"reference", req.reference},
+                            {"fields", req.fields}};
+  auto id = Mailroom(node->get())
+                .Enqueue(g.actor, a.peer, "request", payload, req.case_id);
+  if (!id.ok()) return Fail(id.status());
+  auto moved = book.Move(g.actor, a.id, RequestState::kSent,
+                         "sent to " + a.peer + " as message " + *id);
+  if (!moved.ok()) {
+    return Fail(moved.status().Annotate("message " + *id +
+                                        " is queued, but the request did not "
+                                        "move to sent"));
+  }
+  if (g.json) {
+    PrintJson({{"request", RequestJson(*moved)}, {"message", *id}});
+  } else {
+    std::cout << a.id << " queued for " << a.peer << " as message " << *id
+              << " (amanah outbox shows its delivery)\n";
+  }
+  return 0;
+}
+
 int RunMove(const Globals& g, const RequestArgs& a) {
   auto to = ParseRequestState(a.to);
   if (!to.ok()) return Fail(to.status());
@@ -189,6 +230,12 @@ void AddRequestCommands(CLI::App& app, Globals& g, RequestArgs& a, int& rc) {
   move->add_option("--to", a.to, "the new state")->required();
   move->add_option("--reason", a.reason, "why (required to refuse)");
   move->callback([&] { rc = RunMove(g, a); });
+
+  auto* send = request->add_subcommand(
+      "send", "send an outgoing draft to a pinned peer node (signed, queued)");
+  send->add_option("id", a.id, "request id")->required();
+  send->add_option("--to", a.peer, "the peer's node name")->required();
+  send->callback([&] { rc = RunSend(g, a); });
 }
 
 }  // namespace amanah

@@ -28,6 +28,9 @@ constexpr KindName kKinds[] = {
     {EntryKind::kCaseReopened, "case.reopened"},
     {EntryKind::kPeerAdded, "peer.added"},
     {EntryKind::kPeerRemoved, "peer.removed"},
+    {EntryKind::kMessageSent, "message.sent"},
+    {EntryKind::kMessageReceived, "message.received"},
+    {EntryKind::kMessageDelivered, "message.delivered"},
 };
 
 // Parses FormatTime's output exactly.

@@ -35,6 +35,9 @@ enum class EntryKind {
   kCaseReopened,       // a closed case was reopened; data.reason
   kPeerAdded,          // a peer node was pinned; subject peer:<name>
   kPeerRemoved,        // a peer node was unpinned
+  kMessageSent,        // a message to a peer was queued; subject message:<id>
+  kMessageReceived,    // a peer's message was received and stored
+  kMessageDelivered,   // a peer's receipt for our message was verified
 };
 
 std::string_view EntryKindName(EntryKind kind);

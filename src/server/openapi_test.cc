@@ -586,10 +586,16 @@ TEST_F(OpenApiTest, OperationsDeclareTheirProblems) {
       EXPECT_EQ(o.op["requestBody"]["content"].size(), 1u);
       // Streamed bytes, or the C2SP tlog-witness text body, rather than
       // JSON: only the upload and add-checkpoint take them.
+      // Signed federation messages are exact bytes too, not an API body.
       bool text = o.path == "/witness/add-checkpoint";
-      EXPECT_EQ(JsonBody(o), o.method != "patch" && !text);
+      bool signed_bytes = o.path == "/federation/v1/messages";
+      EXPECT_EQ(JsonBody(o), o.method != "patch" && !text && !signed_bytes);
       if (text) {
         EXPECT_TRUE(o.op["requestBody"]["content"].contains("text/plain"));
+      }
+      if (signed_bytes) {
+        EXPECT_TRUE(o.op["requestBody"]["content"].contains(
+            "application/vnd.amanah.message+json"));
       }
     }
     if (o.method == "patch") {
@@ -805,21 +811,25 @@ TEST_F(OpenApiTest, RequiredParametersAreRequired) {
       std::string path = FillFor(o.path, values, request_id_);
       if (p["in"] == "header") {
         // Send() adds the upload's header itself, so build the request here.
-        ASSERT_EQ(o.method, "patch") << "a required header elsewhere";
+        ASSERT_TRUE(o.method == "patch" || o.path == "/federation/v1/messages")
+            << "a required header elsewhere";
       } else {
         ASSERT_EQ(p["in"], "query");
       }
       auto r = p["in"] == "query"
                    ? Send(o.method, path + Query(o, values, name), Permitted(o))
-                   : client_->Patch(path.c_str(), Permitted(o), "x",
-                                    "application/octet-stream");
+               : o.method == "patch"
+                   ? client_->Patch(path.c_str(), Permitted(o), "x",
+                                    "application/octet-stream")
+                   : client_->Post(path.c_str(), Permitted(o), "{}",
+                                   "application/vnd.amanah.message+json");
       ASSERT_TRUE(r);
       EXPECT_EQ(r->status, 400) << r->body;
       EXPECT_NE(Detail(r).find(name), std::string::npos) << Detail(r);
       ++checked;
     }
   }
-  EXPECT_GE(checked, 2);  // ?case= of the download, Upload-Offset
+  EXPECT_GE(checked, 3);  // ?case=, Upload-Offset, Amanah-Signature
 }
 
 // The body limits: every operation but the upload refuses a chunked body,

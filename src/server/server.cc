@@ -10,6 +10,7 @@
 
 #include "app/cases.h"
 #include "app/custody_index.h"
+#include "app/messages.h"
 #include "app/requests.h"
 #include "app/uploads.h"
 #include "app/users.h"
@@ -17,6 +18,7 @@
 #include "base/json_writer.h"
 #include "base/messages.h"
 #include "crypto/password.h"
+#include "federation/courier.h"
 #include "federation/witness_client.h"
 #include "ledger/custody_entry.h"
 #include "server/metrics.h"
@@ -220,6 +222,7 @@ struct ApiServer::Impl {
   bool stopping = false;  // guarded by sweep_mu
   std::thread sweeper;
   std::thread witness_submitter;
+  std::thread courier;
 
   Impl(Node* n, ServerOptions o)
       : node(n), options(std::move(o)), users(n), uploads(n) {}
@@ -370,6 +373,24 @@ struct ApiServer::Impl {
             r.body = std::move(note);
             r.content_type = "text/plain; charset=utf-8";
             r.headers.emplace("Cache-Control", "no-cache");
+            return r;
+          });
+    // Federation messages from pinned peers: the Ed25519 signature over the
+    // exact body, by the sender's pinned key, is the authentication.
+    Route("POST", "/federation/v1/messages", "POST /federation/v1/messages",
+          [this](const httplib::Request& req) -> Result<Reply> {
+            std::string sig = req.get_header_value("Amanah-Signature");
+            if (sig.empty()) {
+              return Status::InvalidInput(
+                  "send the Amanah-Signature header: the sender's signature "
+                  "over the body");
+            }
+            ASSIGN_OR_RETURN(std::string receipt,
+                             Mailroom(node).Receive(req.body, sig));
+            Reply r;
+            r.body = std::move(receipt);
+            r.content_type = "application/json";
+            r.headers.emplace("Cache-Control", "no-store");
             return r;
           });
     // C2SP tlog-witness: peers submit their checkpoints for cosigning. No
@@ -940,30 +961,19 @@ struct ApiServer::Impl {
     return r;
   }
 
-  // Moves lapsed preservations to expired, once a minute, until stopped.
-  void SweepLoop() {
+  // Runs `work` now and then every `period` until stopped; a failure is
+  // reported on stderr, saying what was being done, and tried again.
+  void Every(std::chrono::milliseconds period, const char* what,
+             const std::function<Status()>& work) {
     std::unique_lock<std::mutex> l(sweep_mu);
     while (!stopping) {
       l.unlock();
-      auto n = RequestBook(node).SweepExpired();
-      if (!n.ok()) {
-        std::fprintf(stderr, "amanah: expiring requests: %s\n",
-                     n.status().ToString().c_str());
+      Status s = work();
+      if (!s.ok()) {
+        std::fprintf(stderr, "amanah: %s: %s\n", what, s.ToString().c_str());
       }
       l.lock();
-      sweep_cv.wait_for(l, std::chrono::seconds(60), [&] { return stopping; });
-    }
-  }
-
-  // Submits this node's latest checkpoint to every peer for cosigning,
-  // every witness_interval, until stopped.
-  void WitnessLoop() {
-    std::unique_lock<std::mutex> l(sweep_mu);
-    while (!stopping) {
-      l.unlock();
-      WitnessClient(node).SubmitToAll();
-      l.lock();
-      sweep_cv.wait_for(l, options.witness_interval, [&] { return stopping; });
+      sweep_cv.wait_for(l, period, [&] { return stopping; });
     }
   }
 
@@ -1171,9 +1181,28 @@ std::string ApiServer::url() const {
 }
 
 Status ApiServer::Run() {
-  impl_->sweeper = std::thread([this] { impl_->SweepLoop(); });
-  if (impl_->options.witness_interval.count() > 0) {
-    impl_->witness_submitter = std::thread([this] { impl_->WitnessLoop(); });
+  Impl* impl = impl_.get();
+  // Lapsed preservations move to expired, once a minute.
+  impl->sweeper = std::thread([impl] {
+    impl->Every(std::chrono::seconds(60), "expiring requests", [impl] {
+      return RequestBook(impl->node).SweepExpired().status();
+    });
+  });
+  if (impl->options.courier_interval.count() > 0) {
+    impl->courier = std::thread([impl] {
+      impl->Every(impl->options.courier_interval, "delivering messages",
+                  [impl] { return Courier(impl->node).DeliverDue().status(); });
+    });
+  }
+  if (impl->options.witness_interval.count() > 0) {
+    // Failures are recorded per peer (amanah peer list), not printed.
+    impl->witness_submitter = std::thread([impl] {
+      impl->Every(impl->options.witness_interval, "submitting checkpoints",
+                  [impl] {
+                    WitnessClient(impl->node).SubmitToAll();
+                    return Status::OK();
+                  });
+    });
   }
   if (!impl_->http->listen_after_bind()) {
     return Status::Unavailable("the server stopped listening");
@@ -1191,6 +1220,7 @@ void ApiServer::Stop() {
   impl_->sweep_cv.notify_all();
   if (impl_->sweeper.joinable()) impl_->sweeper.join();
   if (impl_->witness_submitter.joinable()) impl_->witness_submitter.join();
+  if (impl_->courier.joinable()) impl_->courier.join();
 }
 
 }  // namespace amanah

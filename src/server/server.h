@@ -24,6 +24,8 @@ struct ServerOptions {
   // How often the latest checkpoint is submitted to peers for cosigning;
   // zero: never.
   std::chrono::milliseconds witness_interval = std::chrono::seconds(5);
+  // How often the outbox is looked at for messages due; zero: never.
+  std::chrono::milliseconds courier_interval = std::chrono::seconds(1);
   // Receives one JSON line per request; null writes to stderr.
   std::function<void(const std::string&)> access_log;
 };

@@ -1,0 +1,505 @@
+#include "app/messages.h"
+
+#include <sodium.h>
+
+#include <algorithm>
+
+#include "app/custody_index.h"
+#include "base/encoding.h"
+#include "base/json_writer.h"
+#include "crypto/hash.h"
+#include "ledger/merkle.h"
+#include "ledger/note.h"
+#include "storage/sqlite.h"
+
+namespace amanah {
+
+namespace {
+
+using nlohmann::json;
+
+constexpr char kMessageDomain[] = "amanah-message/v1";
+constexpr char kReceiptDomain[] = "amanah-receipt/v1";
+
+constexpr char kSchema[] = R"sql(
+CREATE TABLE IF NOT EXISTS outbox (
+  id TEXT PRIMARY KEY,
+  peer TEXT NOT NULL,
+  type TEXT NOT NULL,
+  body TEXT NOT NULL,
+  signature TEXT NOT NULL,
+  created TEXT NOT NULL,
+  state TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt INTEGER NOT NULL DEFAULT 0,
+  last_error TEXT NOT NULL DEFAULT '',
+  receipt TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS outbox_due ON outbox(state, next_attempt);
+CREATE TABLE IF NOT EXISTS inbox (
+  id TEXT PRIMARY KEY,
+  peer TEXT NOT NULL,
+  type TEXT NOT NULL,
+  body TEXT NOT NULL,
+  received TEXT NOT NULL
+);
+)sql";
+
+std::string Sha256Hex(std::string_view s) {
+  Hash256 h = Sha256(AsBytes(s));
+  return HexEncode(ByteView(h.data(), h.size()));
+}
+
+std::string Domain(const char* domain, std::string_view body) {
+  std::string m(domain);
+  m.push_back('\n');
+  m.append(body);
+  return m;
+}
+
+Status VerifyStatement(const char* domain, std::string_view body,
+                       std::string_view signature, ByteView public_key) {
+  auto sig = Base64Decode(signature);
+  if (!sig.ok() || sig->size() != 64 || public_key.size() != 32) {
+    return Status::Permission(
+        "the signature is not one base64 Ed25519 "
+        "signature");
+  }
+  Ed25519PublicKey key;
+  std::copy(public_key.begin(), public_key.end(), key.begin());
+  if (!Ed25519Verify(key, AsBytes(Domain(domain, body)), *sig)) {
+    return Status::Permission(
+        "the signature does not verify with the key "
+        "pinned for the sender");
+  }
+  return Status::OK();
+}
+
+bool IsHex32(const std::string& s) {
+  return s.size() == 32 && std::all_of(s.begin(), s.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+         });
+}
+
+Result<int64_t> ParseRfc3339Micros(const std::string& t) {
+  // FormatTime's form, checked by the custody entry parser.
+  std::string e =
+      R"({"v":1,"kind":"node.checked","time":")" + t +
+      R"(","node":"n","actor":"a","case":"","subject":"s","data":{}})";
+  ASSIGN_OR_RETURN(CustodyEntry parsed, ParseCustodyEntry(e));
+  return parsed.time_unix_micros;
+}
+
+OutboxItem ReadOutbox(const Statement& q) {
+  OutboxItem o;
+  o.id = q.Text(0);
+  o.peer = q.Text(1);
+  o.type = q.Text(2);
+  o.body = q.Text(3);
+  o.signature = q.Text(4);
+  o.created = q.Text(5);
+  o.state = q.Text(6);
+  o.attempts = static_cast<int>(q.Int(7));
+  o.next_attempt_unix = q.Int(8);
+  o.last_error = q.Text(9);
+  o.receipt = q.Text(10);
+  return o;
+}
+
+constexpr char kOutboxColumns[] =
+    "id, peer, type, body, signature, created, state, attempts, "
+    "next_attempt, last_error, receipt";
+
+}  // namespace
+
+Status ValidateMessageType(std::string_view type) {
+  if (type == "request" || type == "request.update") return Status::OK();
+  return Status::InvalidInput("unknown message type " +
+                              std::string(type.substr(0, 64)));
+}
+
+std::string SignMessageBody(std::string_view body,
+                            const Ed25519PrivateKey& key) {
+  Ed25519Signature sig = key.Sign(AsBytes(Domain(kMessageDomain, body)));
+  return Base64Encode(ByteView(sig.data(), sig.size()));
+}
+
+Status VerifyMessageBody(std::string_view body, std::string_view signature,
+                         ByteView public_key) {
+  return VerifyStatement(kMessageDomain, body, signature, public_key);
+}
+
+Result<Message> ParseMessage(std::string_view body) {
+  if (body.size() > kMaxMessageBytes) {
+    return Status::TooLarge("a message is at most 1 MiB");
+  }
+  json j = json::parse(body, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) {
+    return Status::InvalidInput("the message is not a JSON object");
+  }
+  static const char* kFields[] = {"from", "id",   "payload", "time",
+                                  "to",   "type", "v"};
+  if (j.size() != std::size(kFields)) {
+    return Status::InvalidInput(
+        "a message has exactly the fields from, id, "
+        "payload, time, to, type and v");
+  }
+  for (const char* f : kFields) {
+    if (!j.contains(f)) {
+      return Status::InvalidInput(std::string("the message has no ") + f);
+    }
+  }
+  if (j["v"] != 1) return Status::InvalidInput("unknown message version");
+  for (const char* f : {"from", "id", "time", "to", "type"}) {
+    if (!j[f].is_string()) {
+      return Status::InvalidInput(std::string(f) + " must be a string");
+    }
+  }
+  if (!j["payload"].is_object()) {
+    return Status::InvalidInput("payload must be an object");
+  }
+  Message m;
+  m.id = j["id"];
+  m.type = j["type"];
+  m.from = j["from"];
+  m.to = j["to"];
+  m.time = j["time"];
+  m.payload = j["payload"];
+  m.body = std::string(body);
+  if (!IsHex32(m.id)) {
+    return Status::InvalidInput("a message id is 32 lowercase hex digits");
+  }
+  RETURN_IF_ERROR(ValidateMessageType(m.type));
+  RETURN_IF_ERROR(ValidateNodeName(m.from));
+  RETURN_IF_ERROR(ValidateNodeName(m.to));
+  RETURN_IF_ERROR(ParseRfc3339Micros(m.time).status());
+  // Exact bytes: the canonical form only, so one message has one body.
+  std::string canonical;
+  AppendJson(&canonical, j);
+  if (canonical != body) {
+    return Status::InvalidInput(
+        "the message is not in canonical form "
+        "(compact, keys sorted)");
+  }
+  return m;
+}
+
+Status Mailroom::CreateTables(SqliteDb* sql) { return sql->Exec(kSchema); }
+
+int64_t Mailroom::NowUnix() const {
+  return node_->env()->NowUnixNanos() / 1000000000;
+}
+
+Result<std::string> Mailroom::Enqueue(const std::string& actor,
+                                      const std::string& peer,
+                                      const std::string& type,
+                                      const json& payload,
+                                      const std::string& case_id) {
+  RETURN_IF_ERROR(ValidateMessageType(type));
+  if (!payload.is_object()) {
+    return Status::InvalidInput("a message payload is a JSON object");
+  }
+  ASSIGN_OR_RETURN(std::optional<Peer> p, PeerBook(node_).Find(peer));
+  if (!p) return Status::NotFound("no peer named " + peer);
+  uint8_t rnd[16];
+  randombytes_buf(rnd, sizeof(rnd));
+  std::string id = HexEncode(ByteView(rnd, sizeof(rnd)));
+  std::string now = FormatTime(node_->env()->NowUnixNanos() / 1000);
+  json j = {{"v", 1},
+            {"id", id},
+            {"type", type},
+            {"from", node_->info().name},
+            {"to", peer},
+            {"time", now},
+            {"payload", payload}};
+  std::string body;
+  AppendJson(&body, j);
+  if (body.size() > kMaxMessageBytes) {
+    return Status::TooLarge("a message is at most 1 MiB");
+  }
+  std::string sig = node_->SignStatement(kMessageDomain, body);
+  auto r = node_->Apply([&]() -> Result<std::vector<CustodyEntry>> {
+    Statement ins(node_->sql(),
+                  "INSERT INTO outbox(id, peer, type, body, signature, "
+                  "created, state) VALUES(?,?,?,?,?,?,'pending')");
+    ins.Bind(1, id);
+    ins.Bind(2, peer);
+    ins.Bind(3, type);
+    ins.Bind(4, body);
+    ins.Bind(5, sig);
+    ins.Bind(6, now);
+    RETURN_IF_ERROR(ins.Run());
+    CustodyEntry e;
+    e.kind = EntryKind::kMessageSent;
+    e.actor = actor;
+    e.case_id = case_id;
+    e.subject = "message:" + id;
+    e.data = {{"to", peer}, {"type", type}, {"body_sha256", Sha256Hex(body)}};
+    return std::vector<CustodyEntry>{std::move(e)};
+  });
+  RETURN_IF_ERROR(r.status());
+  return id;
+}
+
+Result<std::string> Mailroom::Receive(std::string_view body,
+                                      std::string_view signature) {
+  ASSIGN_OR_RETURN(Message m, ParseMessage(body));
+  if (m.to != node_->info().name) {
+    return Status::InvalidInput("the message is addressed to " + m.to +
+                                ", not to this node");
+  }
+  ASSIGN_OR_RETURN(std::optional<Peer> peer, PeerBook(node_).Find(m.from));
+  if (!peer) {
+    return Status::Permission("the sender " + m.from + " is not a pinned peer");
+  }
+  RETURN_IF_ERROR(
+      VerifyMessageBody(body, signature, peer->LogKey().public_key));
+  ASSIGN_OR_RETURN(int64_t sent_micros, ParseRfc3339Micros(m.time));
+  int64_t skew = NowUnix() - sent_micros / 1000000;
+  if (skew > kMessageFreshnessSeconds || skew < -kMessageFreshnessSeconds) {
+    return Status::InvalidInput(
+        "the message's time is more than 15 minutes from this node's clock; "
+        "replayed or stale messages are refused");
+  }
+
+  std::string digest = Sha256Hex(body);
+  std::string subject = "message:" + m.id;
+  // A replay changes nothing and is answered with the same receipt. Two
+  // deliveries of one message racing meet at the primary key.
+  auto stored = [&]() -> Result<std::optional<std::string>> {
+    Statement q(node_->sql(), "SELECT body FROM inbox WHERE id=?");
+    q.Bind(1, m.id);
+    int rc = q.Step();
+    if (rc == SQLITE_DONE) return std::optional<std::string>();
+    if (rc != SQLITE_ROW) return q.Error();
+    return std::optional<std::string>(q.Text(0));
+  };
+  ASSIGN_OR_RETURN(std::optional<std::string> before, stored());
+  if (!before) {
+    auto r = node_->Apply([&]() -> Result<std::vector<CustodyEntry>> {
+      Statement ins(node_->sql(),
+                    "INSERT INTO inbox(id, peer, type, body, received) "
+                    "VALUES(?,?,?,?,?)");
+      ins.Bind(1, m.id);
+      ins.Bind(2, m.from);
+      ins.Bind(3, m.type);
+      ins.Bind(4, body);
+      ins.Bind(5, FormatTime(node_->env()->NowUnixNanos() / 1000));
+      RETURN_IF_ERROR(ins.Run());
+      CustodyEntry e;
+      e.kind = EntryKind::kMessageReceived;
+      e.actor = "peer:" + m.from;
+      e.subject = subject;
+      e.data = {{"from", m.from}, {"type", m.type}, {"body_sha256", digest}};
+      return std::vector<CustodyEntry>{std::move(e)};
+    });
+    if (!r.ok() && r.status().code() != Code::kConflict) return r.status();
+    if (!r.ok()) {
+      ASSIGN_OR_RETURN(before, stored());
+    }
+  }
+  if (before && *before != body) {
+    return Status::Conflict("message " + m.id +
+                            " was received before with another body");
+  }
+
+  // The receipt, for a first delivery or a replay alike.
+  ASSIGN_OR_RETURN(CustodyLog * log, node_->Log());
+  CustodyIndex index(&node_->sql());
+  ASSIGN_OR_RETURN(auto found, index.ForSubject(subject, -1, 10));
+  uint64_t entry_index = 0;
+  bool have = false;
+  for (const auto& e : found) {
+    if (e.kind == "message.received") {
+      entry_index = e.index;
+      have = true;
+    }
+  }
+  if (!have) return Status::Unavailable("the receipt entry is not indexed");
+  SignedCheckpoint cp = log->Latest();
+  LogReader at(&log->store(), nullptr, cp.size);
+  ASSIGN_OR_RETURN(std::string entry, at.Entry(entry_index));
+  ASSIGN_OR_RETURN(std::vector<Hash256> proof, at.InclusionProof(entry_index));
+  json receipt = {{"v", 1},
+                  {"message", m.id},
+                  {"from", node_->info().name},
+                  {"to", m.from},
+                  {"body_sha256", digest},
+                  {"entry_index", entry_index},
+                  {"time", FormatTime(node_->env()->NowUnixNanos() / 1000)}};
+  std::string receipt_text;
+  AppendJson(&receipt_text, receipt);
+  json proof_lines = json::array();
+  for (const Hash256& h : proof) {
+    proof_lines.push_back(Base64Encode(ByteView(h.data(), h.size())));
+  }
+  json package = {
+      {"receipt", receipt_text},
+      {"signature", node_->SignStatement(kReceiptDomain, receipt_text)},
+      {"entry", entry},
+      {"proof", proof_lines},
+      {"checkpoint", cp.note}};
+  std::string out;
+  AppendJson(&out, package);
+  return out;
+}
+
+Status Mailroom::AcceptReceipt(const std::string& id,
+                               std::string_view package_text) {
+  Statement q(node_->sql(), (std::string("SELECT ") + kOutboxColumns +
+                             " FROM outbox WHERE id=?")
+                                .c_str());
+  q.Bind(1, id);
+  int rc = q.Step();
+  if (rc == SQLITE_DONE) return Status::NotFound("no outbox message " + id);
+  if (rc != SQLITE_ROW) return q.Error();
+  OutboxItem item = ReadOutbox(q);
+  ASSIGN_OR_RETURN(std::optional<Peer> peer, PeerBook(node_).Find(item.peer));
+  if (!peer) return Status::NotFound("no peer named " + item.peer);
+  VerifierKey key = peer->LogKey();
+
+  auto bad = [&](const std::string& why) {
+    return Status::Corruption("the receipt of " + item.peer + " for message " +
+                              id + ": " + why);
+  };
+  json p = json::parse(package_text, nullptr, false);
+  if (p.is_discarded() || !p.is_object()) return bad("not a JSON object");
+  for (const char* f : {"receipt", "signature", "entry", "checkpoint"}) {
+    if (!p.contains(f) || !p[f].is_string()) return bad(std::string("no ") + f);
+  }
+  if (!p.contains("proof") || !p["proof"].is_array()) return bad("no proof");
+  std::string receipt_text = p["receipt"];
+  RETURN_IF_ERROR(VerifyStatement(kReceiptDomain, receipt_text,
+                                  p["signature"].get<std::string>(),
+                                  key.public_key)
+                      .Annotate("the receipt's signature"));
+  json receipt = json::parse(receipt_text, nullptr, false);
+  std::string digest = Sha256Hex(item.body);
+  if (receipt.is_discarded() || receipt.value("message", "") != id ||
+      receipt.value("from", "") != item.peer ||
+      receipt.value("to", "") != node_->info().name ||
+      receipt.value("body_sha256", "") != digest ||
+      !receipt["entry_index"].is_number_unsigned()) {
+    return bad("it does not name this message, its body and both nodes");
+  }
+  uint64_t entry_index = receipt["entry_index"];
+  // The entry says what the receipt says.
+  std::string entry = p["entry"];
+  ASSIGN_OR_RETURN(CustodyEntry e, ParseCustodyEntry(entry));
+  if (e.kind != EntryKind::kMessageReceived || e.subject != "message:" + id ||
+      e.node != item.peer || e.data.value("body_sha256", "") != digest) {
+    return bad("its custody entry is not the receipt of this message");
+  }
+  // The entry is in the peer's log, at that index, under a checkpoint the
+  // peer signed.
+  std::string note_text = p["checkpoint"];
+  ASSIGN_OR_RETURN(Note note, ParseNote(note_text));
+  RETURN_IF_ERROR(
+      VerifyNoteSignature(note, key).Annotate("the receipt's checkpoint"));
+  ASSIGN_OR_RETURN(Checkpoint cp, ParseCheckpointBody(note.text));
+  if (cp.origin != peer->origin()) return bad("a checkpoint of another log");
+  std::vector<Hash256> proof;
+  for (const auto& line : p["proof"]) {
+    if (!line.is_string()) return bad("a proof line is not a string");
+    auto h = Base64Decode(line.get<std::string>());
+    if (!h.ok() || h->size() != 32) return bad("a proof line is not a hash");
+    Hash256 x;
+    std::copy(h->begin(), h->end(), x.begin());
+    proof.push_back(x);
+  }
+  if (entry_index >= cp.size ||
+      !merkle::VerifyInclusion(entry_index, cp.size,
+                               merkle::LeafHash(AsBytes(entry)), proof, cp.root)
+           .ok()) {
+    return bad("the inclusion proof does not verify");
+  }
+
+  if (item.state == "delivered") return Status::OK();
+  std::string package(package_text);
+  auto r = node_->Apply([&]() -> Result<std::vector<CustodyEntry>> {
+    Statement up(node_->sql(),
+                 "UPDATE outbox SET state='delivered', receipt=?, "
+                 "last_error='' WHERE id=? AND state='pending'");
+    up.Bind(1, package);
+    up.Bind(2, id);
+    RETURN_IF_ERROR(up.Run());
+    if (sqlite3_changes(node_->sql().handle()) == 0) {
+      return Status::Conflict("message " + id + " is delivered already");
+    }
+    CustodyEntry d;
+    d.kind = EntryKind::kMessageDelivered;
+    d.actor = "system:amanah";
+    d.subject = "message:" + id;
+    d.data = {{"to", item.peer},
+              {"peer_entry_index", entry_index},
+              {"peer_checkpoint_size", cp.size},
+              {"body_sha256", digest}};
+    return std::vector<CustodyEntry>{std::move(d)};
+  });
+  // A concurrent acceptance of the same receipt got there first: fine.
+  if (!r.ok() && r.status().code() != Code::kConflict) return r.status();
+  return Status::OK();
+}
+
+Status Mailroom::NoteFailure(const std::string& id, const std::string& error) {
+  Statement up(node_->sql(),
+               "UPDATE outbox SET attempts=attempts+1, last_error=?, "
+               "next_attempt=? + min(300, 1 << min(attempts + 1, 9)) "
+               "WHERE id=? AND state='pending'");
+  up.Bind(1, error.substr(0, 1000));
+  up.Bind(2, NowUnix());
+  up.Bind(3, id);
+  return up.Run();
+}
+
+namespace {
+
+Result<std::vector<OutboxItem>> ReadAll(Statement& q) {
+  RETURN_IF_ERROR(q.status());
+  std::vector<OutboxItem> out;
+  int rc;
+  while ((rc = q.Step()) == SQLITE_ROW) out.push_back(ReadOutbox(q));
+  if (rc != SQLITE_DONE) return q.Error();
+  return out;
+}
+
+}  // namespace
+
+Result<std::vector<OutboxItem>> Mailroom::Outbox(bool pending_only) {
+  std::string sql = std::string("SELECT ") + kOutboxColumns + " FROM outbox" +
+                    (pending_only ? " WHERE state='pending'" : "") +
+                    " ORDER BY created, id";
+  Statement q(node_->sql(), sql.c_str());
+  return ReadAll(q);
+}
+
+Result<std::vector<OutboxItem>> Mailroom::Due() {
+  Statement q(node_->sql(), (std::string("SELECT ") + kOutboxColumns +
+                             " FROM outbox WHERE state='pending' AND "
+                             "next_attempt<=? ORDER BY created, id LIMIT 100")
+                                .c_str());
+  q.Bind(1, NowUnix());
+  return ReadAll(q);
+}
+
+Result<std::vector<InboxItem>> Mailroom::Inbox() {
+  Statement q(node_->sql(),
+              "SELECT id, peer, type, body, received FROM inbox "
+              "ORDER BY received, id");
+  RETURN_IF_ERROR(q.status());
+  std::vector<InboxItem> out;
+  int rc;
+  while ((rc = q.Step()) == SQLITE_ROW) {
+    InboxItem i;
+    i.id = q.Text(0);
+    i.peer = q.Text(1);
+    i.type = q.Text(2);
+    i.body = q.Text(3);
+    i.received = q.Text(4);
+    out.push_back(std::move(i));
+  }
+  if (rc != SQLITE_DONE) return q.Error();
+  return out;
+}
+
+}  // namespace amanah

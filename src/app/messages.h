@@ -1,0 +1,113 @@
+// Federation messages between pinned peers, and their receipts.
+//
+// A message is one compact JSON object, stored and signed as exact bytes:
+//   {"from":"ccd.moi.gov.kw","id":"<32 hex>","payload":{...},
+//    "time":"2026-11-23T16:00:00.000000Z","to":"cyber.doj.example",
+//    "type":"request","v":1}
+// signed with the sender's node key over "amanah-message/v1\n" || body; the
+// signature travels in the Amanah-Signature header, never in the body.
+//
+// The receiver checks the signature against the sender's pinned key, the
+// addressee and the time (within kFreshness), stores the message once (a
+// replay gets the same receipt and changes nothing), writes a
+// message.received custody entry, and answers with a receipt: a signed JSON
+// statement naming the message, the body's SHA-256 and that entry's index,
+// together with the entry's bytes, an inclusion proof and the checkpoint it
+// is proved against. The sender checks all of it before it marks the
+// message delivered: proof of delivery that neither side can deny.
+//
+// Sending is durable: a message is queued in the outbox (with a
+// message.sent custody entry) and delivered, retried with backoff, by
+// whoever runs the courier (amanah serve).
+
+#ifndef AMANAH_APP_MESSAGES_H_
+#define AMANAH_APP_MESSAGES_H_
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "app/node.h"
+#include "app/peers.h"
+
+namespace amanah {
+
+inline constexpr int64_t kMessageFreshnessSeconds = 15 * 60;
+inline constexpr size_t kMaxMessageBytes = 1 << 20;
+
+// The closed list of message types.
+//   request         a request (cases/request.h) sent to the peer
+//   request.update  a move of a request between the two sides: state, reason
+Status ValidateMessageType(std::string_view type);
+
+struct Message {
+  std::string id, type, from, to, time;
+  nlohmann::json payload = nlohmann::json::object();
+  std::string body;  // the exact bytes signed
+};
+
+// Signs `body` as node `key`; the base64 signature for the header.
+std::string SignMessageBody(std::string_view body,
+                            const Ed25519PrivateKey& key);
+Status VerifyMessageBody(std::string_view body, std::string_view signature,
+                         ByteView public_key);
+// Parses and checks a body's shape (every field, a known type, v = 1).
+Result<Message> ParseMessage(std::string_view body);
+
+struct OutboxItem {
+  std::string id, peer, type, created, state;  // state: pending, delivered
+  int attempts = 0;
+  int64_t next_attempt_unix = 0;
+  std::string last_error;
+  std::string body, signature;
+  std::string receipt;  // the verified receipt package, once delivered
+};
+
+struct InboxItem {
+  std::string id, peer, type, received;
+  std::string body;
+  uint64_t entry_index = 0;
+};
+
+class Mailroom {
+ public:
+  explicit Mailroom(Node* node) : node_(node) {}
+
+  static Status CreateTables(SqliteDb* sql);
+
+  // Queues a message to `peer`, with a message.sent custody entry; returns
+  // its id. The body is formatted and signed here.
+  Result<std::string> Enqueue(const std::string& actor, const std::string& peer,
+                              const std::string& type,
+                              const nlohmann::json& payload,
+                              const std::string& case_id);
+
+  // A message arriving over POST /federation/v1/messages. Returns the
+  // receipt package (JSON) to answer with. kPermission for an unknown
+  // sender or a bad signature, kInvalidInput for a malformed, misaddressed
+  // or stale message.
+  Result<std::string> Receive(std::string_view body,
+                              std::string_view signature);
+
+  // Checks a receipt package from `peer` for outbox message `id` and marks
+  // it delivered, with a message.delivered custody entry.
+  Status AcceptReceipt(const std::string& id, std::string_view package);
+  // Records a failed delivery; the next attempt waits 2^attempts seconds,
+  // at most five minutes.
+  Status NoteFailure(const std::string& id, const std::string& error);
+
+  Result<std::vector<OutboxItem>> Outbox(bool pending_only);
+  // Pending messages whose next attempt is due.
+  Result<std::vector<OutboxItem>> Due();
+  Result<std::vector<InboxItem>> Inbox();
+
+ private:
+  int64_t NowUnix() const;
+  Node* node_;
+};
+
+}  // namespace amanah
+
+#endif  // AMANAH_APP_MESSAGES_H_

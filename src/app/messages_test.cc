@@ -1,0 +1,228 @@
+#include "app/messages.h"
+
+#include <gtest/gtest.h>
+
+#include "app/custody_index.h"
+#include "app/peers.h"
+#include "app/testutil.h"
+#include "base/json_writer.h"
+
+namespace amanah {
+namespace {
+
+using nlohmann::json;
+
+// Two nodes in one process, each pinning the other: the Kuwaiti node of
+// the fixture and a US node.
+class MessagesTest : public testutil::NodeFixture {
+ protected:
+  void SetUp() override {
+    NodeFixture::SetUp();
+    std::string data = (dir_ / "us").string();
+    ASSERT_TRUE(Node::Init(&us_env_, data, "cyber.doj.example").ok());
+    auto us = Node::Open(&us_env_, data);
+    ASSERT_TRUE(us.ok());
+    us_ = std::move(us).value();
+    ASSERT_TRUE(PeerBook(node_.get())
+                    .Add("local:a", "cyber.doj.example", "http://127.0.0.1:9",
+                         us_->info().verifier_key, "")
+                    .ok());
+    ASSERT_TRUE(PeerBook(us_.get())
+                    .Add("local:a", "ccd.moi.gov.kw", "http://127.0.0.1:9",
+                         node_->info().verifier_key, "")
+                    .ok());
+  }
+  void TearDown() override {
+    us_.reset();
+    NodeFixture::TearDown();
+  }
+
+  OutboxItem Send(const json& payload) {
+    auto id =
+        Mailroom(node_.get())
+            .Enqueue("local:poc", "cyber.doj.example", "request", payload, "");
+    EXPECT_TRUE(id.ok()) << id.status().ToString();
+    auto out = Mailroom(node_.get()).Outbox(true);
+    for (const auto& o : *out) {
+      if (o.id == *id) return o;
+    }
+    ADD_FAILURE() << "not in the outbox";
+    return {};
+  }
+
+  static uint64_t Size(Node* n) { return (*n->Log())->Latest().size; }
+
+  FaultInjectionEnv us_env_{Env::Default()};
+  std::unique_ptr<Node> us_;
+};
+
+TEST_F(MessagesTest, DeliveredOnceWithAReceiptThatProvesIt) {
+  uint64_t kw_before = Size(node_.get());
+  OutboxItem m = Send({{"reference", "KW-24/7-118"}});
+  EXPECT_EQ(m.state, "pending");
+  EXPECT_EQ(Size(node_.get()), kw_before + 1);  // message.sent
+
+  Mailroom us(us_.get());
+  uint64_t us_before = Size(us_.get());
+  auto package = us.Receive(m.body, m.signature);
+  ASSERT_TRUE(package.ok()) << package.status().ToString();
+  EXPECT_EQ(Size(us_.get()), us_before + 1);  // message.received
+  auto inbox = us.Inbox();
+  ASSERT_EQ(inbox->size(), 1u);
+  EXPECT_EQ((*inbox)[0].body, m.body);
+
+  // A replay is acknowledged with a receipt for the same entry and changes
+  // nothing.
+  auto again = us.Receive(m.body, m.signature);
+  ASSERT_TRUE(again.ok());
+  auto index_of = [](const std::string& package) {
+    return json::parse(
+        json::parse(package)["receipt"].get<std::string>())["entry_index"];
+  };
+  EXPECT_EQ(index_of(*again), us_before);
+  EXPECT_EQ(index_of(*package), us_before);
+  EXPECT_EQ(Size(us_.get()), us_before + 1);
+  EXPECT_EQ(us.Inbox()->size(), 1u);
+
+  Mailroom kw(node_.get());
+  ASSERT_TRUE(kw.AcceptReceipt(m.id, *package).ok());
+  auto all = kw.Outbox(false);
+  ASSERT_EQ(all->size(), 1u);
+  EXPECT_EQ((*all)[0].state, "delivered");
+  EXPECT_TRUE(kw.Outbox(true)->empty());
+  EXPECT_EQ(Size(node_.get()), kw_before + 2);  // message.delivered
+  // Accepting it twice records nothing more.
+  ASSERT_TRUE(kw.AcceptReceipt(m.id, *again).ok());
+  EXPECT_EQ(Size(node_.get()), kw_before + 2);
+  auto history =
+      CustodyIndex(&node_->sql()).ForSubject("message:" + m.id, -1, 10);
+  ASSERT_EQ(history->size(), 2u);
+  EXPECT_EQ((*history)[0].kind, "message.sent");
+  EXPECT_EQ((*history)[1].kind, "message.delivered");
+}
+
+TEST_F(MessagesTest, RefusesWhatIsNotAFreshSignedMessageFromAPeer) {
+  OutboxItem m = Send({{"n", 1}});
+  Mailroom us(us_.get());
+  uint64_t before = Size(us_.get());
+  // A body altered in transit.
+  std::string altered = m.body;
+  altered[altered.find("\"n\":1") + 4] = '2';
+  EXPECT_EQ(us.Receive(altered, m.signature).status().code(),
+            Code::kPermission);
+  // A signature by a key that is not the pinned one.
+  auto other = Ed25519PrivateKey::Generate();
+  EXPECT_EQ(us.Receive(m.body, SignMessageBody(m.body, other)).status().code(),
+            Code::kPermission);
+  EXPECT_EQ(us.Receive(m.body, "not base64!").status().code(),
+            Code::kPermission);
+  // A message for someone else, and one from a node that is not a peer.
+  {
+    json j = json::parse(m.body);
+    j["to"] = "third.example";
+    std::string b;
+    AppendJson(&b, j);
+    EXPECT_EQ(us.Receive(b, m.signature).status().code(), Code::kInvalidInput);
+  }
+  ASSERT_TRUE(PeerBook(us_.get()).Remove("local:a", "ccd.moi.gov.kw").ok());
+  ++before;  // peer.removed
+  EXPECT_EQ(us.Receive(m.body, m.signature).status().code(), Code::kPermission);
+  ASSERT_TRUE(PeerBook(us_.get())
+                  .Add("local:a", "ccd.moi.gov.kw", "http://127.0.0.1:9",
+                       node_->info().verifier_key, "")
+                  .ok());
+  ++before;  // peer.added
+  // Not canonical, unknown type, malformed.
+  EXPECT_EQ(us.Receive(" " + m.body, m.signature).status().code(),
+            Code::kInvalidInput);
+  for (std::string bad : {"", "[]", "{\"v\":1}", "not json"}) {
+    EXPECT_EQ(us.Receive(bad, m.signature).status().code(), Code::kInvalidInput)
+        << bad;
+  }
+  // Stale: the receiver's clock is an hour ahead.
+  us_env_.AdvanceClock(3600);
+  EXPECT_EQ(us.Receive(m.body, m.signature).status().code(),
+            Code::kInvalidInput);
+  us_env_.AdvanceClock(-3600);
+  EXPECT_EQ(Size(us_.get()), before);
+  EXPECT_TRUE(us.Inbox()->empty());
+  // Untouched, it is received.
+  EXPECT_TRUE(us.Receive(m.body, m.signature).ok());
+}
+
+TEST_F(MessagesTest, AForgedReceiptDoesNotMarkDelivery) {
+  OutboxItem m = Send({{"n", 1}});
+  auto package = Mailroom(us_.get()).Receive(m.body, m.signature);
+  ASSERT_TRUE(package.ok());
+  Mailroom kw(node_.get());
+  json p = json::parse(*package);
+  auto refused = [&](const json& forged) {
+    std::string text;
+    AppendJson(&text, forged);
+    return kw.AcceptReceipt(m.id, text);
+  };
+  {
+    json f = p;  // another index in the signed receipt
+    std::string r = f["receipt"];
+    r.replace(r.find("\"entry_index\":"), 15, "\"entry_index\":9");
+    f["receipt"] = r;
+    EXPECT_FALSE(refused(f).ok());
+  }
+  {
+    json f = p;  // a proof that does not lead to the root
+    if (!f["proof"].empty()) {
+      f["proof"][0] = std::string(43, 'A') + "=";
+    } else {
+      f["proof"].push_back(std::string(43, 'A') + "=");
+    }
+    EXPECT_EQ(refused(f).code(), Code::kCorruption);
+  }
+  {
+    json f = p;  // an entry that is not the one proved
+    std::string e = f["entry"];
+    e.replace(e.find("\"actor\":\"peer:"), 14, "\"actor\":\"peeR:");
+    f["entry"] = e;
+    EXPECT_EQ(refused(f).code(), Code::kCorruption);
+  }
+  {
+    json f = p;  // a checkpoint not signed by the peer
+    std::string c = f["checkpoint"];
+    c[c.size() - 5] = c[c.size() - 5] == 'A' ? 'B' : 'A';
+    f["checkpoint"] = c;
+    EXPECT_FALSE(refused(f).ok());
+  }
+  EXPECT_FALSE(kw.AcceptReceipt(m.id, "{}").ok());
+  EXPECT_EQ(kw.Outbox(true)->size(), 1u);
+  EXPECT_TRUE(kw.AcceptReceipt(m.id, *package).ok());
+  EXPECT_TRUE(kw.Outbox(true)->empty());
+}
+
+TEST_F(MessagesTest, FailedDeliveriesBackOff) {
+  OutboxItem m = Send({{"n", 1}});
+  Mailroom kw(node_.get());
+  EXPECT_EQ(kw.Due()->size(), 1u);
+  ASSERT_TRUE(kw.NoteFailure(m.id, "cannot reach").ok());
+  EXPECT_TRUE(kw.Due()->empty());
+  env_.AdvanceClock(3);
+  EXPECT_EQ(kw.Due()->size(), 1u);
+  for (int i = 0; i < 12; ++i) ASSERT_TRUE(kw.NoteFailure(m.id, "x").ok());
+  auto o = (*kw.Outbox(true))[0];
+  EXPECT_EQ(o.attempts, 13);
+  EXPECT_EQ(o.last_error, "x");
+  EXPECT_LE(o.next_attempt_unix - env_.NowUnixNanos() / 1000000000, 300);
+  EXPECT_EQ(
+      Mailroom(node_.get())
+          .Enqueue("local:poc", "nobody.example", "request", json::object(), "")
+          .status()
+          .code(),
+      Code::kNotFound);
+  EXPECT_EQ(Mailroom(node_.get())
+                .Enqueue("local:poc", "cyber.doj.example", "gossip",
+                         json::object(), "")
+                .status()
+                .code(),
+            Code::kInvalidInput);
+}
+
+}  // namespace
+}  // namespace amanah

@@ -1,0 +1,34 @@
+// Delivers the outbox: each pending message whose time has come is posted
+// to its peer's /federation/v1/messages, and the receipt that comes back is
+// checked and kept (Mailroom::AcceptReceipt); a failure is recorded and the
+// message waits longer before the next attempt.
+
+#ifndef AMANAH_FEDERATION_COURIER_H_
+#define AMANAH_FEDERATION_COURIER_H_
+
+#include <chrono>
+
+#include "app/messages.h"
+#include "app/node.h"
+
+namespace amanah {
+
+class Courier {
+ public:
+  explicit Courier(Node* node,
+                   std::chrono::milliseconds timeout = std::chrono::seconds(30))
+      : node_(node), timeout_(timeout) {}
+
+  // Attempts every due message once; returns how many were delivered.
+  Result<int> DeliverDue();
+  // Attempts one message now, due or not.
+  Status Deliver(const OutboxItem& item);
+
+ private:
+  Node* node_;
+  std::chrono::milliseconds timeout_;
+};
+
+}  // namespace amanah
+
+#endif  // AMANAH_FEDERATION_COURIER_H_
