@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "app/custody_index.h"
+#include "app/exchange.h"
 #include "base/encoding.h"
 #include "base/json_writer.h"
 #include "crypto/hash.h"
@@ -302,6 +303,9 @@ Result<std::string> Mailroom::Receive(std::string_view body,
     return Status::Conflict("message " + m.id +
                             " was received before with another body");
   }
+  // What the message asks is done once; whether it could be is kept with
+  // it (amanah inbox), and the receipt is owed either way.
+  (void)Exchange(node_).Apply(m);
 
   // The receipt, for a first delivery or a replay alike.
   ASSIGN_OR_RETURN(CustodyLog * log, node_->Log());

@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include "app/cases.h"
 #include "app/custody_index.h"
+#include "app/exchange.h"
 #include "app/peers.h"
 #include "app/testutil.h"
 #include "base/json_writer.h"
@@ -222,6 +224,98 @@ TEST_F(MessagesTest, FailedDeliveriesBackOff) {
                 .status()
                 .code(),
             Code::kInvalidInput);
+}
+
+}  // namespace
+}  // namespace amanah
+
+namespace amanah {
+namespace {
+
+// A request sent from Kuwait, filed in the US, and moved there: the updates
+// move the Kuwaiti copy; one from a peer the request is not linked to, or
+// one the state machine refuses, is kept with its reason and changes
+// nothing.
+TEST_F(MessagesTest, RequestUpdatesMoveOnlyTheLinkedCopy) {
+  ASSERT_TRUE(
+      CaseBook(node_.get())
+          .Open("local:poc", {"KW-1", "t", Offence::kCybercrime, "x"}, "")
+          .ok());
+  RequestDraft d;
+  d.type = RequestType::kSubscriber;
+  d.profile = Profile::kEu;
+  d.direction = Direction::kOutgoing;
+  d.fields = {
+      {"requesting_authority", {{"name", "CCD"}, {"time_zone", "Asia/Kuwait"}}},
+      {"requested_authority",
+       {{"name", "DOJ"}, {"time_zone", "America/New_York"}}},
+      {"offence", {{"en", "Fraud"}}},
+      {"summary_of_facts", {{"en", "Phishing"}}},
+      {"data_requested", {{"en", "Subscriber"}}}};
+  auto r = RequestBook(node_.get()).Create("local:poc", "KW-1", d);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  auto sent =
+      Exchange(node_.get()).Send("local:poc", r->id, "cyber.doj.example");
+  ASSERT_TRUE(sent.ok()) << sent.status().ToString();
+
+  // The US side receives and files it.
+  OutboxItem m = (*Mailroom(node_.get()).Outbox(true))[0];
+  ASSERT_TRUE(Mailroom(us_.get()).Receive(m.body, m.signature).ok());
+  ASSERT_TRUE(
+      CaseBook(us_.get())
+          .Open("local:poc", {"US-1", "t", Offence::kCybercrime, "x"}, "")
+          .ok());
+  auto filed = Exchange(us_.get()).File("local:poc", m.id, "US-1");
+  ASSERT_TRUE(filed.ok()) << filed.status().ToString();
+  EXPECT_EQ(filed->state, RequestState::kReceived);
+  EXPECT_EQ(filed->reference, r->id);
+
+  // Deliver the US outbox (the "received" update) to Kuwait by hand.
+  auto deliver_us = [&] {
+    auto pending = Mailroom(us_.get()).Outbox(true);
+    ASSERT_TRUE(pending.ok());
+    std::vector<OutboxItem> items = *pending;
+    for (const OutboxItem& o : items) {
+      auto p = Mailroom(node_.get()).Receive(o.body, o.signature);
+      ASSERT_TRUE(p.ok()) << p.status().ToString();
+      ASSERT_TRUE(Mailroom(us_.get()).AcceptReceipt(o.id, *p).ok());
+    }
+  };
+  deliver_us();
+  EXPECT_EQ((*RequestBook(node_.get()).Get(r->id))->state,
+            RequestState::kReceived);
+  ASSERT_TRUE(Exchange(us_.get())
+                  .Move("local:poc", filed->id, RequestState::kAcknowledged, "")
+                  .ok());
+  deliver_us();
+  EXPECT_EQ((*RequestBook(node_.get()).Get(r->id))->state,
+            RequestState::kAcknowledged);
+
+  // An update the state machine refuses (acknowledged cannot become
+  // preserved for a subscriber request) is kept, not applied.
+  Message bad;
+  bad.id = std::string(32, 'a');
+  bad.type = "request.update";
+  bad.from = "cyber.doj.example";
+  bad.payload = {{"request", r->id},
+                 {"from_request", filed->id},
+                 {"state", "preserved"},
+                 {"reason", ""}};
+  EXPECT_FALSE(Exchange(node_.get()).Apply(bad).ok());
+  EXPECT_NE(Exchange(node_.get()).Outcome(bad.id)->find("cannot become"),
+            std::string::npos);
+  // One naming another request of the peer's.
+  bad.id = std::string(32, 'b');
+  bad.payload["from_request"] = "R-2026-99999";
+  bad.payload["state"] = "executed";
+  EXPECT_EQ(Exchange(node_.get()).Apply(bad).code(), Code::kPermission);
+  // One from a node the request was not sent to.
+  bad.id = std::string(32, 'c');
+  bad.from = "other.example";
+  bad.payload["from_request"] = filed->id;
+  EXPECT_EQ(Exchange(node_.get()).Apply(bad).code(), Code::kPermission);
+  EXPECT_EQ((*RequestBook(node_.get()).Get(r->id))->state,
+            RequestState::kAcknowledged);
 }
 
 }  // namespace

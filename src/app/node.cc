@@ -7,6 +7,7 @@
 
 #include "app/cases.h"
 #include "app/custody_index.h"
+#include "app/exchange.h"
 #include "app/messages.h"
 #include "app/peers.h"
 #include "app/requests.h"
@@ -230,6 +231,7 @@ Status Node::CreateTables(SqliteDb* sql) {
   RETURN_IF_ERROR(PeerBook::CreateTables(sql));
   RETURN_IF_ERROR(Witness::CreateTables(sql));
   RETURN_IF_ERROR(Mailroom::CreateTables(sql));
+  RETURN_IF_ERROR(Exchange::CreateTables(sql));
   return UploadDesk::CreateTables(sql);
 }
 

@@ -123,7 +123,7 @@ Result<Request> RequestBook::Create(const std::string& actor,
   r.created_by = actor;
   if (d.direction == Direction::kIncoming) {
     r.state = RequestState::kReceived;
-    r.started_unix = now;
+    r.started_unix = d.received_unix > 0 ? d.received_unix : now;
   }
   auto applied = node_->Apply([&]() -> Result<std::vector<CustodyEntry>> {
     RETURN_IF_ERROR(CaseBook(node_).MustBeOpen(case_id));

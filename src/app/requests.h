@@ -22,6 +22,8 @@ struct RequestDraft {
   Direction direction = Direction::kOutgoing;
   std::string reference;  // the other side's or our own ticket number
   nlohmann::json fields = nlohmann::json::object();
+  // Incoming: when it arrived (the response clock's start); 0 for now.
+  int64_t received_unix = 0;
 };
 
 struct Request {

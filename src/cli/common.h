@@ -66,7 +66,7 @@ struct ServeArgs {
 void AddServeCommand(CLI::App& app, Globals& g, ServeArgs& a, int& rc);
 
 struct PeerArgs {
-  std::string name, url, key, tls_pin, tls_cert;
+  std::string name, url, key, tls_pin, tls_cert, case_id;
   bool all = false;
 };
 

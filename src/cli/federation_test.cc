@@ -322,6 +322,40 @@ TEST_F(FederationTest, ThreeNodesWitnessEachOtherAndCatchAFork) {
   auto shown =
       nlohmann::json::parse(Amanah(kw.data, "request show " + request).out);
   EXPECT_EQ(shown["state"], "sent");
+
+  // The US contact files it in a case and acknowledges it; each move goes
+  // back as a signed update that moves the Kuwaiti copy too.
+  Stop(us);
+  ASSERT_EQ(Amanah(us.data,
+                   "case open US-1 --title 'From Kuwait' --offence "
+                   "cybercrime --legal-basis 'MLAT'")
+                .code,
+            0);
+  Outcome filed =
+      Amanah(us.data, "--json inbox file " + message + " --case US-1");
+  ASSERT_EQ(filed.code, 0) << filed.err;
+  auto incoming = nlohmann::json::parse(filed.out);
+  EXPECT_EQ(incoming["direction"], "incoming");
+  EXPECT_EQ(incoming["reference"], request);
+  std::string theirs = incoming["id"];
+  EXPECT_EQ(Amanah(us.data, "inbox file " + message + " --case US-1").code,
+            4);  // filed already
+  ASSERT_EQ(
+      Amanah(us.data, "request move " + theirs + " --to acknowledged").code, 0);
+  Start(us);
+  for (int i = 0; i < 400 && shown["state"] != "acknowledged"; ++i) {
+    shown =
+        nlohmann::json::parse(Amanah(kw.data, "request show " + request).out);
+    ::usleep(50000);
+  }
+  EXPECT_EQ(shown["state"], "acknowledged");
+  ASSERT_GE(shown["history"].size(), 3u);
+  EXPECT_EQ(shown["history"][1]["to"], "received");
+  EXPECT_EQ(shown["history"][1]["actor"], "peer:" + us.name);
+  EXPECT_EQ(shown["history"][2]["to"], "acknowledged");
+  auto kw_inbox = nlohmann::json::parse(Amanah(kw.data, "--json inbox").out);
+  ASSERT_EQ(kw_inbox.size(), 2u);
+  for (const auto& m : kw_inbox) EXPECT_EQ(m["outcome"], "applied");
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // `amanah peer ...`: pinning peer nodes, and what witnessing between this
 // node and them has seen.
 
+#include "app/exchange.h"
 #include "app/messages.h"
 #include "app/peers.h"
 #include "app/witness.h"
@@ -185,10 +186,13 @@ int RunInbox(const Globals& g) {
   if (!items.ok()) return Fail(items.status());
   json out = json::array();
   for (const InboxItem& i : *items) {
+    auto outcome = Exchange(node->get()).Outcome(i.id);
+    if (!outcome.ok()) return Fail(outcome.status());
     out.push_back({{"id", i.id},
                    {"from", i.peer},
                    {"type", i.type},
                    {"received", i.received},
+                   {"outcome", *outcome},
                    {"message", json::parse(i.body, nullptr, false)}});
   }
   if (g.json) {
@@ -200,7 +204,22 @@ int RunInbox(const Globals& g) {
     std::cout << j["received"].get<std::string>() << "  "
               << j["type"].get<std::string>() << " from "
               << j["from"].get<std::string>() << "  "
-              << j["id"].get<std::string>() << "\n";
+              << j["id"].get<std::string>() << "  "
+              << j["outcome"].get<std::string>() << "\n";
+  }
+  return 0;
+}
+
+int RunInboxFile(const Globals& g, const PeerArgs& a) {
+  auto node = OpenNode(g);
+  if (!node.ok()) return Fail(node.status());
+  auto r = Exchange(node->get()).File(g.actor, a.name, a.case_id);
+  if (!r.ok()) return Fail(r.status());
+  if (g.json) {
+    PrintJson(RequestToJson(*r, (*node)->env()->NowUnixNanos() / 1000000000));
+  } else {
+    std::cout << "filed as " << r->id << " in " << r->case_id
+              << "; the sender is told it was received\n";
   }
   return 0;
 }
@@ -238,9 +257,15 @@ void AddPeerCommands(CLI::App& app, Globals& g, PeerArgs& a, int& rc) {
       "outbox", "messages to peers waiting for delivery, and why");
   outbox->add_flag("--all", a.all, "delivered ones too");
   outbox->callback([&] { rc = RunOutbox(g, a.all); });
-  app.add_subcommand("inbox", "messages received from peers")->callback([&] {
-    rc = RunInbox(g);
+  auto* inbox = app.add_subcommand("inbox", "messages received from peers");
+  inbox->callback([&, inbox] {
+    if (inbox->get_subcommands().empty()) rc = RunInbox(g);
   });
+  auto* file = inbox->add_subcommand(
+      "file", "register a received request in a case, and tell the sender");
+  file->add_option("message", a.name, "the message id")->required();
+  file->add_option("--case", a.case_id, "the case")->required();
+  file->callback([&] { rc = RunInboxFile(g, a); });
 
   peer->add_subcommand("witness",
                        "submit this node's latest checkpoint to every peer "

@@ -5,7 +5,7 @@
 #include <sstream>
 
 #include "app/cases.h"
-#include "app/messages.h"
+#include "app/exchange.h"
 #include "app/requests.h"
 #include "cli/common.h"
 
@@ -129,34 +129,12 @@ int RunShow(const Globals& g, const std::string& id, bool print) {
 int RunSend(const Globals& g, const RequestArgs& a) {
   auto node = OpenNode(g);
   if (!node.ok()) return Fail(node.status());
-  RequestBook book(node->get());
-  auto r = book.Get(a.id);
-  if (!r.ok()) return Fail(r.status());
-  if (!*r) return Fail(Status::NotFound("no request " + a.id));
-  const Request& req = **r;
-  if (req.direction != Direction::kOutgoing) {
-    return Fail(Status::InvalidInput(a.id + " is an incoming request"));
-  }
-  Status may = CheckTransition(req.state, RequestState::kSent, req.type,
-                               req.profile, req.extensions, "");
-  if (!may.ok()) return Fail(may);
-  nlohmann::json payload = {{"request", req.id},
-                            {"type", RequestTypeName(req.type)},
-                            {"profile", ProfileName(req.profile)},
-                            {"reference", req.reference},
-                            {"fields", req.fields}};
-  auto id = Mailroom(node->get())
-                .Enqueue(g.actor, a.peer, "request", payload, req.case_id);
+  auto id = Exchange(node->get()).Send(g.actor, a.id, a.peer);
   if (!id.ok()) return Fail(id.status());
-  auto moved = book.Move(g.actor, a.id, RequestState::kSent,
-                         "sent to " + a.peer + " as message " + *id);
-  if (!moved.ok()) {
-    return Fail(moved.status().Annotate("message " + *id +
-                                        " is queued, but the request did not "
-                                        "move to sent"));
-  }
+  auto r = RequestBook(node->get()).Get(a.id);
+  if (!r.ok()) return Fail(r.status());
   if (g.json) {
-    PrintJson({{"request", RequestJson(*moved)}, {"message", *id}});
+    PrintJson({{"request", RequestJson(**r)}, {"message", *id}});
   } else {
     std::cout << a.id << " queued for " << a.peer << " as message " << *id
               << " (amanah outbox shows its delivery)\n";
@@ -169,7 +147,7 @@ int RunMove(const Globals& g, const RequestArgs& a) {
   if (!to.ok()) return Fail(to.status());
   auto node = OpenNode(g);
   if (!node.ok()) return Fail(node.status());
-  auto r = RequestBook(node->get()).Move(g.actor, a.id, *to, a.reason);
+  auto r = Exchange(node->get()).Move(g.actor, a.id, *to, a.reason);
   if (!r.ok()) return Fail(r.status());
   if (g.json) {
     PrintJson(RequestJson(*r));

@@ -10,6 +10,7 @@
 
 #include "app/cases.h"
 #include "app/custody_index.h"
+#include "app/exchange.h"
 #include "app/messages.h"
 #include "app/requests.h"
 #include "app/uploads.h"
@@ -773,8 +774,8 @@ struct ApiServer::Impl {
                   std::string(RequestStateName(to)));
             }
             ASSIGN_OR_RETURN(Request r,
-                             RequestBook(node).Move(Actor(p), rp.first.id, to,
-                                                    StringField(j, "reason")));
+                             Exchange(node).Move(Actor(p), rp.first.id, to,
+                                                 StringField(j, "reason")));
             return Reply::Json(RequestJson(r));
           });
     Route("GET", "/api/v1/requests/" + kReq + "/print",

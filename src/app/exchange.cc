@@ -1,0 +1,213 @@
+#include "app/exchange.h"
+
+#include "storage/sqlite.h"
+
+namespace amanah {
+
+namespace {
+
+using nlohmann::json;
+
+constexpr char kSchema[] = R"sql(
+CREATE TABLE IF NOT EXISTS request_links (
+  request_id TEXT PRIMARY KEY,
+  peer TEXT NOT NULL,
+  remote_id TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS inbox_outcomes (
+  message_id TEXT PRIMARY KEY,
+  outcome TEXT NOT NULL
+);
+)sql";
+
+std::string PayloadString(const json& p, const char* key) {
+  return p.contains(key) && p[key].is_string() ? p[key].get<std::string>()
+                                               : std::string();
+}
+
+}  // namespace
+
+Status Exchange::CreateTables(SqliteDb* sql) { return sql->Exec(kSchema); }
+
+Result<std::optional<RequestLink>> Exchange::Link(const std::string& id) {
+  Statement q(node_->sql(),
+              "SELECT peer, remote_id FROM request_links WHERE request_id=?");
+  q.Bind(1, id);
+  int rc = q.Step();
+  if (rc == SQLITE_DONE) return std::optional<RequestLink>();
+  if (rc != SQLITE_ROW) return q.Error();
+  return std::optional<RequestLink>(RequestLink{id, q.Text(0), q.Text(1)});
+}
+
+Status Exchange::NoteOutcome(const std::string& message_id,
+                             const std::string& text) {
+  Statement up(
+      node_->sql(),
+      "INSERT INTO inbox_outcomes(message_id, outcome) VALUES(?,?) "
+      "ON CONFLICT(message_id) DO UPDATE SET outcome=excluded.outcome");
+  up.Bind(1, message_id);
+  up.Bind(2, text);
+  return up.Run();
+}
+
+Result<std::string> Exchange::Outcome(const std::string& message_id) {
+  Statement q(node_->sql(),
+              "SELECT outcome FROM inbox_outcomes WHERE message_id=?");
+  q.Bind(1, message_id);
+  int rc = q.Step();
+  if (rc == SQLITE_DONE) return std::string();
+  if (rc != SQLITE_ROW) return q.Error();
+  return q.Text(0);
+}
+
+Result<std::string> Exchange::Send(const std::string& actor,
+                                   const std::string& id,
+                                   const std::string& peer) {
+  RequestBook book(node_);
+  ASSIGN_OR_RETURN(std::optional<Request> r, book.Get(id));
+  if (!r) return Status::NotFound("no request " + id);
+  if (r->direction != Direction::kOutgoing) {
+    return Status::InvalidInput(id + " is an incoming request");
+  }
+  RETURN_IF_ERROR(CheckTransition(r->state, RequestState::kSent, r->type,
+                                  r->profile, r->extensions, ""));
+  ASSIGN_OR_RETURN(std::optional<Peer> p, PeerBook(node_).Find(peer));
+  if (!p) return Status::NotFound("no peer named " + peer);
+  json payload = {{"request", r->id},
+                  {"type", RequestTypeName(r->type)},
+                  {"profile", ProfileName(r->profile)},
+                  {"reference", r->reference},
+                  {"fields", r->fields}};
+  Statement link(node_->sql(),
+                 "INSERT OR REPLACE INTO request_links(request_id, peer, "
+                 "remote_id) VALUES(?,?,'')");
+  link.Bind(1, id);
+  link.Bind(2, peer);
+  RETURN_IF_ERROR(link.Run());
+  ASSIGN_OR_RETURN(
+      std::string message,
+      Mailroom(node_).Enqueue(actor, peer, "request", payload, r->case_id));
+  auto moved = book.Move(actor, id, RequestState::kSent,
+                         "sent to " + peer + " as message " + message);
+  if (!moved.ok()) {
+    return moved.status().Annotate("message " + message +
+                                   " is queued, but the request did not move "
+                                   "to sent");
+  }
+  return message;
+}
+
+Result<Request> Exchange::File(const std::string& actor,
+                               const std::string& message_id,
+                               const std::string& case_id) {
+  Mailroom mail(node_);
+  ASSIGN_OR_RETURN(std::vector<InboxItem> inbox, mail.Inbox());
+  const InboxItem* item = nullptr;
+  for (const auto& i : inbox) {
+    if (i.id == message_id) item = &i;
+  }
+  if (item == nullptr) return Status::NotFound("no message " + message_id);
+  if (item->type != "request") {
+    return Status::InvalidInput("message " + message_id + " is a " +
+                                item->type + ", not a request");
+  }
+  ASSIGN_OR_RETURN(std::string done, Outcome(message_id));
+  if (!done.empty()) {
+    return Status::Conflict("message " + message_id + " was " + done);
+  }
+  ASSIGN_OR_RETURN(Message m, ParseMessage(item->body));
+  RequestDraft d;
+  d.direction = Direction::kIncoming;
+  ASSIGN_OR_RETURN(d.type, ParseRequestType(PayloadString(m.payload, "type")));
+  ASSIGN_OR_RETURN(d.profile,
+                   ParseProfile(PayloadString(m.payload, "profile")));
+  std::string remote = PayloadString(m.payload, "request");
+  d.reference = remote;
+  d.fields = m.payload.value("fields", json::object());
+  // The clock runs from when the message arrived, not from filing.
+  ASSIGN_OR_RETURN(
+      CustodyEntry probe,
+      ParseCustodyEntry(R"({"v":1,"kind":"node.checked","time":")" +
+                        item->received +
+                        R"(","node":"n","actor":"a","case":"",)"
+                        R"("subject":"s","data":{}})"));
+  d.received_unix = probe.time_unix_micros / 1000000;
+  ASSIGN_OR_RETURN(Request r, RequestBook(node_).Create(actor, case_id, d));
+  Statement link(node_->sql(),
+                 "INSERT OR REPLACE INTO request_links(request_id, peer, "
+                 "remote_id) VALUES(?,?,?)");
+  link.Bind(1, r.id);
+  link.Bind(2, m.from);
+  link.Bind(3, remote);
+  RETURN_IF_ERROR(link.Run());
+  RETURN_IF_ERROR(NoteOutcome(message_id, "filed as " + r.id));
+  json update = {{"request", remote},
+                 {"from_request", r.id},
+                 {"state", RequestStateName(RequestState::kReceived)},
+                 {"reason", ""}};
+  RETURN_IF_ERROR(
+      mail.Enqueue(actor, m.from, "request.update", update, case_id).status());
+  return r;
+}
+
+Result<Request> Exchange::Move(const std::string& actor, const std::string& id,
+                               RequestState to, const std::string& reason) {
+  ASSIGN_OR_RETURN(Request r, RequestBook(node_).Move(actor, id, to, reason));
+  ASSIGN_OR_RETURN(std::optional<RequestLink> link, Link(id));
+  if (link) {
+    json update = {{"request", link->remote_id},
+                   {"from_request", id},
+                   {"state", RequestStateName(to)},
+                   {"reason", reason}};
+    auto queued = Mailroom(node_).Enqueue(actor, link->peer, "request.update",
+                                          update, r.case_id);
+    if (!queued.ok()) {
+      return queued.status().Annotate(id + " moved, but telling " + link->peer +
+                                      " failed");
+    }
+  }
+  return r;
+}
+
+Status Exchange::Apply(const Message& m) {
+  if (m.type != "request.update") return Status::OK();
+  ASSIGN_OR_RETURN(std::string done, Outcome(m.id));
+  if (!done.empty()) return Status::OK();  // applied before (a replay)
+  std::string id = PayloadString(m.payload, "request");
+  std::string from_request = PayloadString(m.payload, "from_request");
+  auto state = ParseRequestState(PayloadString(m.payload, "state"));
+  Status s;
+  std::optional<RequestLink> link;
+  if (!state.ok()) {
+    s = state.status();
+  } else {
+    auto l = Link(id);
+    if (!l.ok()) return l.status();
+    link = *l;
+    if (!link || link->peer != m.from) {
+      s = Status::Permission(m.from + " may not move request " + id +
+                             ": it is not linked to that peer");
+    } else if (!link->remote_id.empty() && link->remote_id != from_request) {
+      s = Status::Permission(m.from + " names its request " + from_request +
+                             ", but " + id + " is linked to " +
+                             link->remote_id);
+    }
+  }
+  if (s.ok() && link->remote_id.empty()) {
+    Statement up(node_->sql(),
+                 "UPDATE request_links SET remote_id=? WHERE request_id=?");
+    up.Bind(1, from_request);
+    up.Bind(2, id);
+    RETURN_IF_ERROR(up.Run());
+  }
+  if (s.ok()) {
+    s = RequestBook(node_)
+            .Move("peer:" + m.from, id, *state,
+                  PayloadString(m.payload, "reason"))
+            .status();
+  }
+  RETURN_IF_ERROR(NoteOutcome(m.id, s.ok() ? "applied" : s.message()));
+  return s;
+}
+
+}  // namespace amanah
