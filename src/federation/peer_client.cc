@@ -61,6 +61,7 @@ PeerClient::PeerClient(const Peer& peer, std::chrono::milliseconds timeout)
   client_->set_read_timeout(secs.count(), usecs.count());
   client_->set_write_timeout(secs.count(), usecs.count());
   client_->set_keep_alive(true);
+  client_->set_tcp_nodelay(true);  // else small requests wait out Nagle
   if (peer.url.rfind("https://", 0) == 0 && !peer.tls_pin.empty()) {
     // httplib's own check would replace the context's verify callback;
     // with it off, the pin callback set on the context decides.
