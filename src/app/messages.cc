@@ -256,11 +256,15 @@ Result<std::string> Mailroom::Receive(std::string_view body,
   RETURN_IF_ERROR(
       VerifyMessageBody(body, signature, peer->LogKey().public_key));
   ASSIGN_OR_RETURN(int64_t sent_micros, ParseRfc3339Micros(m.time));
-  int64_t skew = NowUnix() - sent_micros / 1000000;
-  if (skew > kMessageFreshnessSeconds || skew < -kMessageFreshnessSeconds) {
+  int64_t age = NowUnix() - sent_micros / 1000000;
+  if (age < -kMessageClockSkewSeconds) {
     return Status::InvalidInput(
-        "the message's time is more than 15 minutes from this node's clock; "
-        "replayed or stale messages are refused");
+        "the message is dated more than 15 minutes ahead of this node's "
+        "clock");
+  }
+  if (age > kMessageMaxAgeSeconds) {
+    return Status::InvalidInput(
+        "the message is more than 30 days old; stale messages are refused");
   }
 
   std::string digest = Sha256Hex(body);

@@ -8,7 +8,7 @@
 // signature travels in the Amanah-Signature header, never in the body.
 //
 // The receiver checks the signature against the sender's pinned key, the
-// addressee and the time (within kFreshness), stores the message once (a
+// addressee and the time (see kMessageMaxAgeSeconds), stores it once (a
 // replay gets the same receipt and changes nothing), writes a
 // message.received custody entry, and answers with a receipt: a signed JSON
 // statement naming the message, the body's SHA-256 and that entry's index,
@@ -34,7 +34,12 @@
 
 namespace amanah {
 
-inline constexpr int64_t kMessageFreshnessSeconds = 15 * 60;
+// A message dated more than this ahead of the receiver's clock is refused...
+inline constexpr int64_t kMessageClockSkewSeconds = 15 * 60;
+// ...and so is one older than this: an outbox may hold a message while its
+// peer is unreachable for days, and ids are remembered forever, so a replay
+// inside the window is answered without effect.
+inline constexpr int64_t kMessageMaxAgeSeconds = 30 * 86400;
 inline constexpr size_t kMaxMessageBytes = 1 << 20;
 
 // The closed list of message types.

@@ -141,14 +141,20 @@ TEST_F(MessagesTest, RefusesWhatIsNotAFreshSignedMessageFromAPeer) {
     EXPECT_EQ(us.Receive(bad, m.signature).status().code(), Code::kInvalidInput)
         << bad;
   }
-  // Stale: the receiver's clock is an hour ahead.
-  us_env_.AdvanceClock(3600);
+  // Stale (the receiver's clock 31 days ahead), or from the future (an
+  // hour behind).
+  us_env_.AdvanceClock(31 * 86400);
   EXPECT_EQ(us.Receive(m.body, m.signature).status().code(),
             Code::kInvalidInput);
-  us_env_.AdvanceClock(-3600);
+  us_env_.AdvanceClock(-31 * 86400 - 3600);
+  EXPECT_EQ(us.Receive(m.body, m.signature).status().code(),
+            Code::kInvalidInput);
+  us_env_.AdvanceClock(3600);
   EXPECT_EQ(Size(us_.get()), before);
   EXPECT_TRUE(us.Inbox()->empty());
-  // Untouched, it is received.
+  // Untouched, it is received, even days after it was queued (its peer
+  // may have been unreachable).
+  us_env_.AdvanceClock(3 * 86400);
   EXPECT_TRUE(us.Receive(m.body, m.signature).ok());
 }
 

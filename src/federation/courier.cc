@@ -1,5 +1,9 @@
 #include "federation/courier.h"
 
+#include <map>
+#include <memory>
+#include <set>
+
 #include "federation/peer_client.h"
 
 namespace amanah {
@@ -8,21 +12,20 @@ namespace {
 constexpr size_t kMaxReceipt = 1 << 20;
 }  // namespace
 
-Status Courier::Deliver(const OutboxItem& item) {
+Status Courier::DeliverWith(PeerClient* client, const OutboxItem& item) {
   Mailroom mail(node_);
-  ASSIGN_OR_RETURN(std::optional<Peer> peer, PeerBook(node_).Find(item.peer));
   Status s;
-  if (!peer) {
+  if (client == nullptr) {
     s = Status::NotFound("the peer " + item.peer + " is no longer pinned");
   } else {
-    PeerClient client(*peer, timeout_);
     httplib::Headers headers = {{"Amanah-Signature", item.signature}};
-    auto res = client.http().Post("/federation/v1/messages", headers, item.body,
-                                  "application/json");
+    auto res =
+        client->http().Post("/federation/v1/messages", headers, item.body,
+                            "application/vnd.amanah.message+json");
     if (!res) {
-      s = Status::Unavailable(client.Describe(res));
+      s = Status::Unavailable(client->Describe(res));
     } else if (res->status != 200) {
-      s = Status::Unavailable(item.peer + " refused the message: HTTP " +
+      s = Status::Conflict(item.peer + " refused the message: HTTP " +
                               std::to_string(res->status) + " " +
                               res->body.substr(0, 300));
     } else if (res->body.size() > kMaxReceipt) {
@@ -35,10 +38,33 @@ Status Courier::Deliver(const OutboxItem& item) {
   return s;
 }
 
+Status Courier::Deliver(const OutboxItem& item) {
+  ASSIGN_OR_RETURN(std::optional<Peer> peer, PeerBook(node_).Find(item.peer));
+  if (!peer) return DeliverWith(nullptr, item);
+  PeerClient client(*peer, timeout_);
+  return DeliverWith(&client, item);
+}
+
 Result<int> Courier::DeliverDue() {
   ASSIGN_OR_RETURN(std::vector<OutboxItem> due, Mailroom(node_).Due());
+  std::map<std::string, std::unique_ptr<PeerClient>> clients;
+  std::set<std::string> unreachable;  // give up on a peer for this round
   int delivered = 0;
-  for (const OutboxItem& item : due) delivered += Deliver(item).ok();
+  for (const OutboxItem& item : due) {
+    if (unreachable.count(item.peer)) continue;
+    auto& client = clients[item.peer];
+    if (!client) {
+      ASSIGN_OR_RETURN(std::optional<Peer> peer,
+                       PeerBook(node_).Find(item.peer));
+      if (peer) client = std::make_unique<PeerClient>(*peer, timeout_);
+    }
+    Status s = DeliverWith(client.get(), item);
+    if (s.ok()) {
+      ++delivered;
+    } else if (s.code() == Code::kUnavailable) {
+      unreachable.insert(item.peer);
+    }
+  }
   return delivered;
 }
 

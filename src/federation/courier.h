@@ -10,6 +10,7 @@
 
 #include "app/messages.h"
 #include "app/node.h"
+#include "federation/peer_client.h"
 
 namespace amanah {
 
@@ -19,12 +20,15 @@ class Courier {
                    std::chrono::milliseconds timeout = std::chrono::seconds(30))
       : node_(node), timeout_(timeout) {}
 
-  // Attempts every due message once; returns how many were delivered.
+  // Attempts every due message once, over one connection per peer;
+  // returns how many were delivered.
   Result<int> DeliverDue();
   // Attempts one message now, due or not.
   Status Deliver(const OutboxItem& item);
 
  private:
+  // `client` is null when the peer is no longer pinned.
+  Status DeliverWith(PeerClient* client, const OutboxItem& item);
   Node* node_;
   std::chrono::milliseconds timeout_;
 };
