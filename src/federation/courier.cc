@@ -26,8 +26,8 @@ Status Courier::DeliverWith(PeerClient* client, const OutboxItem& item) {
       s = Status::Unavailable(client->Describe(res));
     } else if (res->status != 200) {
       s = Status::Conflict(item.peer + " refused the message: HTTP " +
-                              std::to_string(res->status) + " " +
-                              res->body.substr(0, 300));
+                           std::to_string(res->status) + " " +
+                           res->body.substr(0, 300));
     } else if (res->body.size() > kMaxReceipt) {
       s = Status::Corruption(item.peer + " answered with over 1 MiB");
     } else {
