@@ -125,13 +125,8 @@ Result<Request> Exchange::File(const std::string& actor,
   d.reference = remote;
   d.fields = m.payload.value("fields", json::object());
   // The clock runs from when the message arrived, not from filing.
-  ASSIGN_OR_RETURN(
-      CustodyEntry probe,
-      ParseCustodyEntry(R"({"v":1,"kind":"node.checked","time":")" +
-                        item->received +
-                        R"(","node":"n","actor":"a","case":"",)"
-                        R"("subject":"s","data":{}})"));
-  d.received_unix = probe.time_unix_micros / 1000000;
+  ASSIGN_OR_RETURN(int64_t received_micros, ParseTime(item->received));
+  d.received_unix = received_micros / 1000000;
   ASSIGN_OR_RETURN(Request r, RequestBook(node_).Create(actor, case_id, d));
   Statement link(node_->sql(),
                  "INSERT OR REPLACE INTO request_links(request_id, peer, "

@@ -82,15 +82,6 @@ bool IsHex32(const std::string& s) {
          });
 }
 
-Result<int64_t> ParseRfc3339Micros(const std::string& t) {
-  // FormatTime's form, checked by the custody entry parser.
-  std::string e =
-      R"({"v":1,"kind":"node.checked","time":")" + t +
-      R"(","node":"n","actor":"a","case":"","subject":"s","data":{}})";
-  ASSIGN_OR_RETURN(CustodyEntry parsed, ParseCustodyEntry(e));
-  return parsed.time_unix_micros;
-}
-
 OutboxItem ReadOutbox(const Statement& q) {
   OutboxItem o;
   o.id = q.Text(0);
@@ -173,7 +164,7 @@ Result<Message> ParseMessage(std::string_view body) {
   RETURN_IF_ERROR(ValidateMessageType(m.type));
   RETURN_IF_ERROR(ValidateNodeName(m.from));
   RETURN_IF_ERROR(ValidateNodeName(m.to));
-  RETURN_IF_ERROR(ParseRfc3339Micros(m.time).status());
+  RETURN_IF_ERROR(ParseTime(m.time).status());
   // Exact bytes: the canonical form only, so one message has one body.
   std::string canonical;
   AppendJson(&canonical, j);
@@ -255,7 +246,7 @@ Result<std::string> Mailroom::Receive(std::string_view body,
   }
   RETURN_IF_ERROR(
       VerifyMessageBody(body, signature, peer->LogKey().public_key));
-  ASSIGN_OR_RETURN(int64_t sent_micros, ParseRfc3339Micros(m.time));
+  ASSIGN_OR_RETURN(int64_t sent_micros, ParseTime(m.time));
   int64_t age = NowUnix() - sent_micros / 1000000;
   if (age < -kMessageClockSkewSeconds) {
     return Status::InvalidInput(

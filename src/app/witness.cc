@@ -60,19 +60,6 @@ WitnessReply SizeConflict(uint64_t size, std::string reason) {
   return r;
 }
 
-// A decimal with no leading zeros (but "0"), at most 19 digits.
-std::optional<uint64_t> ParseSize(std::string_view s) {
-  if (s.empty() || s.size() > 19 || (s.size() > 1 && s[0] == '0')) {
-    return std::nullopt;
-  }
-  uint64_t v = 0;
-  for (char c : s) {
-    if (c < '0' || c > '9') return std::nullopt;
-    v = v * 10 + static_cast<uint64_t>(c - '0');
-  }
-  return v;
-}
-
 struct AddCheckpointRequest {
   uint64_t old_size = 0;
   std::vector<Hash256> proof;
@@ -93,7 +80,7 @@ Result<AddCheckpointRequest> ParseRequest(std::string_view body) {
   if (!first || first->substr(0, 4) != "old ") {
     return Status::InvalidInput("the body must start with \"old <size>\\n\"");
   }
-  auto old = ParseSize(first->substr(4));
+  auto old = ParseTreeSize(first->substr(4));
   if (!old) return Status::InvalidInput("the old size is not a decimal size");
   req.old_size = *old;
   for (;;) {
@@ -124,6 +111,18 @@ std::string Now(Node* node) {
 }
 
 }  // namespace
+
+std::optional<uint64_t> ParseTreeSize(std::string_view s) {
+  if (s.empty() || s.size() > 19 || (s.size() > 1 && s[0] == '0')) {
+    return std::nullopt;
+  }
+  uint64_t v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return std::nullopt;
+    v = v * 10 + static_cast<uint64_t>(c - '0');
+  }
+  return v;
+}
 
 Status Witness::CreateTables(SqliteDb* sql) { return sql->Exec(kSchema); }
 
@@ -270,6 +269,12 @@ Result<std::vector<WitnessedLog>> Witness::Witnessed() {
   }
   if (rc != SQLITE_DONE) return q.Error();
   return out;
+}
+
+Result<uint64_t> Witness::AlarmCount() {
+  Statement q(node_->sql(), "SELECT COUNT(*) FROM witness_alarms");
+  if (q.Step() != SQLITE_ROW) return q.Error();
+  return q.Uint(0);
 }
 
 Result<std::vector<WitnessAlarm>> Witness::Alarms() {

@@ -13,6 +13,7 @@
 #ifndef AMANAH_APP_WITNESS_H_
 #define AMANAH_APP_WITNESS_H_
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -55,6 +56,10 @@ struct PeerWitnessing {
   std::string last_error;      // empty after a success
 };
 
+// A tree size as tlog-witness writes it: decimal, no leading zeros (but
+// "0"), at most 19 digits.
+std::optional<uint64_t> ParseTreeSize(std::string_view text);
+
 class Witness {
  public:
   explicit Witness(Node* node) : node_(node) {}
@@ -68,6 +73,7 @@ class Witness {
 
   Result<std::vector<WitnessedLog>> Witnessed();
   Result<std::vector<WitnessAlarm>> Alarms();
+  Result<uint64_t> AlarmCount();
 
   // The add-checkpoint body that asks a witness to move from `old_size` to
   // this node's latest checkpoint, and that checkpoint's size.

@@ -38,13 +38,6 @@ Status Courier::DeliverWith(PeerClient* client, const OutboxItem& item) {
   return s;
 }
 
-Status Courier::Deliver(const OutboxItem& item) {
-  ASSIGN_OR_RETURN(std::optional<Peer> peer, PeerBook(node_).Find(item.peer));
-  if (!peer) return DeliverWith(nullptr, item);
-  PeerClient client(*peer, timeout_);
-  return DeliverWith(&client, item);
-}
-
 Result<int> Courier::DeliverDue() {
   ASSIGN_OR_RETURN(std::vector<OutboxItem> due, Mailroom(node_).Due());
   std::map<std::string, std::unique_ptr<PeerClient>> clients;

@@ -23,8 +23,6 @@ class Courier {
   // Attempts every due message once, over one connection per peer;
   // returns how many were delivered.
   Result<int> DeliverDue();
-  // Attempts one message now, due or not.
-  Status Deliver(const OutboxItem& item);
 
  private:
   // `client` is null when the peer is no longer pinned.

@@ -31,10 +31,10 @@ int PeerClient::VerifyCallback(int /*preverify_ok*/, X509_STORE_CTX* store) {
   if (ssl == nullptr) return 0;
   auto* self =
       static_cast<PeerClient*>(SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl)));
-  if (self == nullptr || !self->expected_pin_) return 0;
+  if (self == nullptr || self->expected_pin_.empty()) return 0;
   auto pin = DerPin(X509_STORE_CTX_get_current_cert(store));
   bool ok = pin.ok() &&
-            ConstantTimeEqual(AsBytes(*self->expected_pin_), AsBytes(*pin));
+            ConstantTimeEqual(AsBytes(self->expected_pin_), AsBytes(*pin));
   if (!ok) self->pin_mismatch_ = true;
   return ok ? 1 : 0;
 }
@@ -65,7 +65,7 @@ PeerClient::PeerClient(const Peer& peer, std::chrono::milliseconds timeout)
   if (peer.url.rfind("https://", 0) == 0 && !peer.tls_pin.empty()) {
     // httplib's own check would replace the context's verify callback;
     // with it off, the pin callback set on the context decides.
-    expected_pin_ = std::make_unique<std::string>(peer.tls_pin);
+    expected_pin_ = peer.tls_pin;
     client_->enable_server_certificate_verification(false);
     SSL_CTX* ctx = client_->ssl_context();
     if (ctx != nullptr) {

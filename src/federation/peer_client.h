@@ -31,7 +31,7 @@ class PeerClient {
 
  private:
   Peer peer_;
-  std::unique_ptr<std::string> expected_pin_;  // read by the verify callback
+  std::string expected_pin_;  // read by the verify callback; empty: no pin
   bool pin_mismatch_ = false;
   std::unique_ptr<httplib::Client> client_;
 

@@ -52,13 +52,11 @@ Result<uint64_t> WitnessClient::TrySubmit(const Peer& peer, uint64_t old_size,
       res->get_header_value("Content-Type").rfind("text/x.tlog.size", 0) == 0) {
     std::string digits = res->body;
     if (!digits.empty() && digits.back() == '\n') digits.pop_back();
-    uint64_t theirs = 0;
-    bool ok = !digits.empty() && digits.size() <= 19;
-    for (char c : digits) {
-      if (c < '0' || c > '9') ok = false;
-      if (ok) theirs = theirs * 10 + static_cast<uint64_t>(c - '0');
+    std::optional<uint64_t> size_seen = ParseTreeSize(digits);
+    if (!size_seen) {
+      return Status::Corruption(peer.name + " sent a malformed size");
     }
-    if (!ok) return Status::Corruption(peer.name + " sent a malformed size");
+    uint64_t theirs = *size_seen;
     if (retries > 0 && theirs != old_size) {
       return TrySubmit(peer, theirs, retries - 1);
     }

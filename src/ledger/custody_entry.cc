@@ -33,7 +33,8 @@ constexpr KindName kKinds[] = {
     {EntryKind::kMessageDelivered, "message.delivered"},
 };
 
-// Parses FormatTime's output exactly.
+}  // namespace
+
 Result<int64_t> ParseTime(const std::string& s) {
   std::tm tm{};
   int micros = 0;
@@ -54,7 +55,6 @@ Result<int64_t> ParseTime(const std::string& s) {
     return Status::InvalidInput("entry time out of range");
   return t;
 }
-}  // namespace
 
 std::string_view EntryKindName(EntryKind kind) {
   for (const auto& k : kKinds) {

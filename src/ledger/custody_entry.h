@@ -55,6 +55,8 @@ struct CustodyEntry {
 
 // RFC 3339 UTC with microseconds: "2026-11-22T23:10:00.123456Z".
 std::string FormatTime(int64_t unix_micros);
+// Parses FormatTime's output exactly (kInvalidInput for anything else).
+Result<int64_t> ParseTime(const std::string& text);
 
 // The one serialisation of an entry. Keys in the fixed order above; `data`
 // with sorted keys and no insignificant whitespace.

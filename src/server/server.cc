@@ -338,13 +338,13 @@ struct ApiServer::Impl {
             Reply r;
             r.body = metrics.Render(LogSize());
             // A peer caught showing a forked log: alert on any non-zero.
-            auto alarms = Witness(node).Alarms();
+            auto alarms = Witness(node).AlarmCount();
             r.body +=
                 "# HELP amanah_witness_alarms Peers' checkpoints refused as "
                 "inconsistent with what this node cosigned.\n"
                 "# TYPE amanah_witness_alarms gauge\n"
                 "amanah_witness_alarms " +
-                std::to_string(alarms.ok() ? alarms->size() : 0) + "\n";
+                std::to_string(alarms.ok() ? *alarms : 0) + "\n";
             r.content_type = "text/plain; version=0.0.4; charset=utf-8";
             return r;
           });
