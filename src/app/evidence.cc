@@ -31,12 +31,6 @@ std::string BaseName(const std::string& path) {
   return slash == std::string::npos ? path : path.substr(slash + 1);
 }
 
-nlohmann::json HashesJson(const std::map<HashAlgorithm, Bytes>& digests) {
-  nlohmann::json j = nlohmann::json::object();
-  for (const auto& [a, d] : digests) j[std::string(HashName(a))] = HexEncode(d);
-  return j;
-}
-
 bool IsEwf(Env* env, const std::string& path) {
   if (path == "-") return false;
   auto f = env->NewRandomAccessFile(path);
@@ -119,6 +113,12 @@ Result<IngestOutcome> Ingest(Node& node, const IngestRequest& req,
   }
 
   return RecordIngested(node, req, std::move(out));
+}
+
+nlohmann::json HashesJson(const std::map<HashAlgorithm, Bytes>& digests) {
+  nlohmann::json j = nlohmann::json::object();
+  for (const auto& [a, d] : digests) j[std::string(HashName(a))] = HexEncode(d);
+  return j;
 }
 
 Result<IngestOutcome> RecordIngested(Node& node, const IngestRequest& req,

@@ -3,6 +3,7 @@
 #ifndef AMANAH_APP_EVIDENCE_H_
 #define AMANAH_APP_EVIDENCE_H_
 
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -36,6 +37,9 @@ struct IngestOutcome {
   uint64_t entry_index = 0;
   std::string entry;
 };
+
+// {"md5": hex, "sha1": hex, "sha256": hex}: the hashes recorded in entries.
+nlohmann::json HashesJson(const std::map<HashAlgorithm, Bytes>& digests);
 
 // Case identifiers: 1..128 printable characters, no control characters.
 

@@ -52,9 +52,9 @@ class Exchange {
   // "applied", "filed as <id>", or why a message could not be applied;
   // empty if nothing was done with it yet.
   Result<std::string> Outcome(const std::string& message_id);
+  Status NoteOutcome(const std::string& message_id, const std::string& text);
 
  private:
-  Status NoteOutcome(const std::string& message_id, const std::string& text);
   Node* node_;
 };
 

@@ -6,6 +6,7 @@
 
 #include "app/custody_index.h"
 #include "app/exchange.h"
+#include "app/transfers.h"
 #include "base/encoding.h"
 #include "base/json_writer.h"
 #include "crypto/hash.h"
@@ -58,24 +59,6 @@ std::string Domain(const char* domain, std::string_view body) {
   return m;
 }
 
-Status VerifyStatement(const char* domain, std::string_view body,
-                       std::string_view signature, ByteView public_key) {
-  auto sig = Base64Decode(signature);
-  if (!sig.ok() || sig->size() != 64 || public_key.size() != 32) {
-    return Status::Permission(
-        "the signature is not one base64 Ed25519 "
-        "signature");
-  }
-  Ed25519PublicKey key;
-  std::copy(public_key.begin(), public_key.end(), key.begin());
-  if (!Ed25519Verify(key, AsBytes(Domain(domain, body)), *sig)) {
-    return Status::Permission(
-        "the signature does not verify with the key "
-        "pinned for the sender");
-  }
-  return Status::OK();
-}
-
 bool IsHex32(const std::string& s) {
   return s.size() == 32 && std::all_of(s.begin(), s.end(), [](char c) {
            return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
@@ -104,8 +87,80 @@ constexpr char kOutboxColumns[] =
 
 }  // namespace
 
+Status VerifyStatement(const char* domain, std::string_view body,
+                       std::string_view signature, ByteView public_key) {
+  auto sig = Base64Decode(signature);
+  if (!sig.ok() || sig->size() != 64 || public_key.size() != 32) {
+    return Status::Permission(
+        "the signature is not one base64 Ed25519 "
+        "signature");
+  }
+  Ed25519PublicKey key;
+  std::copy(public_key.begin(), public_key.end(), key.begin());
+  if (!Ed25519Verify(key, AsBytes(Domain(domain, body)), *sig)) {
+    return Status::Permission(
+        "the signature does not verify with the key "
+        "pinned for the sender");
+  }
+  return Status::OK();
+}
+
+json ProofToJson(const std::vector<Hash256>& proof) {
+  json lines = json::array();
+  for (const Hash256& h : proof) {
+    lines.push_back(Base64Encode(ByteView(h.data(), h.size())));
+  }
+  return lines;
+}
+
+Result<std::vector<Hash256>> ProofFromJson(const json& lines) {
+  if (!lines.is_array() || lines.size() > 64) {
+    return Status::InvalidInput("a proof is an array of at most 64 hashes");
+  }
+  std::vector<Hash256> proof;
+  for (const auto& line : lines) {
+    auto h = line.is_string() ? Base64Decode(line.get<std::string>())
+                              : Result<Bytes>(Status::InvalidInput(""));
+    if (!h.ok() || h->size() != 32) {
+      return Status::InvalidInput("a proof line is not a base64 hash");
+    }
+    Hash256 x;
+    std::copy(h->begin(), h->end(), x.begin());
+    proof.push_back(x);
+  }
+  return proof;
+}
+
+Result<Checkpoint> VerifyPeerCheckpoint(const Peer& peer,
+                                        const std::string& note_text) {
+  ASSIGN_OR_RETURN(Note note, ParseNote(note_text));
+  RETURN_IF_ERROR(VerifyNoteSignature(note, peer.LogKey()));
+  ASSIGN_OR_RETURN(Checkpoint cp, ParseCheckpointBody(note.text));
+  if (cp.origin != peer.origin()) {
+    return Status::InvalidInput("a checkpoint of " + cp.origin + ", not of " +
+                                peer.origin());
+  }
+  return cp;
+}
+
+Status VerifyEntryInclusion(const Checkpoint& cp, uint64_t index,
+                            std::string_view entry,
+                            const std::vector<Hash256>& proof) {
+  if (index >= cp.size ||
+      !merkle::VerifyInclusion(index, cp.size, merkle::LeafHash(AsBytes(entry)),
+                               proof, cp.root)
+           .ok()) {
+    return Status::InvalidInput("the inclusion proof of entry " +
+                                std::to_string(index) + " does not verify");
+  }
+  return Status::OK();
+}
+
 Status ValidateMessageType(std::string_view type) {
-  if (type == "request" || type == "request.update") return Status::OK();
+  if (type == "request" || type == "request.update" ||
+      type == "evidence.manifest" || type == "evidence.received") {
+    return Status::OK();
+  }
   return Status::InvalidInput("unknown message type " +
                               std::string(type.substr(0, 64)));
 }
@@ -178,6 +233,12 @@ Result<Message> ParseMessage(std::string_view body) {
 
 Status Mailroom::CreateTables(SqliteDb* sql) { return sql->Exec(kSchema); }
 
+std::string Mailroom::NewMessageId() {
+  uint8_t rnd[16];
+  randombytes_buf(rnd, sizeof(rnd));
+  return HexEncode(ByteView(rnd, sizeof(rnd)));
+}
+
 int64_t Mailroom::NowUnix() const {
   return node_->env()->NowUnixNanos() / 1000000000;
 }
@@ -186,16 +247,16 @@ Result<std::string> Mailroom::Enqueue(const std::string& actor,
                                       const std::string& peer,
                                       const std::string& type,
                                       const json& payload,
-                                      const std::string& case_id) {
+                                      const std::string& case_id,
+                                      const std::string& chosen_id) {
   RETURN_IF_ERROR(ValidateMessageType(type));
   if (!payload.is_object()) {
     return Status::InvalidInput("a message payload is a JSON object");
   }
   ASSIGN_OR_RETURN(std::optional<Peer> p, PeerBook(node_).Find(peer));
   if (!p) return Status::NotFound("no peer named " + peer);
-  uint8_t rnd[16];
-  randombytes_buf(rnd, sizeof(rnd));
-  std::string id = HexEncode(ByteView(rnd, sizeof(rnd)));
+  std::string id = chosen_id.empty() ? NewMessageId() : chosen_id;
+  if (!IsHex32(id)) return Status::InvalidInput("a message id is 32 hex");
   std::string now = FormatTime(node_->env()->NowUnixNanos() / 1000);
   json j = {{"v", 1},
             {"id", id},
@@ -300,7 +361,13 @@ Result<std::string> Mailroom::Receive(std::string_view body,
   }
   // What the message asks is done once; whether it could be is kept with
   // it (amanah inbox), and the receipt is owed either way.
-  (void)Exchange(node_).Apply(m);
+  if (m.type == "evidence.manifest") {
+    (void)Transfers(node_).AcceptManifest(m);
+  } else if (m.type == "evidence.received") {
+    (void)Transfers(node_).AcceptConfirmation(m);
+  } else {
+    (void)Exchange(node_).Apply(m);
+  }
 
   // The receipt, for a first delivery or a replay alike.
   ASSIGN_OR_RETURN(CustodyLog * log, node_->Log());
@@ -328,10 +395,7 @@ Result<std::string> Mailroom::Receive(std::string_view body,
                   {"time", FormatTime(node_->env()->NowUnixNanos() / 1000)}};
   std::string receipt_text;
   AppendJson(&receipt_text, receipt);
-  json proof_lines = json::array();
-  for (const Hash256& h : proof) {
-    proof_lines.push_back(Base64Encode(ByteView(h.data(), h.size())));
-  }
+  json proof_lines = ProofToJson(proof);
   json package = {
       {"receipt", receipt_text},
       {"signature", node_->SignStatement(kReceiptDomain, receipt_text)},
@@ -391,27 +455,12 @@ Status Mailroom::AcceptReceipt(const std::string& id,
   }
   // The entry is in the peer's log, at that index, under a checkpoint the
   // peer signed.
-  std::string note_text = p["checkpoint"];
-  ASSIGN_OR_RETURN(Note note, ParseNote(note_text));
-  RETURN_IF_ERROR(
-      VerifyNoteSignature(note, key).Annotate("the receipt's checkpoint"));
-  ASSIGN_OR_RETURN(Checkpoint cp, ParseCheckpointBody(note.text));
-  if (cp.origin != peer->origin()) return bad("a checkpoint of another log");
-  std::vector<Hash256> proof;
-  for (const auto& line : p["proof"]) {
-    if (!line.is_string()) return bad("a proof line is not a string");
-    auto h = Base64Decode(line.get<std::string>());
-    if (!h.ok() || h->size() != 32) return bad("a proof line is not a hash");
-    Hash256 x;
-    std::copy(h->begin(), h->end(), x.begin());
-    proof.push_back(x);
-  }
-  if (entry_index >= cp.size ||
-      !merkle::VerifyInclusion(entry_index, cp.size,
-                               merkle::LeafHash(AsBytes(entry)), proof, cp.root)
-           .ok()) {
-    return bad("the inclusion proof does not verify");
-  }
+  auto cp = VerifyPeerCheckpoint(*peer, p["checkpoint"].get<std::string>());
+  if (!cp.ok()) return bad("its checkpoint: " + cp.status().message());
+  auto proof = ProofFromJson(p["proof"]);
+  if (!proof.ok()) return bad(proof.status().message());
+  Status included = VerifyEntryInclusion(*cp, entry_index, entry, *proof);
+  if (!included.ok()) return bad(included.message());
 
   if (item.state == "delivered") return Status::OK();
   std::string package(package_text);
@@ -431,7 +480,7 @@ Status Mailroom::AcceptReceipt(const std::string& id,
     d.subject = "message:" + id;
     d.data = {{"to", item.peer},
               {"peer_entry_index", entry_index},
-              {"peer_checkpoint_size", cp.size},
+              {"peer_checkpoint_size", cp->size},
               {"body_sha256", digest}};
     return std::vector<CustodyEntry>{std::move(d)};
   });

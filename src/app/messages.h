@@ -45,7 +45,26 @@ inline constexpr size_t kMaxMessageBytes = 1 << 20;
 // The closed list of message types.
 //   request         a request (cases/request.h) sent to the peer
 //   request.update  a move of a request between the two sides: state, reason
+//   evidence.manifest   evidence for a linked request, ready to be pulled
+//                       (app/transfers.h)
+//   evidence.received   the puller's evidence.received entries for it
 Status ValidateMessageType(std::string_view type);
+
+// Checks an Ed25519 signature made by Node::SignStatement(domain, body).
+// kPermission if it does not verify.
+Status VerifyStatement(const char* domain, std::string_view body,
+                       std::string_view signature, ByteView public_key);
+
+// Inclusion proofs in JSON: an array of base64 hashes.
+nlohmann::json ProofToJson(const std::vector<Hash256>& proof);
+Result<std::vector<Hash256>> ProofFromJson(const nlohmann::json& lines);
+// Parses a checkpoint note of `peer`'s log and checks its signature.
+Result<Checkpoint> VerifyPeerCheckpoint(const Peer& peer,
+                                        const std::string& note_text);
+// Checks that `entry` is entry `index` of the tree `cp` names.
+Status VerifyEntryInclusion(const Checkpoint& cp, uint64_t index,
+                            std::string_view entry,
+                            const std::vector<Hash256>& proof);
 
 struct Message {
   std::string id, type, from, to, time;
@@ -84,10 +103,14 @@ class Mailroom {
 
   // Queues a message to `peer`, with a message.sent custody entry; returns
   // its id. The body is formatted and signed here.
+  // `id` may be chosen beforehand (NewMessageId) so that entries written
+  // earlier can name the message.
   Result<std::string> Enqueue(const std::string& actor, const std::string& peer,
                               const std::string& type,
                               const nlohmann::json& payload,
-                              const std::string& case_id);
+                              const std::string& case_id,
+                              const std::string& id = "");
+  static std::string NewMessageId();
 
   // A message arriving over POST /federation/v1/messages. Returns the
   // receipt package (JSON) to answer with. kPermission for an unknown

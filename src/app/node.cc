@@ -11,6 +11,7 @@
 #include "app/messages.h"
 #include "app/peers.h"
 #include "app/requests.h"
+#include "app/transfers.h"
 #include "app/uploads.h"
 #include "app/users.h"
 #include "app/witness.h"
@@ -232,6 +233,7 @@ Status Node::CreateTables(SqliteDb* sql) {
   RETURN_IF_ERROR(Witness::CreateTables(sql));
   RETURN_IF_ERROR(Mailroom::CreateTables(sql));
   RETURN_IF_ERROR(Exchange::CreateTables(sql));
+  RETURN_IF_ERROR(Transfers::CreateTables(sql));
   return UploadDesk::CreateTables(sql);
 }
 
@@ -274,16 +276,18 @@ Result<std::pair<uint64_t, std::string>> Node::Record(CustodyEntry entry) {
 
 struct Node::Pending {
   const Change* change;
+  const Indexed* indexed;
   bool done = false;
   Status status;
   uint64_t first = 0;
   std::condition_variable cv;
 };
 
-Result<uint64_t> Node::Apply(const Change& change) {
+Result<uint64_t> Node::Apply(const Change& change, const Indexed& indexed) {
   RETURN_IF_ERROR(Log().status());  // opened before any change runs
   Pending me;
   me.change = &change;
+  me.indexed = indexed ? &indexed : nullptr;
   std::unique_lock<std::mutex> l(apply_mu_);
   apply_queue_.push_back(&me);
   while (!me.done && apply_queue_.front() != &me) me.cv.wait(l);
@@ -342,6 +346,8 @@ void Node::ApplyBatch(std::vector<Pending*>& batch) {
       if (!batch[i]->status.ok()) continue;
       batch[i]->first = next;
       for (const auto& e : made[i]) (void)index.Add(next++, e);
+      if (batch[i]->indexed)
+        RETURN_IF_ERROR((*batch[i]->indexed)(batch[i]->first));
     }
     return Status::OK();
   });

@@ -72,8 +72,14 @@ class Node {
   // transaction, one log append and one commit (group commit), each change
   // in a savepoint of its own so that one failing does not undo the others.
   // Returns the index of the first entry.
+  // `indexed`, if given, runs in the same transaction once the entries'
+  // indices are known (the first one is passed), to store them with the
+  // change; its failure fails the whole transaction, as a failed commit
+  // would.
   using Change = std::function<Result<std::vector<CustodyEntry>>()>;
-  Result<uint64_t> Apply(const Change& change);
+  using Indexed = std::function<Status(uint64_t first)>;
+  Result<uint64_t> Apply(const Change& change,
+                         const Indexed& indexed = nullptr);
 
   // A C2SP tlog-cosignature/v1 line by this node as a witness over a peer's
   // checkpoint body. The cosigner name is the node's name and the key its

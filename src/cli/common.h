@@ -51,6 +51,7 @@ void AddCaseCommands(CLI::App& app, Globals& g, CaseArgs& a, int& rc);
 struct RequestArgs {
   std::string case_id, type, profile, direction, reference, fields, id, to,
       reason, peer;
+  std::vector<std::string> items;
 };
 
 // `amanah request ...` (requests_cmd.cc).

@@ -12,6 +12,7 @@
 #include "app/cases.h"
 #include "app/evidence.h"
 #include "app/fsck.h"
+#include "app/messages.h"
 #include "app/node.h"
 #include "cli/common.h"
 #include "ledger/custody_entry.h"
@@ -69,18 +70,6 @@ class Progress {
 std::string Hex(const std::map<HashAlgorithm, Bytes>& d, HashAlgorithm a) {
   auto it = d.find(a);
   return it == d.end() ? "" : HexEncode(it->second);
-}
-
-json HashesJson(const std::map<HashAlgorithm, Bytes>& d) {
-  json j = json::object();
-  for (const auto& [a, v] : d) j[std::string(HashName(a))] = HexEncode(v);
-  return j;
-}
-
-json ProofJson(const std::vector<Hash256>& proof) {
-  json j = json::array();
-  for (const auto& h : proof) j.push_back(Base64Encode(h));
-  return j;
 }
 
 // ---- init -----------------------------------------------------------------
@@ -254,7 +243,7 @@ int RunLogProve(const Globals& g, uint64_t index,
               {"tree_size", n},
               {"leaf_hash", Base64Encode(leaf)},
               {"root", Base64Encode(*root)},
-              {"proof", ProofJson(*proof)},
+              {"proof", ProofToJson(*proof)},
               {"entry", *entry},
               {"verified", v.ok()}};
     if (n == cp->size) j["checkpoint"] = cp->note;
@@ -295,7 +284,7 @@ int RunLogConsistency(const Globals& g, uint64_t old_size, uint64_t new_size) {
                {"new_size", new_size},
                {"old_root", Base64Encode(*r1)},
                {"new_root", Base64Encode(*r2)},
-               {"proof", ProofJson(*proof)},
+               {"proof", ProofToJson(*proof)},
                {"verified", v.ok()}});
   } else {
     std::cout << "tree " << old_size << " root " << Base64Encode(*r1) << "\n"

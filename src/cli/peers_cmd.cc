@@ -4,6 +4,7 @@
 #include "app/exchange.h"
 #include "app/messages.h"
 #include "app/peers.h"
+#include "app/transfers.h"
 #include "app/witness.h"
 #include "cli/common.h"
 #include "federation/peer_client.h"
@@ -179,6 +180,65 @@ int RunOutbox(const Globals& g, bool all) {
   return 0;
 }
 
+// Evidence pulled from peers, and evidence offered to them.
+int RunTransfers(const Globals& g) {
+  auto node = OpenNode(g);
+  if (!node.ok()) return Fail(node.status());
+  Transfers transfers(node->get());
+  auto in = transfers.List();
+  if (!in.ok()) return Fail(in.status());
+  auto offers = transfers.Offers();
+  if (!offers.ok()) return Fail(offers.status());
+  json incoming = json::array(), outgoing = json::array();
+  for (const Transfer& t : *in) {
+    json j = {{"address", t.address},       {"from", t.peer},
+              {"message", t.message_id},    {"request", t.request_id},
+              {"case", t.case_id},          {"size", t.size},
+              {"received_bytes", t.offset}, {"state", t.state},
+              {"attempts", t.attempts},     {"peer_entry", t.peer_entry}};
+    if (t.entry_index >= 0) j["entry_index"] = t.entry_index;
+    if (!t.last_error.empty()) j["last_error"] = t.last_error;
+    incoming.push_back(std::move(j));
+  }
+  for (const Offer& o : *offers) {
+    json j = {{"address", o.address},
+              {"to", o.peer},
+              {"message", o.message_id},
+              {"request", o.request_id},
+              {"entry_index", o.entry_index}};
+    if (o.received_index >= 0) j["peer_received_entry"] = o.received_index;
+    outgoing.push_back(std::move(j));
+  }
+  if (g.json) {
+    PrintJson({{"incoming", incoming}, {"outgoing", outgoing}});
+    return 0;
+  }
+  if (incoming.empty() && outgoing.empty()) std::cout << "no transfers\n";
+  for (const auto& j : incoming) {
+    std::cout << "from " << j["from"].get<std::string>() << "  "
+              << j["address"].get<std::string>() << "  "
+              << j["state"].get<std::string>() << "  " << j["received_bytes"]
+              << "/" << j["size"] << " bytes";
+    if (j.contains("entry_index")) std::cout << "  entry " << j["entry_index"];
+    if (j.contains("last_error") && j["state"] != "done") {
+      std::cout << "  last error: " << j["last_error"].get<std::string>();
+    }
+    std::cout << "\n";
+  }
+  for (const auto& j : outgoing) {
+    std::cout << "to " << j["to"].get<std::string>() << "  "
+              << j["address"].get<std::string>() << "  released in entry "
+              << j["entry_index"];
+    if (j.contains("peer_received_entry")) {
+      std::cout << ", received in its entry " << j["peer_received_entry"];
+    } else {
+      std::cout << ", not yet confirmed";
+    }
+    std::cout << "\n";
+  }
+  return 0;
+}
+
 int RunInbox(const Globals& g) {
   auto node = OpenNode(g);
   if (!node.ok()) return Fail(node.status());
@@ -257,6 +317,9 @@ void AddPeerCommands(CLI::App& app, Globals& g, PeerArgs& a, int& rc) {
       "outbox", "messages to peers waiting for delivery, and why");
   outbox->add_flag("--all", a.all, "delivered ones too");
   outbox->callback([&] { rc = RunOutbox(g, a.all); });
+  app.add_subcommand("transfers",
+                     "evidence pulled from peers, and offered to them")
+      ->callback([&] { rc = RunTransfers(g); });
   auto* inbox = app.add_subcommand("inbox", "messages received from peers");
   inbox->callback([&, inbox] {
     if (inbox->get_subcommands().empty()) rc = RunInbox(g);

@@ -7,6 +7,7 @@
 #include "app/cases.h"
 #include "app/exchange.h"
 #include "app/requests.h"
+#include "app/transfers.h"
 #include "cli/common.h"
 
 namespace amanah {
@@ -142,6 +143,27 @@ int RunSend(const Globals& g, const RequestArgs& a) {
   return 0;
 }
 
+int RunDeliver(const Globals& g, const RequestArgs& a) {
+  std::vector<ContentAddress> items;
+  for (const auto& text : a.items) {
+    auto addr = ContentAddress::Parse(text);
+    if (!addr.ok()) return Fail(addr.status());
+    items.push_back(*addr);
+  }
+  auto node = OpenNode(g);
+  if (!node.ok()) return Fail(node.status());
+  auto id = Transfers(node->get()).Deliver(g.actor, a.id, items);
+  if (!id.ok()) return Fail(id.status());
+  if (g.json) {
+    PrintJson({{"request", a.id}, {"message", *id}, {"items", a.items}});
+  } else {
+    std::cout << items.size() << " object(s) of " << a.id
+              << " released; manifest queued as message " << *id
+              << " (the peer pulls them; amanah transfers shows it)\n";
+  }
+  return 0;
+}
+
 int RunMove(const Globals& g, const RequestArgs& a) {
   auto to = ParseRequestState(a.to);
   if (!to.ok()) return Fail(to.status());
@@ -214,6 +236,15 @@ void AddRequestCommands(CLI::App& app, Globals& g, RequestArgs& a, int& rc) {
   send->add_option("id", a.id, "request id")->required();
   send->add_option("--to", a.peer, "the peer's node name")->required();
   send->callback([&] { rc = RunSend(g, a); });
+
+  auto* deliver = request->add_subcommand(
+      "deliver",
+      "deliver evidence to the peer that sent incoming request ID: releases "
+      "each object and sends a signed manifest; the peer pulls them");
+  deliver->add_option("id", a.id, "request id")->required();
+  deliver->add_option("--item", a.items, "sha256:HEX of the case (repeat)")
+      ->required();
+  deliver->callback([&] { rc = RunDeliver(g, a); });
 }
 
 }  // namespace amanah

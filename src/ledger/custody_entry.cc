@@ -31,6 +31,8 @@ constexpr KindName kKinds[] = {
     {EntryKind::kMessageSent, "message.sent"},
     {EntryKind::kMessageReceived, "message.received"},
     {EntryKind::kMessageDelivered, "message.delivered"},
+    {EntryKind::kEvidenceTransferred, "evidence.transferred"},
+    {EntryKind::kEvidenceReceived, "evidence.received"},
 };
 
 }  // namespace

@@ -19,25 +19,27 @@
 namespace amanah {
 
 enum class EntryKind {
-  kEvidenceIngested,   // an object entered the vault (or was ingested again)
-  kEvidenceAccessed,   // an object's plaintext was read out
-  kEvidenceVerified,   // an object was re-hashed; data.result says how
-  kNodeChecked,        // fsck ran over the whole node; data.result
-  kUserAdded,          // a user account was created; subject user:<name>
-  kUserDisabled,       // a user account was disabled; its credentials revoked
-  kTokenIssued,        // an API token was issued (never the token itself)
-  kCaseOpened,         // a case was opened; subject case:<id>
-  kCaseMemberAdded,    // a user was given access to a case
-  kCaseMemberRemoved,  // a user's access to a case was withdrawn
-  kRequestCreated,     // a request was drafted or registered; request:<id>
-  kRequestMoved,       // a request changed state
-  kCaseClosed,         // a case was closed; data.reason
-  kCaseReopened,       // a closed case was reopened; data.reason
-  kPeerAdded,          // a peer node was pinned; subject peer:<name>
-  kPeerRemoved,        // a peer node was unpinned
-  kMessageSent,        // a message to a peer was queued; subject message:<id>
-  kMessageReceived,    // a peer's message was received and stored
-  kMessageDelivered,   // a peer's receipt for our message was verified
+  kEvidenceIngested,     // an object entered the vault (or was ingested again)
+  kEvidenceAccessed,     // an object's plaintext was read out
+  kEvidenceVerified,     // an object was re-hashed; data.result says how
+  kNodeChecked,          // fsck ran over the whole node; data.result
+  kUserAdded,            // a user account was created; subject user:<name>
+  kUserDisabled,         // a user account was disabled; its credentials revoked
+  kTokenIssued,          // an API token was issued (never the token itself)
+  kCaseOpened,           // a case was opened; subject case:<id>
+  kCaseMemberAdded,      // a user was given access to a case
+  kCaseMemberRemoved,    // a user's access to a case was withdrawn
+  kRequestCreated,       // a request was drafted or registered; request:<id>
+  kRequestMoved,         // a request changed state
+  kCaseClosed,           // a case was closed; data.reason
+  kCaseReopened,         // a closed case was reopened; data.reason
+  kPeerAdded,            // a peer node was pinned; subject peer:<name>
+  kPeerRemoved,          // a peer node was unpinned
+  kMessageSent,          // a message to a peer was queued; subject message:<id>
+  kMessageReceived,      // a peer's message was received and stored
+  kMessageDelivered,     // a peer's receipt for our message was verified
+  kEvidenceTransferred,  // an object was released to a peer for a request
+  kEvidenceReceived,     // an object pulled from a peer arrived intact
 };
 
 std::string_view EntryKindName(EntryKind kind);

@@ -811,7 +811,9 @@ TEST_F(OpenApiTest, RequiredParametersAreRequired) {
       std::string path = FillFor(o.path, values, request_id_);
       if (p["in"] == "header") {
         // Send() adds the upload's header itself, so build the request here.
-        ASSERT_TRUE(o.method == "patch" || o.path == "/federation/v1/messages")
+        ASSERT_TRUE(o.method == "patch" ||
+                    o.path == "/federation/v1/messages" ||
+                    o.path == "/federation/v1/objects/{address}")
             << "a required header elsewhere";
       } else {
         ASSERT_EQ(p["in"], "query");
@@ -821,6 +823,8 @@ TEST_F(OpenApiTest, RequiredParametersAreRequired) {
                : o.method == "patch"
                    ? client_->Patch(path.c_str(), Permitted(o), "x",
                                     "application/octet-stream")
+               : o.method == "get"
+                   ? client_->Get(path.c_str())
                    : client_->Post(path.c_str(), Permitted(o), "{}",
                                    "application/vnd.amanah.message+json");
       ASSERT_TRUE(r);
@@ -829,7 +833,8 @@ TEST_F(OpenApiTest, RequiredParametersAreRequired) {
       ++checked;
     }
   }
-  EXPECT_GE(checked, 3);  // ?case=, Upload-Offset, Amanah-Signature
+  // ?case=, Upload-Offset, Amanah-Signature, Amanah-Pull
+  EXPECT_GE(checked, 4);
 }
 
 // The body limits: every operation but the upload refuses a chunked body,

@@ -2,6 +2,7 @@
 
 #include <httplib.h>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
@@ -13,6 +14,7 @@
 #include "app/exchange.h"
 #include "app/messages.h"
 #include "app/requests.h"
+#include "app/transfers.h"
 #include "app/uploads.h"
 #include "app/users.h"
 #include "app/witness.h"
@@ -20,6 +22,7 @@
 #include "base/messages.h"
 #include "crypto/password.h"
 #include "federation/courier.h"
+#include "federation/fetcher.h"
 #include "federation/witness_client.h"
 #include "ledger/custody_entry.h"
 #include "server/metrics.h"
@@ -39,6 +42,10 @@ struct Reply {
   httplib::Headers headers;
   // Set for a streamed body (sent chunked): returns false to cut it short.
   std::function<bool(httplib::DataSink&)> stream;
+  // Set for a body of known length that is read in ranges (HTTP Range
+  // requests are answered from it): writes [offset, offset + length).
+  std::function<bool(size_t, size_t, httplib::DataSink&)> ranged;
+  uint64_t length = 0;
 
   static Reply Json(const json& j, int status = 200) {
     Reply r;
@@ -89,8 +96,8 @@ std::string_view ProblemSlug(Code code) {
 
 // An RFC 9457 problem document: title from the catalogue in the caller's
 // language, detail from the code that failed.
-void WriteProblem(httplib::Response& res, int http_status, Code code,
-                  const std::string& detail, Lang lang) {
+std::string ProblemBody(int http_status, Code code, const std::string& detail,
+                        Lang lang) {
   json j = {{"type", "urn:amanah:problem:" + std::string(ProblemSlug(code))},
             {"title", CodeTitle(code, lang)},
             {"status", http_status},
@@ -98,8 +105,14 @@ void WriteProblem(httplib::Response& res, int http_status, Code code,
   std::string body;
   AppendJson(&body, j);
   body.push_back('\n');
+  return body;
+}
+
+void WriteProblem(httplib::Response& res, int http_status, Code code,
+                  const std::string& detail, Lang lang) {
   res.status = http_status;
-  res.set_content(body, "application/problem+json");
+  res.set_content(ProblemBody(http_status, code, detail, lang),
+                  "application/problem+json");
   res.set_header("Content-Language", std::string(LangTag(lang)));
   if (code == Code::kUnauthenticated) {
     res.set_header("WWW-Authenticate", "Bearer realm=\"amanah\"");
@@ -220,8 +233,10 @@ struct ApiServer::Impl {
   std::map<std::string, std::pair<Principal, Clock::time_point>> auth_cache;
   std::mutex sweep_mu;
   std::condition_variable sweep_cv;
-  bool stopping = false;  // guarded by sweep_mu
+  bool stopping = false;                // guarded by sweep_mu
+  std::atomic<bool> stop_pulls{false};  // cuts a long pull short
   std::thread sweeper;
+  std::thread fetcher;
   std::thread witness_submitter;
   std::thread courier;
 
@@ -264,7 +279,13 @@ struct ApiServer::Impl {
     }
     res.status = r->status;
     for (const auto& [k, v] : r->headers) res.set_header(k, v);
-    if (r->stream) {
+    if (r->ranged) {
+      // httplib cuts the ranges out of the provider's body, but leaves the
+      // status to us.
+      if (r->status == 200 && !req.ranges.empty()) res.status = 206;
+      res.set_content_provider(static_cast<size_t>(r->length), r->content_type,
+                               std::move(r->ranged));
+    } else if (r->stream) {
       auto stream = std::move(r->stream);
       res.set_chunked_content_provider(
           r->content_type,
@@ -393,6 +414,13 @@ struct ApiServer::Impl {
             r.content_type = "application/json";
             r.headers.emplace("Cache-Control", "no-store");
             return r;
+          });
+    // A peer pulls evidence offered to it in a manifest, in ranges. The
+    // Amanah-Pull header, signed by the peer's pinned key, authenticates.
+    Route("GET", R"(/federation/v1/objects/(sha256:[0-9a-f]{64}))",
+          "GET /federation/v1/objects/{address}",
+          [this](const httplib::Request& req) -> Result<Reply> {
+            return ServePull(req);
           });
     // C2SP tlog-witness: peers submit their checkpoints for cosigning. No
     // user: the checkpoint's signature by a pinned peer key is what counts.
@@ -908,6 +936,68 @@ struct ApiServer::Impl {
     return r;
   }
 
+  // Serves an offered object to the peer it was offered to, after
+  // recording the access.
+  Result<Reply> ServePull(const httplib::Request& req) {
+    std::string address = req.matches[1].str();
+    ASSIGN_OR_RETURN(std::string peer,
+                     CheckPullAuthorization(
+                         node, req.get_header_value("Amanah-Pull"), address));
+    t_request.user = "peer:" + peer;
+    ASSIGN_OR_RETURN(std::optional<Offer> offer,
+                     Transfers(node).FindOffer(peer, address));
+    if (!offer) {
+      return Status::NotFound(address + " was not offered to " + peer);
+    }
+    ASSIGN_OR_RETURN(ContentAddress a, ContentAddress::Parse(address));
+    ASSIGN_OR_RETURN(std::unique_ptr<ObjectReader> object,
+                     node->vault().OpenReader(a));
+    // A range that starts beyond the object cannot be satisfied (RFC 9110
+    // 15.5.17); httplib would drop the connection.
+    for (const auto& [first, last] : req.ranges) {
+      uint64_t size = object->size();
+      bool past = first >= 0 ? static_cast<uint64_t>(first) >= size
+                             : last <= 0 || size == 0;
+      if (past) {
+        Reply r;
+        r.status = 416;
+        r.content_type = "application/problem+json";
+        r.body = ProblemBody(416, Code::kInvalidInput,
+                             "the object has " + std::to_string(size) +
+                                 " bytes; the range asked for lies beyond",
+                             RequestLang(req));
+        r.headers.emplace("Content-Range", "bytes */" + std::to_string(size));
+        return r;
+      }
+    }
+    std::string range = req.get_header_value("Range");
+    CustodyEntry e;
+    e.kind = EntryKind::kEvidenceAccessed;
+    e.actor = "peer:" + peer;
+    e.subject = address;
+    ASSIGN_OR_RETURN(std::optional<Request> request,
+                     RequestBook(node).Get(offer->request_id));
+    if (request) e.case_id = request->case_id;
+    e.data = {{"purpose", "pulled by " + peer},
+              {"message", offer->message_id},
+              {"range", range.empty() ? "all" : range.substr(0, 100)}};
+    // Recorded before a byte leaves.
+    RETURN_IF_ERROR(node->Record(std::move(e)).status());
+    Reply r;
+    r.content_type = "application/octet-stream";
+    r.headers.emplace("Cache-Control", "no-store");
+    r.length = object->size();
+    std::shared_ptr<ObjectReader> shared(std::move(object));
+    r.ranged = [shared](size_t offset, size_t length, httplib::DataSink& sink) {
+      Status s = shared->ReadRange(offset, length, [&](ByteView piece) {
+        return sink.write(reinterpret_cast<const char*>(piece.data()),
+                          piece.size());
+      });
+      return s.ok();  // false cuts the response: never a clean end
+    };
+    return r;
+  }
+
   // Streams an object's plaintext, after recording the access. The object
   // must belong to the case named by ?case=, whose member the caller is.
   Result<Reply> Download(const httplib::Request& req) {
@@ -1195,6 +1285,15 @@ Status ApiServer::Run() {
                   [impl] { return Courier(impl->node).DeliverDue().status(); });
     });
   }
+  if (impl->options.fetch_interval.count() > 0) {
+    impl->fetcher = std::thread([impl] {
+      impl->Every(impl->options.fetch_interval, "pulling evidence", [impl] {
+        return Fetcher(impl->node, std::chrono::seconds(30), &impl->stop_pulls)
+            .FetchDue()
+            .status();
+      });
+    });
+  }
   if (impl->options.witness_interval.count() > 0) {
     // Failures are recorded per peer (amanah peer list), not printed.
     impl->witness_submitter = std::thread([impl] {
@@ -1218,10 +1317,12 @@ void ApiServer::Stop() {
     std::lock_guard<std::mutex> l(impl_->sweep_mu);
     impl_->stopping = true;
   }
+  impl_->stop_pulls = true;
   impl_->sweep_cv.notify_all();
   if (impl_->sweeper.joinable()) impl_->sweeper.join();
   if (impl_->witness_submitter.joinable()) impl_->witness_submitter.join();
   if (impl_->courier.joinable()) impl_->courier.join();
+  if (impl_->fetcher.joinable()) impl_->fetcher.join();
 }
 
 }  // namespace amanah

@@ -26,6 +26,9 @@ struct ServerOptions {
   std::chrono::milliseconds witness_interval = std::chrono::seconds(5);
   // How often the outbox is looked at for messages due; zero: never.
   std::chrono::milliseconds courier_interval = std::chrono::seconds(1);
+  // How often evidence delivered by peers is looked at for pulls due;
+  // zero: never.
+  std::chrono::milliseconds fetch_interval = std::chrono::seconds(1);
   // Receives one JSON line per request; null writes to stderr.
   std::function<void(const std::string&)> access_log;
 };

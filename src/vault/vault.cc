@@ -168,96 +168,135 @@ Result<std::vector<ContentAddress>> Vault::List() const {
 
 namespace {
 
-// Presents a vault object's plaintext as a stream, one chunk per Read(),
-// checking each chunk's tag and position as it goes.
+// Presents a vault object's plaintext as a stream, one chunk per Read().
 class DecryptingReader : public SequentialFile {
  public:
-  DecryptingReader(RandomAccessFile* file, ChunkCipher* cipher,
-                   const std::string& path, uint64_t sealed_chunk,
-                   uint64_t stored, uint64_t chunks)
-      : file_(file),
-        cipher_(cipher),
-        path_(path),
-        sealed_chunk_(sealed_chunk),
-        stored_(stored),
-        chunks_(chunks),
-        in_(sealed_chunk) {}
+  explicit DecryptingReader(ObjectReader* object) : object_(object) {}
 
   Result<size_t> Read(uint8_t* scratch, size_t n) override {
-    if (next_ == chunks_) return size_t{0};
-    uint64_t off = kVaultHeaderSize + next_ * sealed_chunk_;
-    size_t len = static_cast<size_t>(std::min(sealed_chunk_, stored_ - off));
-    if (n < len - kVaultTagSize) {
-      return Status::InvalidInput("vault read buffer smaller than a chunk");
-    }
-    ASSIGN_OR_RETURN(size_t r, file_->ReadAt(off, in_.data(), len));
-    if (r != len) return Status::Corruption(path_ + ": short read");
-    bool last = next_ + 1 == chunks_;
-    Status s = cipher_->Open(static_cast<uint32_t>(next_), last,
-                             ByteView(in_.data(), len), scratch);
-    if (!s.ok()) {
-      return Status::Corruption(path_ + ": " + s.message() + " (at byte " +
-                                std::to_string(off) + " of the file)");
-    }
-    ++next_;
-    return len - kVaultTagSize;
+    uint64_t left = object_->size() - offset_;
+    if (left == 0) return size_t{0};
+    size_t got = 0;
+    RETURN_IF_ERROR(object_->ReadRange(
+        offset_, std::min<uint64_t>(left, n), [&](ByteView piece) {
+          std::memcpy(scratch + got, piece.data(), piece.size());
+          got += piece.size();
+          return true;
+        }));
+    offset_ += got;
+    return got;
   }
 
  private:
-  RandomAccessFile* file_;
-  ChunkCipher* cipher_;
-  const std::string& path_;
-  const uint64_t sealed_chunk_, stored_, chunks_;
-  uint64_t next_ = 0;
-  Bytes in_;
+  ObjectReader* object_;
+  uint64_t offset_ = 0;
 };
 
 }  // namespace
 
-Result<ObjectCheck> Vault::Read(const ContentAddress& address, ChunkSink* sink,
-                                const ProgressFn& progress) const {
-  std::string path = PathOf(address);
-  auto file = env_->NewRandomAccessFile(path);
+Result<std::unique_ptr<ObjectReader>> Vault::OpenReader(
+    const ContentAddress& address) const {
+  std::unique_ptr<ObjectReader> r(new ObjectReader);
+  r->path_ = PathOf(address);
+  auto file = env_->NewRandomAccessFile(r->path_);
   if (!file.ok()) {
     if (file.status().code() == Code::kNotFound) {
       return Status::NotFound(address.ToString() + " is not in the vault");
     }
     return file.status();
   }
+  r->file_ = std::move(file).value();
   auto fail = [&](const std::string& what) {
-    return Status::Corruption(path + ": " + what);
+    return Status::Corruption(r->path_ + ": " + what);
   };
-  ASSIGN_OR_RETURN(uint64_t stored, (*file)->Size());
+  ASSIGN_OR_RETURN(r->stored_, r->file_->Size());
   uint8_t hb[kVaultHeaderSize];
-  ASSIGN_OR_RETURN(size_t got, (*file)->ReadAt(0, hb, sizeof(hb)));
+  ASSIGN_OR_RETURN(size_t got, r->file_->ReadAt(0, hb, sizeof(hb)));
   auto header = VaultHeader::Decode(ByteView(hb, got));
   if (!header.ok()) return fail(header.status().message());
   auto key = UnwrapObjectKey(*header, master_);
   if (!key.ok()) return fail(key.status().message());
-  ChunkCipher cipher(*key, *header);
+  r->cipher_ = std::make_unique<ChunkCipher>(*key, *header);
+  sodium_memzero(key->data(), key->size());
 
-  const uint64_t sealed_chunk = header->chunk_size + kVaultTagSize;
-  uint64_t body = stored - kVaultHeaderSize;
+  r->chunk_size_ = header->chunk_size;
+  r->sealed_chunk_ = header->chunk_size + kVaultTagSize;
+  uint64_t body = r->stored_ - kVaultHeaderSize;
   // Chunk count: full chunks, then a final one of 16..sealed_chunk bytes.
-  uint64_t chunks = body == 0 ? 0 : (body + sealed_chunk - 1) / sealed_chunk;
-  if (chunks == 0 || body - (chunks - 1) * sealed_chunk < kVaultTagSize) {
+  r->chunks_ = body == 0 ? 0 : (body + r->sealed_chunk_ - 1) / r->sealed_chunk_;
+  if (r->chunks_ == 0 ||
+      body - (r->chunks_ - 1) * r->sealed_chunk_ < kVaultTagSize) {
     return fail("truncated: no final chunk");
   }
+  r->size_ = body - r->chunks_ * kVaultTagSize;
+  // An empty object is one empty final chunk: check its tag now, since no
+  // range will.
+  if (r->size_ == 0) RETURN_IF_ERROR(r->LoadChunk(0));
+  return r;
+}
+
+ObjectReader::~ObjectReader() {
+  if (!plain_.empty()) sodium_memzero(plain_.data(), plain_.size());
+}
+
+Status ObjectReader::LoadChunk(uint64_t index) {
+  if (index == loaded_) return Status::OK();
+  uint64_t off = kVaultHeaderSize + index * sealed_chunk_;
+  size_t len = static_cast<size_t>(std::min(sealed_chunk_, stored_ - off));
+  sealed_.resize(sealed_chunk_);
+  plain_.resize(chunk_size_);
+  loaded_ = UINT64_MAX;
+  ASSIGN_OR_RETURN(size_t r, file_->ReadAt(off, sealed_.data(), len));
+  if (r != len) return Status::Corruption(path_ + ": short read");
+  Status s = cipher_->Open(static_cast<uint32_t>(index), index + 1 == chunks_,
+                           ByteView(sealed_.data(), len), plain_.data());
+  if (!s.ok()) {
+    return Status::Corruption(path_ + ": " + s.message() + " (at byte " +
+                              std::to_string(off) + " of the file)");
+  }
+  plain_.resize(len - kVaultTagSize);
+  loaded_ = index;
+  return Status::OK();
+}
+
+Status ObjectReader::ReadRange(uint64_t offset, uint64_t length,
+                               const std::function<bool(ByteView)>& out) {
+  if (offset > size_ || length > size_ - offset) {
+    return Status::InvalidInput(
+        "bytes " + std::to_string(offset) + "+" + std::to_string(length) +
+        " lie beyond the object's " + std::to_string(size_) + " bytes");
+  }
+  while (length > 0) {
+    uint64_t index = offset / chunk_size_;
+    RETURN_IF_ERROR(LoadChunk(index));
+    uint64_t in = offset - index * chunk_size_;
+    uint64_t n = std::min<uint64_t>(length, plain_.size() - in);
+    if (!out(ByteView(plain_.data() + in, n))) {
+      return Status::Unavailable("the reader stopped");
+    }
+    offset += n;
+    length -= n;
+  }
+  return Status::OK();
+}
+
+Result<ObjectCheck> Vault::Read(const ContentAddress& address, ChunkSink* sink,
+                                const ProgressFn& progress) const {
+  ASSIGN_OR_RETURN(auto object, OpenReader(address));
   // Decryption runs on the stream's reader thread and SHA-256 on a thread of
   // its own, so the two overlap on two cores; the sink gets the plaintext on
   // this thread.
   ObjectCheck check;
-  check.stored_bytes = stored;
-  DecryptingReader reader(file->get(), &cipher, path, sealed_chunk, stored,
-                          chunks);
+  check.stored_bytes = object->stored_;
+  DecryptingReader reader(object.get());
   ASSIGN_OR_RETURN(StreamDigests digests,
                    DigestStream(&reader, {HashAlgorithm::kSha256}, sink,
-                                header->chunk_size, progress));
+                                object->chunk_size_, progress));
   check.size = digests.size;
   const Bytes& digest = digests.digests[HashAlgorithm::kSha256];
   if (!ConstantTimeEqual(digest, address.digest)) {
-    return fail("content hashes to sha256:" + HexEncode(digest) +
-                ", not its name");
+    return Status::Corruption(object->path_ + ": content hashes to sha256:" +
+                              HexEncode(digest) + ", not its name");
   }
   return check;
 }

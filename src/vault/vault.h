@@ -9,6 +9,7 @@
 #ifndef AMANAH_VAULT_VAULT_H_
 #define AMANAH_VAULT_VAULT_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -37,6 +38,35 @@ struct PutResult {
 struct ObjectCheck {
   uint64_t size = 0;          // plaintext bytes
   uint64_t stored_bytes = 0;  // bytes on disk
+};
+
+// Reads any range of one object's plaintext, decrypting only the chunks
+// the range covers and checking each chunk's tag and position. It cannot
+// check the SHA-256 of the whole object: whoever assembles the ranges must
+// (a peer pulling evidence does). Not safe for concurrent use.
+class ObjectReader {
+ public:
+  ~ObjectReader();
+  uint64_t size() const { return size_; }
+  // Calls `out` with the plaintext of [offset, offset + length) in order,
+  // in pieces of at most one chunk; stops early if `out` returns false
+  // (kUnavailable). kInvalidInput if the range lies beyond the object,
+  // kCorruption if a chunk fails its tag.
+  Status ReadRange(uint64_t offset, uint64_t length,
+                   const std::function<bool(ByteView)>& out);
+
+ private:
+  friend class Vault;
+  ObjectReader() = default;
+  Status LoadChunk(uint64_t index);
+
+  std::string path_;
+  std::unique_ptr<RandomAccessFile> file_;
+  std::unique_ptr<ChunkCipher> cipher_;
+  uint64_t chunk_size_ = 0, sealed_chunk_ = 0, stored_ = 0, chunks_ = 0;
+  uint64_t size_ = 0;
+  uint64_t loaded_ = UINT64_MAX;  // the chunk in plain_
+  Bytes sealed_, plain_;
 };
 
 class Vault {
@@ -68,6 +98,9 @@ class Vault {
   // a caller must discard it on failure.
   Result<ObjectCheck> Read(const ContentAddress& address, ChunkSink* sink,
                            const ProgressFn& progress = nullptr) const;
+  // For reading ranges of an object (serving a peer's pull).
+  Result<std::unique_ptr<ObjectReader>> OpenReader(
+      const ContentAddress& address) const;
   // Read() into nothing: every tag and the SHA-256. kCorruption names the
   // file and what failed.
   Result<ObjectCheck> Verify(const ContentAddress& address,

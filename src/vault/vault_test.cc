@@ -91,6 +91,57 @@ TEST_F(VaultTest, RoundTripsSizesAroundChunkBoundaries) {
 // A staged object fed in odd pieces, synced, resumed after a "restart" from
 // its committed offset, and finished is the same object Put() makes, byte
 // for byte of plaintext, and reads back intact.
+TEST_F(VaultTest, ReadsAnyRangeAndChecksTheChunksItCovers) {
+  Vault v(Env::Default(), dir_, master_);
+  std::string data = Random(3 * kVaultChunkSize + 77, 5);
+  StringSource src(data);
+  auto put = v.Put(&src, {});
+  ASSERT_TRUE(put.ok()) << put.status().ToString();
+  auto reader = v.OpenReader(put->address);
+  ASSERT_TRUE(reader.ok()) << reader.status().ToString();
+  EXPECT_EQ((*reader)->size(), data.size());
+  const uint64_t c = kVaultChunkSize;
+  for (auto [off, len] : {std::pair<uint64_t, uint64_t>{0, 0},
+                          {0, 1},
+                          {c - 1, 2},
+                          {c, c},
+                          {5, 2 * c + 70},
+                          {3 * c, 77},
+                          {0, data.size()},
+                          {data.size(), 0}}) {
+    std::string got;
+    Status s = (*reader)->ReadRange(off, len, [&](ByteView p) {
+      got.append(AsString(p));
+      return true;
+    });
+    ASSERT_TRUE(s.ok()) << s.ToString();
+    EXPECT_EQ(got, data.substr(off, len)) << off << "+" << len;
+  }
+  auto none = [](ByteView) { return true; };
+  EXPECT_EQ((*reader)->ReadRange(data.size(), 1, none).code(),
+            Code::kInvalidInput);
+  EXPECT_EQ((*reader)->ReadRange(1, data.size(), none).code(),
+            Code::kInvalidInput);
+
+  // A flipped byte in the third chunk: ranges before it still read, one
+  // touching it fails and names the file.
+  std::string path = v.PathOf(put->address);
+  {
+    std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+    const auto at = kVaultHeaderSize + 2 * (c + kVaultTagSize) + 10;
+    f.seekg(at);
+    char b = static_cast<char>(f.get());
+    f.seekp(at);
+    f.put(static_cast<char>(b ^ 0x5a));
+  }
+  auto damaged = v.OpenReader(put->address);
+  ASSERT_TRUE(damaged.ok());
+  EXPECT_TRUE((*damaged)->ReadRange(0, 2 * c, none).ok());
+  Status bad = (*damaged)->ReadRange(2 * c + 5, 1, none);
+  EXPECT_EQ(bad.code(), Code::kCorruption);
+  EXPECT_NE(bad.message().find(path), std::string::npos) << bad.ToString();
+}
+
 TEST_F(VaultTest, StagedObjectsResumeAndMatchPut) {
   Vault v(Env::Default(), (dir_ / "vault").string(), master_);
   for (size_t n :

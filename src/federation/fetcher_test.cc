@@ -1,0 +1,336 @@
+#include "federation/fetcher.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <random>
+#include <thread>
+
+#include "app/cases.h"
+#include "app/custody_index.h"
+#include "app/evidence.h"
+#include "app/exchange.h"
+#include "app/peers.h"
+#include "app/requests.h"
+#include "app/testutil.h"
+#include "ledger/log_reader.h"
+#include "server/server.h"
+
+namespace amanah {
+namespace {
+
+using nlohmann::json;
+
+// The Kuwaiti node of the fixture asks; a US node, served over HTTP on
+// loopback, answers with evidence. Messages go between them by hand; the
+// evidence itself is pulled over HTTP by the Fetcher.
+class FetcherTest : public testutil::NodeFixture {
+ protected:
+  void SetUp() override {
+    NodeFixture::SetUp();
+    std::string data = (dir_ / "us").string();
+    ASSERT_TRUE(Node::Init(Env::Default(), data, "cyber.doj.example").ok());
+    us_ = std::move(Node::Open(Env::Default(), data)).value();
+    ServerOptions o;
+    o.port = 0;
+    o.witness_interval = o.courier_interval = o.fetch_interval =
+        std::chrono::milliseconds(0);
+    o.access_log = [](const std::string&) {};
+    server_ = std::move(ApiServer::Create(us_.get(), o)).value();
+    thread_ = std::thread([this] { (void)server_->Run(); });
+    ASSERT_TRUE(PeerBook(node_.get())
+                    .Add("local:a", "cyber.doj.example", server_->url(),
+                         us_->info().verifier_key, "")
+                    .ok());
+    ASSERT_TRUE(PeerBook(us_.get())
+                    .Add("local:a", "ccd.moi.gov.kw", "http://127.0.0.1:9",
+                         node_->info().verifier_key, "")
+                    .ok());
+    LinkRequest();
+  }
+  void TearDown() override {
+    server_->Stop();
+    thread_.join();
+    server_.reset();
+    us_.reset();
+    NodeFixture::TearDown();
+  }
+
+  // Hands every pending message of `from` to `to`, and the receipts back.
+  static void Post(Node* from, Node* to) {
+    auto pending = Mailroom(from).Outbox(true);
+    ASSERT_TRUE(pending.ok());
+    for (const OutboxItem& o : *pending) {
+      auto p = Mailroom(to).Receive(o.body, o.signature);
+      ASSERT_TRUE(p.ok()) << p.status().ToString();
+      ASSERT_TRUE(Mailroom(from).AcceptReceipt(o.id, *p).ok());
+    }
+  }
+
+  // Kuwait sends a production request; the US files and acknowledges it.
+  void LinkRequest() {
+    ASSERT_TRUE(
+        CaseBook(node_.get())
+            .Open("local:poc", {"KW-1", "t", Offence::kCybercrime, "x"}, "")
+            .ok());
+    RequestDraft d;
+    d.type = RequestType::kProduction;
+    d.profile = Profile::kBudapest;
+    d.fields = {{"requesting_authority",
+                 {{"name", "CCD"}, {"time_zone", "Asia/Kuwait"}}},
+                {"requested_authority",
+                 {{"name", "DOJ"}, {"time_zone", "America/New_York"}}},
+                {"offence", {{"en", "Fraud"}}},
+                {"summary_of_facts", {{"en", "Phishing"}}},
+                {"data_requested", {{"en", "Mailbox"}}}};
+    auto r = RequestBook(node_.get()).Create("local:poc", "KW-1", d);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    kw_request_ = r->id;
+    ASSERT_TRUE(Exchange(node_.get())
+                    .Send("local:poc", r->id, "cyber.doj.example")
+                    .ok());
+    Post(node_.get(), us_.get());
+    ASSERT_TRUE(
+        CaseBook(us_.get())
+            .Open("local:poc", {"US-1", "t", Offence::kCybercrime, "x"}, "")
+            .ok());
+    auto inbox = Mailroom(us_.get()).Inbox();
+    auto filed = Exchange(us_.get()).File("local:poc", (*inbox)[0].id, "US-1");
+    ASSERT_TRUE(filed.ok()) << filed.status().ToString();
+    us_request_ = filed->id;
+    ASSERT_TRUE(
+        Exchange(us_.get())
+            .Move("local:poc", us_request_, RequestState::kAcknowledged, "")
+            .ok());
+    Post(us_.get(), node_.get());
+  }
+
+  // Ingests `size` random bytes into the US case.
+  ContentAddress UsEvidence(size_t size, uint32_t seed, bool md5) {
+    std::string path = (dir_ / ("ev" + std::to_string(seed))).string();
+    {
+      std::mt19937 rng(seed);
+      std::string s(size, '\0');
+      for (auto& c : s) c = static_cast<char>(rng());
+      std::ofstream(path, std::ios::binary) << s;
+    }
+    IngestRequest req{path, "US-1", "local:analyst", "", md5, false};
+    auto out = Ingest(*us_, req);
+    EXPECT_TRUE(out.ok()) << out.status().ToString();
+    return out->object.address;
+  }
+
+  // The US delivers `items`; the manifest is left unposted.
+  Message Deliver(const std::vector<ContentAddress>& items) {
+    auto id = Transfers(us_.get()).Deliver("local:poc", us_request_, items);
+    EXPECT_TRUE(id.ok()) << id.status().ToString();
+    auto outbox = Mailroom(us_.get()).Outbox(true);
+    EXPECT_TRUE(outbox.ok());
+    std::vector<OutboxItem> queued = *outbox;
+    for (const auto& o : queued) {
+      if (o.id == *id) return *ParseMessage(o.body);
+    }
+    ADD_FAILURE() << "no manifest in the outbox";
+    return {};
+  }
+
+  std::string Entry(Node* n, uint64_t index) {
+    auto log = n->Log();
+    LogReader at(&(*log)->store(), nullptr, (*log)->Latest().size);
+    return *at.Entry(index);
+  }
+
+  std::unique_ptr<Node> us_;
+  std::unique_ptr<ApiServer> server_;
+  std::thread thread_;
+  std::string kw_request_, us_request_;
+};
+
+TEST_F(FetcherTest, EvidenceArrivesIntactAndBothLogsNameEachOther) {
+  ContentAddress big = UsEvidence(3 * kVaultChunkSize + 5, 1, true);
+  ContentAddress small = UsEvidence(10, 2, false);
+  ASSERT_TRUE(
+      VerifyEvidence(*us_, small, "local:analyst").ok());  // more history
+  auto offered = Deliver({big, small});
+  Post(us_.get(), node_.get());
+  EXPECT_EQ(*Exchange(node_.get()).Outcome(offered.id), "accepted: 2 to pull");
+
+  Fetcher fetcher(node_.get(), std::chrono::seconds(10));
+  auto arrived = fetcher.FetchDue();
+  ASSERT_TRUE(arrived.ok()) << arrived.status().ToString();
+  EXPECT_EQ(*arrived, 2);
+  for (const auto& a : {big, small}) {
+    EXPECT_TRUE(node_->vault().Verify(a).ok()) << a.ToString();
+  }
+  auto items = CaseBook(node_.get()).Items("KW-1");
+  ASSERT_EQ(items->size(), 2u);
+
+  // Kuwait's evidence.received names the US evidence.transferred, which
+  // names the manifest; the US hears back which entry that was.
+  auto transfers = *Transfers(node_.get()).List();
+  ASSERT_EQ(transfers.size(), 2u);
+  Post(node_.get(), us_.get());
+  auto offers = *Transfers(us_.get()).Offers();
+  ASSERT_EQ(offers.size(), 2u);
+  for (const Transfer& t : transfers) {
+    EXPECT_EQ(t.state, "done");
+    auto received = *ParseCustodyEntry(Entry(node_.get(), t.entry_index));
+    EXPECT_EQ(received.kind, EntryKind::kEvidenceReceived);
+    EXPECT_EQ(received.case_id, "KW-1");
+    EXPECT_EQ(received.data["from"], "cyber.doj.example");
+    const Offer* offer = nullptr;
+    for (const auto& o : offers) {
+      if (o.address == t.address) offer = &o;
+    }
+    ASSERT_NE(offer, nullptr);
+    EXPECT_EQ(received.data["peer_entry"], offer->entry_index);
+    EXPECT_EQ(offer->received_index, t.entry_index);
+    auto transferred = *ParseCustodyEntry(Entry(us_.get(), offer->entry_index));
+    EXPECT_EQ(transferred.kind, EntryKind::kEvidenceTransferred);
+    EXPECT_EQ(transferred.data["to"], "ccd.moi.gov.kw");
+    EXPECT_EQ(transferred.data["message"], offered.id);
+  }
+  // The MD5 the US recorded came along and was checked.
+  auto ev = *node_->db().FindEvidence(big.ToString());
+  EXPECT_EQ(ev->md5.size(), 32u);
+  // Nothing more to pull; every pull was a custody entry on the US side.
+  EXPECT_EQ(*fetcher.FetchDue(), 0);
+  auto pulls = CustodyIndex(&us_->sql()).ForSubject(big.ToString(), -1, 100);
+  int accessed = 0;
+  for (const auto& e : *pulls) accessed += e.kind == "evidence.accessed";
+  EXPECT_EQ(accessed, 1);
+}
+
+TEST_F(FetcherTest, AnInterruptedPullResumesWithARangeRequest) {
+  ContentAddress a = UsEvidence(6 * kVaultChunkSize + 3, 3, false);
+  Deliver({a});
+  Post(us_.get(), node_.get());
+  // Stop the first pull once two chunks are committed.
+  std::atomic<bool> stop{false};
+  Fetcher first(node_.get(), std::chrono::seconds(10), &stop);
+  first.set_commit_every(kVaultChunkSize);
+  std::thread watcher([&] {
+    for (int i = 0; i < 2000 && !stop; ++i) {
+      auto list = Transfers(node_.get()).List();
+      if (list.ok() && !list->empty() &&
+          (*list)[0].offset >= 2 * kVaultChunkSize) {
+        stop = true;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  });
+  auto r = first.FetchDue();
+  watcher.join();
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  auto t = (*Transfers(node_.get()).List())[0];
+  if (t.state == "done") GTEST_SKIP() << "the pull finished before the stop";
+  ASSERT_GE(t.offset, 2 * kVaultChunkSize);
+  EXPECT_EQ(t.offset % kVaultChunkSize, 0u);
+
+  // The next round (at once: stopping is no failure) continues where the
+  // committed bytes end.
+  Fetcher second(node_.get(), std::chrono::seconds(10));
+  ASSERT_EQ(*second.FetchDue(), 1);
+  EXPECT_TRUE(node_->vault().Verify(a).ok());
+  auto pulls = CustodyIndex(&us_->sql()).ForSubject(a.ToString(), -1, 100);
+  std::vector<std::string> ranges;
+  for (const auto& e : *pulls) {
+    if (e.kind != "evidence.accessed") continue;
+    ranges.push_back(ParseCustodyEntry(Entry(us_.get(), e.index))
+                         ->data["range"]
+                         .get<std::string>());
+  }
+  ASSERT_EQ(ranges.size(), 2u);
+  EXPECT_EQ(ranges[0], "all");
+  EXPECT_EQ(ranges[1], "bytes=" + std::to_string(t.offset) + "-");
+}
+
+TEST_F(FetcherTest, ATamperedManifestIsRefusedAndNothingIsPulled) {
+  ContentAddress a = UsEvidence(1000, 4, false);
+  Message m = Deliver({a});
+  Transfers kw(node_.get());
+  auto refused = [&](Message x, const std::string& why) {
+    static int n = 0;
+    x.id = std::string(31, 'a') + static_cast<char>('0' + n++);
+    ASSERT_TRUE(kw.AcceptManifest(x).ok());
+    auto outcome = *Exchange(node_.get()).Outcome(x.id);
+    EXPECT_EQ(outcome.rfind("refused: ", 0), 0u) << outcome;
+    EXPECT_NE(outcome.find(why), std::string::npos) << outcome;
+  };
+  json& item = m.payload["items"][0];
+  {
+    Message x = m;  // an entry's bytes changed
+    std::string& e =
+        x.payload["items"][0]["entries"][0]["entry"].get_ref<std::string&>();
+    e[e.find("\"size\":") + 7] = '9';
+    refused(x, "inclusion proof");
+  }
+  {
+    Message x = m;  // another size than the entries record
+    x.payload["items"][0]["size"] = uint64_t{1001};
+    refused(x, "another size");
+  }
+  {
+    Message x = m;  // a checkpoint not signed by the peer
+    std::string& cp = x.payload["checkpoint"].get_ref<std::string&>();
+    cp[cp.size() - 5] = cp[cp.size() - 5] == 'A' ? 'B' : 'A';
+    refused(x, "checkpoint");
+  }
+  {
+    Message x = m;  // released to someone else (its id no longer matches)
+    refused(x, "evidence.transferred");
+  }
+  {
+    Message x = m;  // a request that is not linked to the sender
+    x.id = m.id;
+    x.payload["request"] = "R-2026-99999";
+    ASSERT_TRUE(kw.AcceptManifest(x).ok());
+    EXPECT_NE(Exchange(node_.get()).Outcome(x.id)->find("not linked"),
+              std::string::npos);
+  }
+  (void)item;
+  EXPECT_TRUE(kw.List()->empty());
+}
+
+TEST_F(FetcherTest, OnlyTheOfferedPeerCanPullAndOnlyWhatWasOffered) {
+  ContentAddress offered = UsEvidence(100, 5, false);
+  ContentAddress kept = UsEvidence(100, 6, false);
+  Deliver({offered});
+  httplib::Client c("127.0.0.1", server_->port());
+  auto get = [&](const ContentAddress& a, const std::string& auth) {
+    return c.Get("/federation/v1/objects/" + a.ToString(),
+                 {{"Amanah-Pull", auth}});
+  };
+  auto ok = get(offered, PullAuthorization(*node_, "cyber.doj.example",
+                                           offered.ToString()));
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->status, 200);
+  EXPECT_EQ(ok->body.size(), 100u);
+  // Not offered.
+  auto no = get(
+      kept, PullAuthorization(*node_, "cyber.doj.example", kept.ToString()));
+  EXPECT_EQ(no->status, 404);
+  // A signature made for another object, or no header at all.
+  auto other = get(
+      kept, PullAuthorization(*node_, "cyber.doj.example", offered.ToString()));
+  EXPECT_EQ(other->status, 403);
+  EXPECT_EQ(get(offered, "x 1 y")->status, 403);
+  EXPECT_EQ(get(offered, "")->status, 400);
+  // A range beyond the object.
+  auto past = c.Get(
+      "/federation/v1/objects/" + offered.ToString(),
+      {{"Amanah-Pull",
+        PullAuthorization(*node_, "cyber.doj.example", offered.ToString())},
+       {"Range", "bytes=500-"}});
+  EXPECT_EQ(past->status, 416);
+  auto part = c.Get(
+      "/federation/v1/objects/" + offered.ToString(),
+      {{"Amanah-Pull",
+        PullAuthorization(*node_, "cyber.doj.example", offered.ToString())},
+       {"Range", "bytes=90-"}});
+  EXPECT_EQ(part->status, 206);
+  EXPECT_EQ(part->body, ok->body.substr(90));
+}
+
+}  // namespace
+}  // namespace amanah
