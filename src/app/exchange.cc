@@ -154,6 +154,13 @@ Result<Request> Exchange::Move(const std::string& actor, const std::string& id,
                    {"from_request", id},
                    {"state", RequestStateName(to)},
                    {"reason", reason}};
+    // The date the data is preserved until, as this side set it: the other
+    // side keeps the same date rather than one counted from the update's
+    // arrival.
+    if ((to == RequestState::kPreserved || to == RequestState::kExtended) &&
+        r.preserved_until_unix != 0) {
+      update["preserved_until"] = FormatTime(r.preserved_until_unix * 1000000);
+    }
     auto queued = Mailroom(node_).Enqueue(actor, link->peer, "request.update",
                                           update, r.case_id);
     if (!queued.ok()) {
@@ -195,10 +202,20 @@ Status Exchange::Apply(const Message& m) {
     up.Bind(2, id);
     RETURN_IF_ERROR(up.Run());
   }
+  int64_t preserved_until = 0;
+  std::string until = PayloadString(m.payload, "preserved_until");
+  if (s.ok() && !until.empty()) {
+    auto t = ParseTime(until);
+    if (t.ok()) {
+      preserved_until = *t / 1000000;
+    } else {
+      s = t.status().Annotate("preserved_until");
+    }
+  }
   if (s.ok()) {
     s = RequestBook(node_)
             .Move("peer:" + m.from, id, *state,
-                  PayloadString(m.payload, "reason"))
+                  PayloadString(m.payload, "reason"), preserved_until)
             .status();
   }
   RETURN_IF_ERROR(NoteOutcome(m.id, s.ok() ? "applied" : s.message()));

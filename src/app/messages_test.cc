@@ -324,5 +324,66 @@ TEST_F(MessagesTest, RequestUpdatesMoveOnlyTheLinkedCopy) {
             RequestState::kAcknowledged);
 }
 
+// The custodian's date is the date: the requesting side keeps the date the
+// data is preserved until as the answering side set it, even when its own
+// clock (or the update's delay) would give another.
+TEST_F(MessagesTest, BothSidesKeepTheCustodiansPreservationDate) {
+  ASSERT_TRUE(
+      CaseBook(node_.get())
+          .Open("local:poc", {"KW-2", "t", Offence::kCybercrime, "x"}, "")
+          .ok());
+  RequestDraft d;
+  d.type = RequestType::kPreservation;
+  d.profile = Profile::kUs2703f;
+  d.fields = {
+      {"requesting_authority", {{"name", "CCD"}, {"time_zone", "Asia/Kuwait"}}},
+      {"requested_authority",
+       {{"name", "DOJ"}, {"time_zone", "America/New_York"}}},
+      {"offence", {{"en", "Fraud"}}},
+      {"summary_of_facts", {{"en", "Phishing"}}},
+      {"data_requested", {{"en", "Mailbox"}}},
+      {"relation_to_offence", {{"en", "Used to phish"}}},
+      {"provider", "Mail Inc."},
+      {"account_identifiers", {"victim@example.com"}},
+      {"necessity", {{"en", "Deleted in 30 days"}}},
+      {"mla_to_follow", true}};
+  auto r = RequestBook(node_.get()).Create("local:poc", "KW-2", d);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_TRUE(
+      Exchange(node_.get()).Send("local:poc", r->id, "cyber.doj.example").ok());
+  OutboxItem m = (*Mailroom(node_.get()).Outbox(true))[0];
+  ASSERT_TRUE(Mailroom(us_.get()).Receive(m.body, m.signature).ok());
+  ASSERT_TRUE(
+      CaseBook(us_.get())
+          .Open("local:poc", {"US-2", "t", Offence::kCybercrime, "x"}, "")
+          .ok());
+  auto filed = Exchange(us_.get()).File("local:poc", m.id, "US-2");
+  ASSERT_TRUE(filed.ok()) << filed.status().ToString();
+  auto deliver_us = [&] {
+    auto pending = Mailroom(us_.get()).Outbox(true);
+    std::vector<OutboxItem> items = *pending;
+    for (const OutboxItem& o : items) {
+      auto p = Mailroom(node_.get()).Receive(o.body, o.signature);
+      ASSERT_TRUE(p.ok()) << p.status().ToString();
+      ASSERT_TRUE(Mailroom(us_.get()).AcceptReceipt(o.id, *p).ok());
+    }
+  };
+  for (RequestState s : {RequestState::kAcknowledged, RequestState::kPreserved,
+                         RequestState::kExtended}) {
+    auto moved = Exchange(us_.get()).Move("local:poc", filed->id, s, "");
+    ASSERT_TRUE(moved.ok()) << moved.status().ToString();
+    // The update arrives an hour later by Kuwait's clock.
+    env_.AdvanceClock(3600);
+    deliver_us();
+    auto kw = *RequestBook(node_.get()).Get(r->id);
+    EXPECT_EQ(kw->state, s);
+    EXPECT_EQ(kw->preserved_until_unix, moved->preserved_until_unix);
+  }
+  auto us = *RequestBook(us_.get()).Get(filed->id);
+  EXPECT_EQ(us->preserved_until_unix,
+            us->started_unix + 0 * 86400 + (90 + 90) * 86400 -
+                (us->started_unix - us->preserved_until_unix + 180 * 86400));
+}
+
 }  // namespace
 }  // namespace amanah

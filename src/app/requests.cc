@@ -219,8 +219,15 @@ Result<std::vector<Request>> RequestBook::Open(const std::string& member,
 
 Result<Request> RequestBook::Move(const std::string& actor,
                                   const std::string& id, RequestState to,
-                                  const std::string& reason) {
+                                  const std::string& reason,
+                                  int64_t preserved_until_unix) {
   RETURN_IF_ERROR(ValidateText(reason, 4000, "reason", false));
+  if (preserved_until_unix != 0 &&
+      (preserved_until_unix < NowUnix() ||
+       preserved_until_unix > NowUnix() + 366 * 86400)) {
+    return Status::InvalidInput(
+        "preserved_until must lie between now and a year from now");
+  }
   Request r;
   auto applied = node_->Apply([&]() -> Result<std::vector<CustodyEntry>> {
     ASSIGN_OR_RETURN(auto found, Get(id));
@@ -252,6 +259,10 @@ Result<Request> RequestBook::Move(const std::string& actor,
     if (to == RequestState::kExtended) {
       r.preserved_until_unix += ExtensionSeconds(r.profile);
       ++r.extensions;
+    }
+    if (preserved_until_unix != 0 &&
+        (to == RequestState::kPreserved || to == RequestState::kExtended)) {
+      r.preserved_until_unix = preserved_until_unix;
     }
     r.state = to;
     r.updated = FormatTime(now * 1000000);

@@ -68,9 +68,13 @@ class RequestBook {
   Result<std::vector<Request>> Open(const std::string& member, size_t limit);
 
   // Checks the state machine (not the caller's role: the edges do that with
-  // MayMove) and records the move.
+  // MayMove) and records the move. `preserved_until_unix`, when not 0 and
+  // the move is to preserved or extended, is the date the data is preserved
+  // until as the custodian's node computed it (a linked peer's update),
+  // used instead of computing it here; it must lie within a year from now.
   Result<Request> Move(const std::string& actor, const std::string& id,
-                       RequestState to, const std::string& reason);
+                       RequestState to, const std::string& reason,
+                       int64_t preserved_until_unix = 0);
   Result<std::vector<RequestMove>> History(const std::string& id);
 
   // Moves every preservation whose time has run out to expired; returns

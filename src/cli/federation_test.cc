@@ -1,6 +1,7 @@
-// Witnessing between real nodes: three `amanah serve` processes on loopback
-// pin one another, cosign one another's logs as they grow, and catch a node
-// whose history was forked.
+// Federation between real nodes: `amanah serve` processes on loopback pin
+// one another, cosign one another's logs as they grow, catch a node whose
+// history was forked, exchange requests, and deliver evidence through a
+// receiver that is killed again and again.
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
@@ -17,6 +18,7 @@
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <random>
 #include <thread>
 
 #include "cli/testutil.h"
@@ -100,6 +102,50 @@ class FederationTest : public testutil::TempDirTest {
            << std::string((std::istreambuf_iterator<char>(in)), {});
   }
 
+  // kill -9: no chance to finish anything.
+  void Kill(NodeProc& n) {
+    if (n.pid <= 0) return;
+    ::kill(n.pid, SIGKILL);
+    for (int i = 0; i < 200 && ::kill(n.pid, 0) == 0; ++i) ::usleep(10000);
+    n.pid = 0;
+  }
+
+  // A self-signed certificate for 127.0.0.1; sets n.tls and returns the
+  // certificate's path.
+  std::string ServeTls(NodeProc& n) {
+    std::string cert = (dir_ / (n.name + ".pem")).string();
+    std::string key = (dir_ / (n.name + ".key")).string();
+    EXPECT_EQ(std::system(("openssl req -x509 -newkey ec -pkeyopt "
+                           "ec_paramgen_curve:P-256 -nodes -days 2 -subj "
+                           "/CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 "
+                           "-keyout " +
+                           key + " -out " + cert + " 2>/dev/null")
+                              .c_str()),
+              0);
+    n.tls = "--tls-cert " + cert + " --tls-key " + key;
+    return cert;
+  }
+
+  // `args` on `n`'s data directory, as JSON; fails the test on an error.
+  nlohmann::json Json(const NodeProc& n, const std::string& args) {
+    Outcome o = Amanah(n.data, "--json " + args);
+    EXPECT_EQ(o.code, 0) << args << ": " << o.err;
+    auto j = nlohmann::json::parse(o.out, nullptr, false);
+    EXPECT_FALSE(j.is_discarded()) << o.out;
+    return j;
+  }
+
+  // Writes the legal fields of a request to fields.json; returns its path.
+  std::string Fields() {
+    std::ofstream(dir_ / "fields.json") << R"({
+    "requesting_authority": {"name": "CCD Kuwait", "time_zone": "Asia/Kuwait"},
+    "requested_authority": {"name": "DOJ CCIPS", "time_zone": "America/New_York"},
+    "offence": {"en": "Fraud", "ar": "احتيال"},
+    "summary_of_facts": {"en": "Phishing of bank customers"},
+    "data_requested": {"en": "Subscriber of an e-mail account"}})";
+    return (dir_ / "fields.json").string();
+  }
+
   void Stop(NodeProc& n) {
     if (n.pid <= 0) return;
     ::kill(n.pid, SIGTERM);
@@ -163,16 +209,7 @@ TEST_F(FederationTest, ThreeNodesWitnessEachOtherAndCatchAFork) {
   NodeProc& eu = Init("ncsc.example.eu");
   // The Kuwaiti node serves over TLS with a self-signed certificate, which
   // its peers pin.
-  std::string cert = (dir_ / "kw.pem").string();
-  std::string key = (dir_ / "kw.key").string();
-  ASSERT_EQ(std::system(("openssl req -x509 -newkey ec -pkeyopt "
-                         "ec_paramgen_curve:P-256 -nodes -days 2 -subj "
-                         "/CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 "
-                         "-keyout " +
-                         key + " -out " + cert + " 2>/dev/null")
-                            .c_str()),
-            0);
-  kw.tls = "--tls-cert " + cert + " --tls-key " + key;
+  std::string cert = ServeTls(kw);
   std::vector<NodeProc*> all = {&kw, &us, &eu};
   for (NodeProc* a : all) {
     for (NodeProc* b : all) {
@@ -275,17 +312,11 @@ TEST_F(FederationTest, ThreeNodesWitnessEachOtherAndCatchAFork) {
   // and delivered once it is back, with a receipt the sender checked.
   Stop(kw);
   Stop(us);
-  std::ofstream(dir_ / "fields.json") << R"({
-    "requesting_authority": {"name": "CCD Kuwait", "time_zone": "Asia/Kuwait"},
-    "requested_authority": {"name": "DOJ CCIPS", "time_zone": "America/New_York"},
-    "offence": {"en": "Fraud", "ar": "احتيال"},
-    "summary_of_facts": {"en": "Phishing of bank customers"},
-    "data_requested": {"en": "Subscriber of an e-mail account"}})";
-  Outcome created =
-      Amanah(kw.data,
-             "--json request create --case KW-1 --type subscriber "
-             "--profile eu --direction outgoing --fields " +
-                 (dir_ / "fields.json").string());
+  Outcome created = Amanah(kw.data,
+                           "--json request create --case KW-1 --type "
+                           "subscriber --profile eu --direction outgoing "
+                           "--fields " +
+                               Fields());
   ASSERT_EQ(created.code, 0) << created.err;
   std::string request = nlohmann::json::parse(created.out)["id"];
   Outcome sent =
@@ -356,6 +387,163 @@ TEST_F(FederationTest, ThreeNodesWitnessEachOtherAndCatchAFork) {
   auto kw_inbox = nlohmann::json::parse(Amanah(kw.data, "--json inbox").out);
   ASSERT_EQ(kw_inbox.size(), 2u);
   for (const auto& m : kw_inbox) EXPECT_EQ(m["outcome"], "applied");
+}
+
+// The answering node delivers evidence over TLS; the requesting node pulls
+// it while being killed (kill -9) again and again. Every object arrives once
+// and intact, pulls resume where the committed bytes end, and neither
+// side's log records anything twice.
+TEST_F(FederationTest, EvidenceArrivesOnceThroughReceiverKills) {
+  NodeProc& kw = Init("ccd.moi.gov.kw");
+  NodeProc& us = Init("cyber.doj.example");
+  std::string cert = ServeTls(us);
+  ASSERT_EQ(Amanah(kw.data, "peer add " + us.name + " --url " + us.url() +
+                                " --key " + us.key + " --tls-cert " + cert)
+                .code,
+            0);
+  ASSERT_EQ(Amanah(us.data, "peer add " + kw.name + " --url " + kw.url() +
+                                " --key " + kw.key)
+                .code,
+            0);
+  // Kuwait asks for the data of a production request ...
+  ASSERT_EQ(Amanah(kw.data,
+                   "case open KW-7 --title t --offence cybercrime "
+                   "--legal-basis x")
+                .code,
+            0);
+  std::string request =
+      Json(kw,
+           "request create --case KW-7 --type production --profile "
+           "budapest --direction outgoing --fields " +
+               Fields())["id"];
+  std::string message =
+      Json(kw, "request send " + request + " --to " + us.name)["message"];
+  Start(kw);
+  Start(us);
+  for (int i = 0; i < 400 && Json(us, "inbox").empty(); ++i) ::usleep(50000);
+  Stop(us);
+  // ... the US files it, acknowledges it, and delivers two objects.
+  ASSERT_EQ(Amanah(us.data,
+                   "case open US-7 --title t --offence cybercrime "
+                   "--legal-basis x")
+                .code,
+            0);
+  std::string theirs = Json(us, "inbox file " + message + " --case US-7")["id"];
+  ASSERT_EQ(
+      Amanah(us.data, "request move " + theirs + " --to acknowledged").code, 0);
+  const uint64_t big_size = (96u << 20) + 12345;
+  std::string big = (dir_ / "mailbox.mbox").string();
+  std::string small = (dir_ / "subscriber.csv").string();
+  ASSERT_EQ(std::system(("head -c " + std::to_string(big_size) +
+                         " /dev/urandom > " + big)
+                            .c_str()),
+            0);
+  std::ofstream(small) << "account,created\nvictim@example.com,2026-01-02\n";
+  std::vector<std::string> addresses;
+  for (const auto& f : {big, small}) {
+    addresses.push_back(
+        Json(us, "ingest " + f + " --case US-7 --md5")[0]["address"]);
+  }
+  ASSERT_EQ(Amanah(us.data, "request deliver " + theirs + " --item " +
+                                addresses[0] + " --item " + addresses[1])
+                .code,
+            0);
+  Start(us);
+
+  // Wait for the manifest to arrive, then kill the receiver at random
+  // moments while it pulls, and look at what it had committed each time.
+  auto incoming = [&] { return Json(kw, "transfers")["incoming"]; };
+  for (int i = 0; i < 400 && incoming().size() < 2; ++i) ::usleep(20000);
+  ASSERT_EQ(incoming().size(), 2u);
+  std::mt19937 rng(42);
+  int kills = 0, mid_transfer = 0;
+  bool done = false;
+  for (int round = 0; round < 30 && !done; ++round) {
+    if (round > 0) Start(kw);
+    ::usleep(30000 + rng() % 250000);
+    Kill(kw);
+    ++kills;
+    auto list = incoming();
+    done = true;
+    for (const auto& t : list) {
+      if (t["state"] != "done") done = false;
+      if (t["address"] == addresses[0] && t["state"] == "pending" &&
+          t["received_bytes"] > 0 && t["received_bytes"] < big_size) {
+        ++mid_transfer;
+      }
+    }
+  }
+  Start(kw);
+  nlohmann::json list;
+  for (int i = 0; i < 600; ++i) {
+    list = incoming();
+    bool all = true;
+    for (const auto& t : list) all = all && t["state"] == "done";
+    if (all) break;
+    ::usleep(50000);
+  }
+  ASSERT_EQ(list.size(), 2u) << list;
+  for (const auto& t : list) ASSERT_EQ(t["state"], "done") << list;
+  RecordProperty("kills", kills);
+  RecordProperty("kills_mid_transfer", mid_transfer);
+  std::printf("%d kills, %d with part of the object committed\n", kills,
+              mid_transfer);
+  EXPECT_GE(kills, 2);
+  EXPECT_GE(mid_transfer, 1) << "no kill landed while bytes were committed";
+
+  // Confirmed back to the US, which knows each object's receiving entry.
+  nlohmann::json outgoing;
+  for (int i = 0; i < 400; ++i) {
+    outgoing = Json(us, "transfers")["outgoing"];
+    bool all = outgoing.size() == 2;
+    for (const auto& o : outgoing) {
+      all = all && o.contains("peer_received_entry");
+    }
+    if (all) break;
+    ::usleep(50000);
+  }
+  Stop(kw);
+  Stop(us);
+  ASSERT_EQ(outgoing.size(), 2u);
+  std::map<std::string, uint64_t> received_at;
+  for (const auto& t : list) received_at[t["address"]] = t["entry_index"];
+  for (const auto& o : outgoing) {
+    ASSERT_TRUE(o.contains("peer_received_entry")) << outgoing;
+    EXPECT_EQ(o["peer_received_entry"], received_at[o["address"]]);
+  }
+
+  // Intact, once: each object verifies, the whole node checks out, and each
+  // log holds one evidence.received / evidence.transferred per object; a
+  // pull after a kill continued with a Range request.
+  for (const auto& a : addresses) {
+    Outcome v = Amanah(kw.data, "verify " + a);
+    EXPECT_EQ(v.code, 0) << v.out << v.err;
+  }
+  Outcome fsck = Amanah(kw.data, "fsck");
+  EXPECT_EQ(fsck.code, 0) << fsck.out << fsck.err;
+  auto count = [&](const NodeProc& n, const std::string& kind) {
+    int c = 0;
+    for (const auto& e : Json(n, "log show")) c += e["entry"]["kind"] == kind;
+    return c;
+  };
+  EXPECT_EQ(count(kw, "evidence.received"), 2);
+  EXPECT_EQ(count(us, "evidence.transferred"), 2);
+  int resumed = 0;
+  for (const auto& e : Json(us, "log show")) {
+    if (e["entry"]["kind"] == "evidence.accessed" &&
+        e["entry"]["data"]["range"].get<std::string>().rfind("bytes=", 0) ==
+            0) {
+      ++resumed;
+    }
+  }
+  EXPECT_GE(resumed, 1);
+  auto kw_inbox = Json(kw, "inbox");
+  int manifests = 0;
+  for (const auto& m : kw_inbox) manifests += m["type"] == "evidence.manifest";
+  EXPECT_EQ(manifests, 1);
+  // The received objects are evidence of the Kuwaiti case.
+  auto kase = Json(kw, "case show KW-7");
+  EXPECT_EQ(kase["evidence"].size(), 2u) << kase;
 }
 
 }  // namespace

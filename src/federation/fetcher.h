@@ -1,7 +1,7 @@
 // Pulls the evidence peers deliver (app/transfers.h): each pending transfer
 // is fetched from GET /federation/v1/objects/<address> on its peer and
 // encrypted into a staging file as it arrives, its hashes computed on the
-// way. What is staged is committed every 64 MiB, so an interrupted pull (a
+// way. What is staged is committed every 16 MiB, so an interrupted pull (a
 // dropped connection, a killed process) resumes with an HTTP Range request
 // from the last committed chunk instead of starting over. A complete object
 // must hash to the manifest's address (and MD5/SHA-1) before it enters the
@@ -39,7 +39,7 @@ class Fetcher {
   Node* node_;
   std::chrono::milliseconds timeout_;
   const std::atomic<bool>* stop_;
-  uint64_t commit_every_ = 64 << 20;
+  uint64_t commit_every_ = 16 << 20;
 };
 
 }  // namespace amanah
