@@ -13,9 +13,10 @@
 # (written once the object is verified, re-encrypted and durable in its
 # vault): end to end.
 #
-# The baseline is `curl -k https://... | openssl dgst -sha256` from
-# `openssl s_server -WWW` serving the plain file: a download that is
-# verified but neither stored nor encrypted.
+# The baselines fetch the plain file from `openssl s_server -WWW` over TLS:
+# `curl -k https://... | openssl dgst -sha256` (a download that is verified
+# but neither stored nor encrypted) and the same with `tee FILE` (verified
+# and stored in DIR, not encrypted, not synced).
 #
 # Needs a built ./build/src/amanah, openssl and curl. Prints medians.
 set -euo pipefail
@@ -114,11 +115,14 @@ transfer_once() {
   echo "$end - $start" | bc -l
 }
 
-baseline_once() {
-  local s e
+baseline_once() {  # baseline_once [stored]
+  local s e out=/dev/null
+  if [[ -n ${1:-} ]]; then out=$work/download.bin; fi
   s=$(date +%s.%N)
-  curl -sk "https://127.0.0.1:$((us_port + 1))/input.bin" | openssl dgst -sha256 > /dev/null
+  curl -sk "https://127.0.0.1:$((us_port + 1))/input.bin" | tee "$out" |
+    openssl dgst -sha256 > /dev/null
   e=$(date +%s.%N)
+  rm -f "$work/download.bin"
   echo "$e - $s" | bc -l
 }
 
@@ -131,16 +135,21 @@ base_pid=$!
 wait_for curl -skf -o /dev/null -r 0-0 "https://127.0.0.1:$((us_port + 1))/input.bin"
 amanah_times=()
 curl_times=()
+stored_times=()
 for _ in $(seq "$runs"); do
   curl_times+=("$(baseline_once)")
+  stored_times+=("$(baseline_once stored)")
   amanah_times+=("$(transfer_once)")
   pids=("$base_pid")
 done
 t_amanah=$(printf '%s\n' "${amanah_times[@]}" | median)
 t_curl=$(printf '%s\n' "${curl_times[@]}" | median)
+t_stored=$(printf '%s\n' "${stored_times[@]}" | median)
 mbs() { echo "$bytes / $1 / 1000000" | bc -l | xargs printf '%.0f'; }
 echo "size: $bytes bytes; runs: $runs; dir: $base"
 echo "amanah transfer (TLS, verify, re-encrypt, durable): $(mbs "$t_amanah") MB/s (runs: ${amanah_times[*]})"
 echo "curl https | openssl dgst -sha256:                   $(mbs "$t_curl") MB/s (runs: ${curl_times[*]})"
+echo "curl https | tee FILE | openssl dgst -sha256:        $(mbs "$t_stored") MB/s (runs: ${stored_times[*]})"
 echo "ratio amanah / curl+sha256: $(echo "$t_curl / $t_amanah" | bc -l | xargs printf '%.2f')"
+echo "ratio amanah / curl+tee+sha256: $(echo "$t_stored / $t_amanah" | bc -l | xargs printf '%.2f')"
 echo "target: >= 250 MB/s end to end"

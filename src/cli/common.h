@@ -74,6 +74,9 @@ struct PeerArgs {
 // `amanah peer ...` (peers_cmd.cc).
 void AddPeerCommands(CLI::App& app, Globals& g, PeerArgs& a, int& rc);
 
+// `amanah demo` (demo_cmd.cc).
+void AddDemoCommand(CLI::App& app, int& rc);
+
 // `amanah user ...` (users_cmd.cc).
 void AddUserCommands(CLI::App& app, Globals& g, UserArgs& a, int& rc);
 

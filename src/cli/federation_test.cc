@@ -546,5 +546,32 @@ TEST_F(FederationTest, EvidenceArrivesOnceThroughReceiverKills) {
   EXPECT_EQ(kase["evidence"].size(), 2u) << kase;
 }
 
+// `amanah demo` walks the whole flow between two nodes and leaves them in
+// --dir, where each node checks out on its own.
+TEST_F(FederationTest, DemoWalksTheWholeFlowAndLeavesNodesThatVerify) {
+  fs::path demo = dir_ / "demo";
+  Outcome o = Amanah(dir_ / "unused", "demo --dir " + demo.string());
+  ASSERT_EQ(o.code, 0) << o.out << o.err;
+  for (const char* step :
+       {"signed receipt from cyber.doj.example", "preserved until",
+        "evidence.received #", "cosigned by ccd.moi.gov.kw",
+        "cosigned by cyber.doj.example", "intact"}) {
+    EXPECT_NE(o.out.find(step), std::string::npos) << step << "\n" << o.out;
+  }
+  for (const char* node : {"ccd.moi.gov.kw", "cyber.doj.example"}) {
+    Outcome fsck = Amanah(demo / node, "fsck");
+    EXPECT_EQ(fsck.code, 0) << node << fsck.out << fsck.err;
+  }
+  NodeProc kw;
+  kw.data = demo / "ccd.moi.gov.kw";
+  auto in = Json(kw, "transfers")["incoming"];
+  ASSERT_EQ(in.size(), 1u);
+  EXPECT_EQ(in[0]["state"], "done");
+  // A directory that is not empty is refused, and left alone.
+  Outcome again = Amanah(dir_ / "unused", "demo --dir " + demo.string());
+  EXPECT_EQ(again.code, 4) << again.err;
+  EXPECT_TRUE(fs::exists(demo / "ccd.moi.gov.kw" / "keys" / "signing.key"));
+}
+
 }  // namespace
 }  // namespace amanah

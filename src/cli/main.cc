@@ -538,6 +538,7 @@ int Main(int argc, char** argv) {
   AddRequestCommands(app, g, request_args, rc);
   ServeArgs serve_args;
   AddServeCommand(app, g, serve_args, rc);
+  AddDemoCommand(app, rc);
   app.add_subcommand("tour",
                      "initialise a node if needed, ingest a sample, and show "
                      "its entry, proof and verification")

@@ -2,9 +2,77 @@
 
 #include <sodium.h>
 
+#include <condition_variable>
 #include <cstring>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <thread>
 
 namespace amanah {
+
+// A thread that runs `fn` on each buffer handed to it, in order, holding
+// at most kDepth of them; used buffers are kept for reuse.
+class StagedObject::Worker {
+ public:
+  explicit Worker(std::function<void(const Bytes&)> fn)
+      : fn_(std::move(fn)), thread_([this] { Loop(); }) {}
+  ~Worker() {
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+
+  // A buffer to fill and Push(): a used one if there is one.
+  Bytes Take() {
+    std::lock_guard<std::mutex> l(mu_);
+    if (spare_.empty()) return Bytes();
+    Bytes b = std::move(spare_.back());
+    spare_.pop_back();
+    return b;
+  }
+  void Push(Bytes b) {
+    std::unique_lock<std::mutex> l(mu_);
+    cv_.wait(l, [&] { return queue_.size() < kDepth; });
+    queue_.push_back(std::move(b));
+    cv_.notify_all();
+  }
+  void Drain() {
+    std::unique_lock<std::mutex> l(mu_);
+    cv_.wait(l, [&] { return queue_.empty() && !busy_; });
+  }
+
+ private:
+  static constexpr size_t kDepth = 4;
+  void Loop() {
+    std::unique_lock<std::mutex> l(mu_);
+    for (;;) {
+      cv_.wait(l, [&] { return stop_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping, nothing left
+      Bytes b = std::move(queue_.front());
+      queue_.pop_front();
+      busy_ = true;
+      l.unlock();
+      fn_(b);
+      l.lock();
+      busy_ = false;
+      if (spare_.size() < kDepth) spare_.push_back(std::move(b));
+      cv_.notify_all();
+    }
+  }
+
+  std::function<void(const Bytes&)> fn_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Bytes> queue_;   // guarded by mu_
+  std::vector<Bytes> spare_;  // guarded by mu_
+  bool busy_ = false;         // guarded by mu_
+  bool stop_ = false;         // guarded by mu_
+  std::thread thread_;        // last: starts once the rest is ready
+};
 
 StagedObject::StagedObject(Env* env, std::string path,
                            std::vector<HashAlgorithm> algs)
@@ -16,47 +84,40 @@ StagedObject::StagedObject(Env* env, std::string path,
   for (HashAlgorithm a : algorithms_) {
     hashers_.push_back(std::make_unique<Hasher>(a));
   }
-  sealed_.resize(kVaultChunkSize + kVaultTagSize);
-  hash_thread_ = std::thread([this] { HashLoop(); });
+  hasher_ = std::make_unique<Worker>([this](const Bytes& plain) {
+    for (auto& h : hashers_) h->Update(plain);
+  });
+  writer_ = std::make_unique<Worker>([this](const Bytes& sealed) {
+    {
+      std::lock_guard<std::mutex> l(status_mu_);
+      if (!write_status_.ok()) return;  // the file is behind: write no more
+    }
+    Status s = file_->Append(sealed);
+    if (!s.ok()) {
+      std::lock_guard<std::mutex> l(status_mu_);
+      write_status_ = s;
+    }
+  });
 }
 
 StagedObject::~StagedObject() {
-  {
-    std::lock_guard<std::mutex> l(hash_mu_);
-    hash_stop_ = true;
-  }
-  hash_cv_.notify_all();
-  hash_thread_.join();
+  writer_.reset();  // finishes queued writes before the file closes
+  hasher_.reset();
   if (file_) (void)file_->Close();
 }
 
-void StagedObject::HashLoop() {
-  std::unique_lock<std::mutex> l(hash_mu_);
-  for (;;) {
-    hash_cv_.wait(l, [&] { return hash_stop_ || !hash_queue_.empty(); });
-    if (hash_queue_.empty()) return;  // stopping, nothing left
-    Bytes chunk = std::move(hash_queue_.front());
-    hash_queue_.pop_front();
-    hash_busy_ = true;
-    l.unlock();
-    for (auto& h : hashers_) h->Update(chunk);
-    l.lock();
-    hash_busy_ = false;
-    hash_cv_.notify_all();
-  }
-}
-
 void StagedObject::Hash(ByteView plain) {
-  Bytes copy(plain.begin(), plain.end());
-  std::unique_lock<std::mutex> l(hash_mu_);
-  hash_cv_.wait(l, [&] { return hash_queue_.size() < 4; });
-  hash_queue_.push_back(std::move(copy));
-  hash_cv_.notify_all();
+  Bytes copy = hasher_->Take();
+  copy.assign(plain.begin(), plain.end());
+  hasher_->Push(std::move(copy));
 }
 
-void StagedObject::WaitHashed() {
-  std::unique_lock<std::mutex> l(hash_mu_);
-  hash_cv_.wait(l, [&] { return hash_queue_.empty() && !hash_busy_; });
+void StagedObject::WaitHashed() { hasher_->Drain(); }
+
+Status StagedObject::Drained() {
+  writer_->Drain();
+  std::lock_guard<std::mutex> l(status_mu_);
+  return write_status_;
 }
 
 Result<std::unique_ptr<StagedObject>> StagedObject::Create(
@@ -108,13 +169,14 @@ Result<std::unique_ptr<StagedObject>> StagedObject::Resume(
                               std::to_string(committed) + " committed");
   }
   Bytes plain(kVaultChunkSize);
+  Bytes sealed(sealed_chunk);
   for (uint64_t i = 0; i < chunks; ++i) {
     uint64_t off = kVaultHeaderSize + i * sealed_chunk;
-    ASSIGN_OR_RETURN(size_t r, in->ReadAt(off, s->sealed_.data(),
+    ASSIGN_OR_RETURN(size_t r, in->ReadAt(off, sealed.data(),
                                           static_cast<size_t>(sealed_chunk)));
     if (r != sealed_chunk) return Status::Corruption(path + ": short read");
     Status ok = s->cipher_->Open(static_cast<uint32_t>(i), false,
-                                 ByteView(s->sealed_.data(), r), plain.data());
+                                 ByteView(sealed.data(), r), plain.data());
     if (!ok.ok()) return Status::Corruption(path + ": " + ok.message());
     s->Hash(ByteView(plain.data(), plain.size()));
   }
@@ -129,11 +191,14 @@ Status StagedObject::SealChunk(ByteView plain, bool last) {
     return Status::InvalidInput("evidence larger than 4 PiB");
   }
   Hash(plain);
-  cipher_->Seal(static_cast<uint32_t>(chunks_), last, plain, sealed_.data());
-  RETURN_IF_ERROR(
-      file_->Append(ByteView(sealed_.data(), plain.size() + kVaultTagSize)));
+  Bytes sealed = writer_->Take();
+  sealed.resize(plain.size() + kVaultTagSize);
+  cipher_->Seal(static_cast<uint32_t>(chunks_), last, plain, sealed.data());
+  writer_->Push(std::move(sealed));
   ++chunks_;
-  return Status::OK();
+  // A failed write shows here, a chunk or a few later, or at Sync().
+  std::lock_guard<std::mutex> l(status_mu_);
+  return write_status_;
 }
 
 Status StagedObject::Append(ByteView data) {
@@ -155,7 +220,10 @@ Status StagedObject::Append(ByteView data) {
   return Status::OK();
 }
 
-Status StagedObject::Sync() { return file_->Sync(); }
+Status StagedObject::Sync() {
+  RETURN_IF_ERROR(Drained());
+  return file_->Sync();
+}
 
 Result<PutResult> StagedObject::Finish(Vault* vault) {
   ASSIGN_OR_RETURN(PutResult r, Seal());
@@ -166,6 +234,7 @@ Result<PutResult> StagedObject::Finish(Vault* vault) {
 Result<PutResult> StagedObject::Seal() {
   RETURN_IF_ERROR(SealChunk(buffer_, true));
   buffer_.clear();
+  RETURN_IF_ERROR(Drained());
   RETURN_IF_ERROR(file_->Sync());
   RETURN_IF_ERROR(file_->Close());
   file_.reset();

@@ -9,12 +9,9 @@
 #ifndef AMANAH_VAULT_STAGED_H_
 #define AMANAH_VAULT_STAGED_H_
 
-#include <condition_variable>
-#include <deque>
 #include <memory>
 #include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "crypto/hash.h"
@@ -59,28 +56,27 @@ class StagedObject {
   StagedObject(Env* env, std::string path, std::vector<HashAlgorithm> algs);
   Status SealChunk(ByteView plain, bool last);
 
-  // Hashes on a thread of its own, so that receiving and encrypting go on
-  // meanwhile; holds at most a few chunks.
   void Hash(ByteView plain);
   void WaitHashed();
-  void HashLoop();
+  Status Drained();  // waits for the writer, and returns its status
 
   Env* env_;
   std::string path_;
   std::vector<HashAlgorithm> algorithms_;
   std::vector<std::unique_ptr<Hasher>> hashers_;
-  std::mutex hash_mu_;
-  std::condition_variable hash_cv_;
-  std::deque<Bytes> hash_queue_;  // guarded by hash_mu_
-  bool hash_busy_ = false;        // guarded by hash_mu_
-  bool hash_stop_ = false;        // guarded by hash_mu_
-  std::thread hash_thread_;
   std::unique_ptr<WritableFile> file_;
   std::unique_ptr<ChunkCipher> cipher_;
+  std::mutex status_mu_;
+  Status write_status_;  // the writer's first failure; guarded by status_mu_
+  // Hashing and writing each run on a thread of their own, so that
+  // receiving and encrypting go on meanwhile; each holds at most a few
+  // chunks.
+  class Worker;
+  std::unique_ptr<Worker> hasher_;
+  std::unique_ptr<Worker> writer_;
   uint64_t chunk_size_ = kVaultChunkSize;
   uint64_t chunks_ = 0;
   Bytes buffer_;
-  Bytes sealed_;
 };
 
 }  // namespace amanah

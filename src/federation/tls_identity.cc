@@ -1,0 +1,102 @@
+#include "federation/tls_identity.h"
+
+#include <arpa/inet.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include <memory>
+
+namespace amanah {
+
+namespace {
+
+template <typename T, void (*F)(T*)>
+struct Freer {
+  void operator()(T* p) const { F(p); }
+};
+using PKey = std::unique_ptr<EVP_PKEY, Freer<EVP_PKEY, EVP_PKEY_free>>;
+using Cert = std::unique_ptr<X509, Freer<X509, X509_free>>;
+using Bio = std::unique_ptr<BIO, Freer<BIO, BIO_free_all>>;
+using Ext =
+    std::unique_ptr<X509_EXTENSION, Freer<X509_EXTENSION, X509_EXTENSION_free>>;
+
+Status OpenSslError(const std::string& what) {
+  return Status::IOError("making a TLS certificate: " + what + " failed");
+}
+
+// The PEM text `write` puts into a memory BIO.
+template <typename F>
+Result<std::string> Pem(F write) {
+  Bio bio(BIO_new(BIO_s_mem()));
+  if (!bio || write(bio.get()) != 1) return OpenSslError("PEM encoding");
+  char* data = nullptr;
+  long n = BIO_get_mem_data(bio.get(), &data);
+  return std::string(data, static_cast<size_t>(n));
+}
+
+}  // namespace
+
+Status MakeSelfSignedCertificate(Env* env, const std::string& cert_path,
+                                 const std::string& key_path,
+                                 const std::string& host, int days) {
+  for (const auto& p : {cert_path, key_path}) {
+    if (env->FileExists(p)) return Status::Conflict(p + " exists already");
+  }
+  PKey key(EVP_EC_gen("P-256"));
+  if (!key) return OpenSslError("key generation");
+  Cert cert(X509_new());
+  if (!cert) return OpenSslError("X509_new");
+  uint8_t serial[16];
+  if (RAND_bytes(serial, sizeof(serial)) != 1) return OpenSslError("serial");
+  serial[0] &= 0x7f;  // positive
+  BIGNUM* bn = BN_bin2bn(serial, sizeof(serial), nullptr);
+  bool ok =
+      bn != nullptr && X509_set_version(cert.get(), 2) == 1 &&
+      BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(cert.get())) != nullptr &&
+      X509_gmtime_adj(X509_getm_notBefore(cert.get()), -300) != nullptr &&
+      X509_gmtime_adj(X509_getm_notAfter(cert.get()),
+                      static_cast<long>(days) * 86400) != nullptr &&
+      X509_set_pubkey(cert.get(), key.get()) == 1;
+  BN_free(bn);
+  if (!ok) return OpenSslError("filling in the certificate");
+  X509_NAME* name = X509_get_subject_name(cert.get());
+  if (X509_NAME_add_entry_by_txt(
+          name, "CN", MBSTRING_UTF8,
+          reinterpret_cast<const unsigned char*>(host.c_str()), -1, -1,
+          0) != 1 ||
+      X509_set_issuer_name(cert.get(), name) != 1) {
+    return OpenSslError("the subject name");
+  }
+  in6_addr a6;
+  in_addr a4;
+  bool ip = inet_pton(AF_INET, host.c_str(), &a4) == 1 ||
+            inet_pton(AF_INET6, host.c_str(), &a6) == 1;
+  std::string san = (ip ? "IP:" : "DNS:") + host;
+  X509V3_CTX ctx;
+  X509V3_set_ctx_nodb(&ctx);
+  X509V3_set_ctx(&ctx, cert.get(), cert.get(), nullptr, nullptr, 0);
+  Ext ext(
+      X509V3_EXT_conf_nid(nullptr, &ctx, NID_subject_alt_name, san.c_str()));
+  if (!ext || X509_add_ext(cert.get(), ext.get(), -1) != 1) {
+    return OpenSslError("subjectAltName");
+  }
+  if (X509_sign(cert.get(), key.get(), EVP_sha256()) == 0) {
+    return OpenSslError("signing");
+  }
+  ASSIGN_OR_RETURN(std::string key_pem, Pem([&](BIO* b) {
+                     return PEM_write_bio_PrivateKey(
+                         b, key.get(), nullptr, nullptr, 0, nullptr, nullptr);
+                   }));
+  ASSIGN_OR_RETURN(std::string cert_pem, Pem([&](BIO* b) {
+                     return PEM_write_bio_X509(b, cert.get());
+                   }));
+  Status wrote = WriteFileAtomic(env, key_path, AsBytes(key_pem), 0600);
+  OPENSSL_cleanse(key_pem.data(), key_pem.size());
+  RETURN_IF_ERROR(wrote);
+  return WriteFileAtomic(env, cert_path, AsBytes(cert_pem), 0644);
+}
+
+}  // namespace amanah
