@@ -15,6 +15,7 @@
 #include "app/uploads.h"
 #include "app/users.h"
 #include "app/witness.h"
+#include "crypto/tls_identity.h"
 #include "ledger/note.h"
 
 namespace amanah {
@@ -74,6 +75,10 @@ Node::Node(Env* env, std::string dir, NodeInfo info, Ed25519PrivateKey signer,
 
 Node::~Node() = default;
 
+// Node certificates are pinned, not checked against a CA: rotating one
+// means telling every peer its new pin.
+constexpr int kTlsCertificateDays = 825;
+
 Result<NodeInfo> Node::Init(Env* env, const std::string& dir,
                             const std::string& name) {
   RETURN_IF_ERROR(ValidateNodeName(name));
@@ -126,6 +131,15 @@ Result<NodeInfo> Node::Init(Env* env, const std::string& dir,
     sodium_memzero(master_hex.data(), master_hex.size());
     RETURN_IF_ERROR(ws);
     made.push_back(vault_key);
+
+    // The TLS identity peers pin (amanah peer add --tls-cert).
+    std::string tls_cert = JoinPath(keys, "tls.pem");
+    std::string tls_key = JoinPath(keys, "tls.key");
+    RETURN_IF_ERROR(MakeSelfSignedCertificate(env, tls_cert, tls_key, name,
+                                              kTlsCertificateDays));
+    made.push_back(tls_key);
+    made.push_back(tls_cert);
+    ASSIGN_OR_RETURN(info.tls_pin, CertificatePin(tls_cert));
 
     std::string vault_dir = JoinPath(dir, "vault");
     RETURN_IF_ERROR(env->CreateDir(vault_dir, 0700));
@@ -220,6 +234,10 @@ Result<std::unique_ptr<Node>> Node::Open(Env* env, const std::string& dir) {
       new Node(env, dir, std::move(info), std::move(signer->second), master));
   ASSIGN_OR_RETURN(node->sql_, SqliteDb::Open(JoinPath(dir, "amanah.db")));
   RETURN_IF_ERROR(node->OpenTables());
+  TlsIdentity tls{JoinPath(dir, "keys/tls.pem"), JoinPath(dir, "keys/tls.key")};
+  if (env->FileExists(tls.cert) && env->FileExists(tls.key)) {
+    node->tls_identity_ = tls;
+  }
   return node;
 }
 

@@ -4,6 +4,8 @@
 //   <data>/keys/signing.key   Ed25519 signing key, mode 0600
 //   <data>/keys/verifier.key  the verifier key, C2SP form
 //   <data>/keys/vault.key     the vault master key, mode 0600
+//   <data>/keys/tls.pem       the node's self-signed TLS certificate, which
+//   <data>/keys/tls.key       peers pin, and its key (mode 0600)
 //   <data>/amanah.db          SQLite (WAL): evidence metadata
 //   <data>/log/               the custody log, C2SP tlog-tiles
 //   <data>/journal/           the custody log's journal
@@ -29,10 +31,18 @@
 
 namespace amanah {
 
+// The node's TLS certificate and key (PEM files): what it serves HTTPS with
+// and presents to peers as a client, and what peers pin.
+struct TlsIdentity {
+  std::string cert, key;
+  bool empty() const { return cert.empty() || key.empty(); }
+};
+
 struct NodeInfo {
   std::string name;          // e.g. "ccd.moi.gov.kw"
   std::string origin;        // name + "/custody"
   std::string verifier_key;  // "origin+keyid+base64"
+  std::string tls_pin;       // SHA-256 of keys/tls.pem, hex (Init only)
 };
 
 // Accepts DNS-like names: lowercase letters, digits, '.', '-'; 1..253 bytes.
@@ -56,6 +66,10 @@ class Node {
   SqliteDb& sql() { return *sql_; }
   const Ed25519PublicKey& public_key() const { return signer_.public_key(); }
   const TileStore& tiles() const { return tiles_; }
+  // keys/tls.pem and keys/tls.key if they exist, unless set otherwise (the
+  // server sets the certificate it serves with).
+  const TlsIdentity& tls_identity() const { return tls_identity_; }
+  void set_tls_identity(TlsIdentity id) { tls_identity_ = std::move(id); }
 
   // The custody log, opened for appending: takes the node's writer lock
   // (waiting while another process holds it) and recovers after a crash.
@@ -111,6 +125,7 @@ class Node {
   NodeInfo info_;
   Ed25519PrivateKey signer_;
   TileStore tiles_;
+  TlsIdentity tls_identity_;
   std::unique_ptr<Vault> vault_;
   // Creates every table of the node's database (idempotent).
   static Status CreateTables(SqliteDb* sql);

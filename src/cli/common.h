@@ -60,6 +60,7 @@ void AddRequestCommands(CLI::App& app, Globals& g, RequestArgs& a, int& rc);
 struct ServeArgs {
   std::string listen = "127.0.0.1:8470";
   std::string tls_cert, tls_key;
+  bool tls = false;  // serve with keys/tls.pem and keys/tls.key
   double witness_interval = 5;
 };
 

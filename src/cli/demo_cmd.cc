@@ -24,7 +24,6 @@
 #include "app/witness.h"
 #include "cli/common.h"
 #include "federation/peer_client.h"
-#include "federation/tls_identity.h"
 #include "ledger/note.h"
 #include "server/server.h"
 
@@ -77,14 +76,13 @@ Result<std::unique_ptr<DemoNode>> StartNode(const fs::path& dir,
   std::string data = (dir / name).string();
   RETURN_IF_ERROR(Node::Init(Env::Default(), data, name).status());
   ASSIGN_OR_RETURN(d->node, Node::Open(Env::Default(), data));
-  d->cert = (dir / name / "keys" / "tls.pem").string();
-  std::string key = (dir / name / "keys" / "tls.key").string();
-  RETURN_IF_ERROR(
-      MakeSelfSignedCertificate(Env::Default(), d->cert, key, "127.0.0.1", 2));
+  // The node's own certificate, made by Init: its peers pin it, and it
+  // authenticates the node both as a server and as a client (mutual TLS).
+  d->cert = d->node->tls_identity().cert;
   ServerOptions o;
   o.port = 0;
   o.tls_cert = d->cert;
-  o.tls_key = key;
+  o.tls_key = d->node->tls_identity().key;
   o.witness_interval = std::chrono::milliseconds(500);
   o.courier_interval = std::chrono::milliseconds(200);
   o.fetch_interval = std::chrono::milliseconds(200);
@@ -206,7 +204,9 @@ Status Run(const fs::path& dir, const std::string& evidence_path) {
         d->node->info().verifier_key);
   }
 
-  Step(2, "They pin each other: log key and TLS certificate");
+  Step(2,
+       "They pin each other: log key and TLS certificate (mutual TLS from "
+       "now on)");
   for (auto [a, b] :
        {std::pair{kw.get(), us.get()}, std::pair{us.get(), kw.get()}}) {
     ASSIGN_OR_RETURN(std::string pin, CertificatePin(b->cert));

@@ -81,13 +81,15 @@ int RunInit(const Globals& g, const std::string& name) {
     PrintJson({{"name", info->name},
                {"origin", info->origin},
                {"verifier_key", info->verifier_key},
+               {"tls_pin", info->tls_pin},
                {"data", g.data}});
   } else {
     std::cout << "Initialised node " << info->name << " in " << g.data << "\n"
               << "Origin:       " << info->origin << "\n"
               << "Verifier key: " << info->verifier_key << "\n"
+              << "TLS pin:      " << info->tls_pin << " (keys/tls.pem)\n"
               << "Give the verifier key to anyone who must check this node's "
-                 "log.\n";
+                 "log, and both to peer nodes (amanah peer add).\n";
   }
   return 0;
 }

@@ -65,6 +65,21 @@ int RunServe(const Globals& g, const ServeArgs& a) {
   o.port = addr->second;
   o.tls_cert = a.tls_cert;
   o.tls_key = a.tls_key;
+  if (a.tls) {
+    if (!a.tls_cert.empty() || !a.tls_key.empty()) {
+      return Fail(Status::InvalidInput(
+          "--tls serves the node's own certificate; --tls-cert and --tls-key "
+          "name another"));
+    }
+    const TlsIdentity& own = (*node)->tls_identity();
+    if (own.empty()) {
+      return Fail(Status::NotFound(
+          "this node has no keys/tls.pem and keys/tls.key (it was made "
+          "before nodes had them): give --tls-cert and --tls-key"));
+    }
+    o.tls_cert = own.cert;
+    o.tls_key = own.key;
+  }
   if (a.witness_interval < 0 || a.witness_interval > 86400) {
     return Fail(
         Status::InvalidInput("--witness-interval is 0 (off) to 86400 seconds"));
@@ -101,6 +116,9 @@ void AddServeCommand(CLI::App& app, Globals& g, ServeArgs& a, int& rc) {
   serve->add_option("--listen", a.listen, "HOST:PORT (default 127.0.0.1:8470)");
   serve->add_option("--tls-cert", a.tls_cert, "PEM certificate chain");
   serve->add_option("--tls-key", a.tls_key, "PEM private key");
+  serve->add_flag("--tls", a.tls,
+                  "serve https with the node's own certificate "
+                  "(keys/tls.pem), the one its peers pin");
   serve->add_option("--witness-interval", a.witness_interval,
                     "seconds between submissions of the latest checkpoint to "
                     "peers for cosigning (default 5; 0: never)");

@@ -49,7 +49,9 @@ Result<int> Courier::DeliverDue() {
     if (!client) {
       ASSIGN_OR_RETURN(std::optional<Peer> peer,
                        PeerBook(node_).Find(item.peer));
-      if (peer) client = std::make_unique<PeerClient>(*peer, timeout_);
+      if (peer)
+        client = std::make_unique<PeerClient>(*peer, timeout_,
+                                              node_->tls_identity());
     }
     Status s = DeliverWith(client.get(), item);
     if (s.ok()) {

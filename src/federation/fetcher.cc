@@ -180,7 +180,8 @@ Result<int> Fetcher::FetchDue() {
             t, "the peer " + t.peer + " is no longer pinned", true, false));
         continue;
       }
-      client = std::make_unique<PeerClient>(*peer, timeout_);
+      client =
+          std::make_unique<PeerClient>(*peer, timeout_, node_->tls_identity());
     }
     Status s = Pull(client.get(), t);
     if (s.ok()) {

@@ -12,7 +12,7 @@
 #include "app/exchange.h"
 #include "app/peers.h"
 #include "app/requests.h"
-#include "app/testutil.h"
+#include "federation/testutil.h"
 #include "ledger/log_reader.h"
 #include "server/server.h"
 
@@ -24,36 +24,16 @@ using nlohmann::json;
 // The Kuwaiti node of the fixture asks; a US node, served over HTTP on
 // loopback, answers with evidence. Messages go between them by hand; the
 // evidence itself is pulled over HTTP by the Fetcher.
-class FetcherTest : public testutil::NodeFixture {
+class FetcherTest : public testutil::ServedPeerFixture {
  protected:
   void SetUp() override {
-    NodeFixture::SetUp();
-    std::string data = (dir_ / "us").string();
-    ASSERT_TRUE(Node::Init(Env::Default(), data, "cyber.doj.example").ok());
-    us_ = std::move(Node::Open(Env::Default(), data)).value();
-    ServerOptions o;
-    o.port = 0;
-    o.witness_interval = o.courier_interval = o.fetch_interval =
-        std::chrono::milliseconds(0);
-    o.access_log = [](const std::string&) {};
-    server_ = std::move(ApiServer::Create(us_.get(), o)).value();
-    thread_ = std::thread([this] { (void)server_->Run(); });
-    ASSERT_TRUE(PeerBook(node_.get())
-                    .Add("local:a", "cyber.doj.example", server_->url(),
-                         us_->info().verifier_key, "")
-                    .ok());
+    ServedPeerFixture::SetUp();
+    StartPeer(/*tls=*/false);
     ASSERT_TRUE(PeerBook(us_.get())
                     .Add("local:a", "ccd.moi.gov.kw", "http://127.0.0.1:9",
                          node_->info().verifier_key, "")
                     .ok());
     LinkRequest();
-  }
-  void TearDown() override {
-    server_->Stop();
-    thread_.join();
-    server_.reset();
-    us_.reset();
-    NodeFixture::TearDown();
   }
 
   // Hands every pending message of `from` to `to`, and the receipts back.
@@ -140,9 +120,6 @@ class FetcherTest : public testutil::NodeFixture {
     return *at.Entry(index);
   }
 
-  std::unique_ptr<Node> us_;
-  std::unique_ptr<ApiServer> server_;
-  std::thread thread_;
   std::string kw_request_, us_request_;
 };
 

@@ -8,21 +8,9 @@
 
 #include "base/encoding.h"
 #include "crypto/hash.h"
+#include "crypto/tls_identity.h"
 
 namespace amanah {
-
-namespace {
-
-Result<std::string> DerPin(X509* cert) {
-  unsigned char* der = nullptr;
-  int len = i2d_X509(cert, &der);
-  if (len <= 0) return Status::InvalidInput("cannot encode the certificate");
-  Hash256 h = Sha256(ByteView(der, static_cast<size_t>(len)));
-  OPENSSL_free(der);
-  return HexEncode(ByteView(h.data(), h.size()));
-}
-
-}  // namespace
 
 int PeerClient::VerifyCallback(int /*preverify_ok*/, X509_STORE_CTX* store) {
   if (X509_STORE_CTX_get_error_depth(store) != 0) return 1;
@@ -32,28 +20,20 @@ int PeerClient::VerifyCallback(int /*preverify_ok*/, X509_STORE_CTX* store) {
   auto* self =
       static_cast<PeerClient*>(SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl)));
   if (self == nullptr || self->expected_pin_.empty()) return 0;
-  auto pin = DerPin(X509_STORE_CTX_get_current_cert(store));
+  auto pin = CertificatePin(X509_STORE_CTX_get_current_cert(store));
   bool ok = pin.ok() &&
             ConstantTimeEqual(AsBytes(self->expected_pin_), AsBytes(*pin));
   if (!ok) self->pin_mismatch_ = true;
   return ok ? 1 : 0;
 }
 
-Result<std::string> CertificatePin(const std::string& pem_path) {
-  FILE* f = std::fopen(pem_path.c_str(), "r");
-  if (f == nullptr) return Status::NotFound("cannot open " + pem_path);
-  X509* cert = PEM_read_X509(f, nullptr, nullptr, nullptr);
-  std::fclose(f);
-  if (cert == nullptr) {
-    return Status::InvalidInput(pem_path + " holds no PEM certificate");
-  }
-  auto pin = DerPin(cert);
-  X509_free(cert);
-  return pin;
-}
-
-PeerClient::PeerClient(const Peer& peer, std::chrono::milliseconds timeout)
-    : peer_(peer), client_(std::make_unique<httplib::Client>(peer.url)) {
+PeerClient::PeerClient(const Peer& peer, std::chrono::milliseconds timeout,
+                       const TlsIdentity& identity)
+    : peer_(peer),
+      client_(identity.empty() || peer.url.rfind("https://", 0) != 0
+                  ? std::make_unique<httplib::Client>(peer.url)
+                  : std::make_unique<httplib::Client>(peer.url, identity.cert,
+                                                      identity.key)) {
   auto secs = std::chrono::duration_cast<std::chrono::seconds>(timeout);
   auto usecs =
       std::chrono::duration_cast<std::chrono::microseconds>(timeout - secs);

@@ -1,7 +1,8 @@
 // An HTTP(S) client for talking to a pinned peer. Over https with a TLS pin,
 // the handshake succeeds only if the peer's certificate (DER) has exactly
 // that SHA-256, whoever issued it; without a pin the system's CAs and the
-// host name are checked as usual.
+// host name are checked as usual. The node's own certificate goes the other
+// way, so that the peer can check it against its pin of this node.
 
 #ifndef AMANAH_FEDERATION_PEER_CLIENT_H_
 #define AMANAH_FEDERATION_PEER_CLIENT_H_
@@ -12,17 +13,18 @@
 #include <memory>
 #include <string>
 
+#include "app/node.h"
 #include "app/peers.h"
+#include "crypto/tls_identity.h"
 
 namespace amanah {
 
-// The pin "sha256 hex" of a PEM certificate file, as `amanah peer add
-// --tls-pin` takes it.
-Result<std::string> CertificatePin(const std::string& pem_path);
-
 class PeerClient {
  public:
-  PeerClient(const Peer& peer, std::chrono::milliseconds timeout);
+  // Over https, presents `identity` (this node's certificate, which the
+  // peer pins) as the client certificate: mutual TLS.
+  PeerClient(const Peer& peer, std::chrono::milliseconds timeout,
+             const TlsIdentity& identity = {});
   ~PeerClient();
 
   httplib::Client& http() { return *client_; }

@@ -41,7 +41,7 @@ Result<uint64_t> WitnessClient::TrySubmit(const Peer& peer, uint64_t old_size,
   RETURN_IF_ERROR(body.status());
   auto [text, size] = std::move(body).value();
 
-  PeerClient client(peer, timeout_);
+  PeerClient client(peer, timeout_, node_->tls_identity());
   auto res = client.http().Post("/witness/add-checkpoint", text,
                                 "text/plain; charset=utf-8");
   if (!res) return Status::Unavailable(client.Describe(res));

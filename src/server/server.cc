@@ -21,6 +21,7 @@
 #include "base/json_writer.h"
 #include "base/messages.h"
 #include "crypto/password.h"
+#include "crypto/tls_identity.h"
 #include "federation/courier.h"
 #include "federation/fetcher.h"
 #include "federation/witness_client.h"
@@ -407,6 +408,9 @@ struct ApiServer::Impl {
                   "send the Amanah-Signature header: the sender's signature "
                   "over the body");
             }
+            if (auto m = ParseMessage(req.body); m.ok()) {
+              RETURN_IF_ERROR(CheckPeerCertificate(req, m->from));
+            }
             ASSIGN_OR_RETURN(std::string receipt,
                              Mailroom(node).Receive(req.body, sig));
             Reply r;
@@ -429,6 +433,24 @@ struct ApiServer::Impl {
                                               const httplib::Request& req,
                                               httplib::Response& res) {
       t_request.route = witness_route;
+      // The submitting log's origin: the checkpoint's first line, after
+      // the blank line that ends the old size and the proof.
+      size_t blank = req.body.find("\n\n");
+      if (blank != std::string::npos) {
+        std::string origin = req.body.substr(
+            blank + 2, req.body.find('\n', blank + 2) - blank - 2);
+        const std::string suffix = "/custody";
+        if (origin.size() > suffix.size() &&
+            origin.compare(origin.size() - suffix.size(), suffix.size(),
+                           suffix) == 0) {
+          Status s = CheckPeerCertificate(
+              req, origin.substr(0, origin.size() - suffix.size()));
+          if (!s.ok()) {
+            WriteProblem(res, 403, s.code(), s.message(), RequestLang(req));
+            return;
+          }
+        }
+      }
       WitnessReply w = Witness(node).AddCheckpoint(req.body);
       if (w.http_status == 200) {
         res.status = 200;
@@ -936,6 +958,38 @@ struct ApiServer::Impl {
     return r;
   }
 
+  // Mutual TLS between nodes: over https, a federation request must come
+  // with the client certificate pinned for `peer_name`. Over plain http
+  // (loopback, tests) the signatures alone authenticate.
+  Status CheckPeerCertificate(const httplib::Request& req,
+                              const std::string& peer_name) {
+    if (options.tls_cert.empty()) return Status::OK();
+    ASSIGN_OR_RETURN(std::optional<Peer> peer, PeerBook(node).Find(peer_name));
+    if (!peer) return Status::Permission(peer_name + " is not a pinned peer");
+    if (peer->tls_pin.empty()) {
+      return Status::Permission(
+          "this node serves https and authenticates peers by their TLS "
+          "certificate, but none is pinned for " +
+          peer_name + " (amanah peer add --tls-cert)");
+    }
+    X509* cert =
+        req.ssl == nullptr ? nullptr : SSL_get1_peer_certificate(req.ssl);
+    if (cert == nullptr) {
+      return Status::Permission(
+          "present your node's TLS certificate (mutual TLS between nodes)");
+    }
+    auto pin = CertificatePin(cert);
+    X509_free(cert);
+    if (!pin.ok() ||
+        !ConstantTimeEqual(AsBytes(*pin), AsBytes(peer->tls_pin))) {
+      return Status::Permission(
+          "the client certificate is not the one pinned "
+          "for " +
+          peer_name);
+    }
+    return Status::OK();
+  }
+
   // Serves an offered object to the peer it was offered to, after
   // recording the access.
   Result<Reply> ServePull(const httplib::Request& req) {
@@ -943,6 +997,7 @@ struct ApiServer::Impl {
     ASSIGN_OR_RETURN(std::string peer,
                      CheckPullAuthorization(
                          node, req.get_header_value("Amanah-Pull"), address));
+    RETURN_IF_ERROR(CheckPeerCertificate(req, peer));
     t_request.user = "peer:" + peer;
     ASSIGN_OR_RETURN(std::optional<Offer> offer,
                      Transfers(node).FindOffer(peer, address));
@@ -1177,7 +1232,16 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Create(Node* node,
       return Status::InvalidInput(
           "could not load the TLS certificate and key (PEM expected)");
     }
+    // Ask every client for a certificate, accept any (or none) in the
+    // handshake: people and tools use tokens, and a peer node's
+    // certificate is checked against its pin by the federation routes
+    // (CheckPeerCertificate), which refuse a peer without one.
+    SSL_CTX_set_verify(tls->ssl_context(), SSL_VERIFY_PEER,
+                       [](int, X509_STORE_CTX*) { return 1; });
     impl->http = std::move(tls);
+    // Peers pin the certificate served here; it is also the one this node
+    // presents to them.
+    node->set_tls_identity({impl->options.tls_cert, impl->options.tls_key});
   }
   Impl* p = impl.get();
   httplib::Server& http = *impl->http;

@@ -1,4 +1,4 @@
-#include "federation/tls_identity.h"
+#include "crypto/tls_identity.h"
 
 #include <arpa/inet.h>
 #include <openssl/evp.h>
@@ -7,7 +7,11 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include <cstdio>
 #include <memory>
+
+#include "base/encoding.h"
+#include "crypto/hash.h"
 
 namespace amanah {
 
@@ -97,6 +101,28 @@ Status MakeSelfSignedCertificate(Env* env, const std::string& cert_path,
   OPENSSL_cleanse(key_pem.data(), key_pem.size());
   RETURN_IF_ERROR(wrote);
   return WriteFileAtomic(env, cert_path, AsBytes(cert_pem), 0644);
+}
+
+Result<std::string> CertificatePin(X509* cert) {
+  unsigned char* der = nullptr;
+  int len = i2d_X509(cert, &der);
+  if (len <= 0) return Status::InvalidInput("cannot encode the certificate");
+  Hash256 h = Sha256(ByteView(der, static_cast<size_t>(len)));
+  OPENSSL_free(der);
+  return HexEncode(ByteView(h.data(), h.size()));
+}
+
+Result<std::string> CertificatePin(const std::string& pem_path) {
+  FILE* f = std::fopen(pem_path.c_str(), "r");
+  if (f == nullptr) return Status::NotFound("cannot open " + pem_path);
+  X509* cert = PEM_read_X509(f, nullptr, nullptr, nullptr);
+  std::fclose(f);
+  if (cert == nullptr) {
+    return Status::InvalidInput(pem_path + " holds no PEM certificate");
+  }
+  auto pin = CertificatePin(cert);
+  X509_free(cert);
+  return pin;
 }
 
 }  // namespace amanah

@@ -2,8 +2,10 @@
 // peers pin by SHA-256 (amanah peer add --tls-cert), so that nodes need no
 // certificate authority between them.
 
-#ifndef AMANAH_FEDERATION_TLS_IDENTITY_H_
-#define AMANAH_FEDERATION_TLS_IDENTITY_H_
+#ifndef AMANAH_CRYPTO_TLS_IDENTITY_H_
+#define AMANAH_CRYPTO_TLS_IDENTITY_H_
+
+#include <openssl/x509.h>
 
 #include <string>
 
@@ -19,6 +21,12 @@ Status MakeSelfSignedCertificate(Env* env, const std::string& cert_path,
                                  const std::string& key_path,
                                  const std::string& host, int days);
 
+// The pin of a certificate: the hex SHA-256 of its DER encoding, as
+// `amanah peer add --tls-pin` takes it.
+Result<std::string> CertificatePin(X509* cert);
+// The pin of the first certificate in a PEM file.
+Result<std::string> CertificatePin(const std::string& pem_path);
+
 }  // namespace amanah
 
-#endif  // AMANAH_FEDERATION_TLS_IDENTITY_H_
+#endif  // AMANAH_CRYPTO_TLS_IDENTITY_H_
