@@ -76,6 +76,10 @@ int main(int argc, char** argv) {
       {"fields", {{"summary_of_facts", {{"en", std::string(600, 'x')}}}}}};
   auto q0 = Clock::now();
   for (int i = 0; i < total; ++i) {
+    // Each message about a request of its own: the courier keeps each
+    // request's messages in order, and delivers different requests'
+    // messages side by side.
+    payload["request"] = "R-2026-" + std::to_string(10000 + i);
     if (!Mailroom(kw.get())
              .Enqueue("local:bench", "cyber.doj.example", "request", payload,
                       "")
@@ -91,18 +95,28 @@ int main(int argc, char** argv) {
   std::string sample_body = (*pending)[0].body;
   auto d0 = Clock::now();
   int delivered = 0;
+  int retried = 0;
   while (delivered < total) {
     auto n = Courier(kw.get()).DeliverDue();
-    if (!n.ok() || *n == 0) {
-      std::fprintf(stderr, "delivery stalled at %d\n", delivered);
-      return 1;
+    if (n.ok() && *n > 0) {
+      delivered += *n;
+      continue;
     }
-    delivered += *n;
+    // What failed waits out its backoff, as under `amanah serve`.
+    if (!n.ok() || Seconds(d0, Clock::now()) > 120) {
+      std::fprintf(stderr, "delivery stalled at %d: %s\n", delivered,
+                   n.ok() ? "" : n.status().ToString().c_str());
+      std::_Exit(1);
+    }
+    ++retried;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   auto d1 = Clock::now();
   double rate = total / Seconds(d0, d1);
-  std::printf("delivered and receipted: %d messages in %.2f s = %.0f /s\n",
-              total, Seconds(d0, d1), rate);
+  std::printf(
+      "delivered and receipted: %d messages in %.2f s = %.0f /s (%d rounds "
+      "found only messages waiting out a backoff)\n",
+      total, Seconds(d0, d1), rate, retried);
   (*server)->Stop();
   serving.join();
 

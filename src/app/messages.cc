@@ -3,6 +3,7 @@
 #include <sodium.h>
 
 #include <algorithm>
+#include <set>
 
 #include "app/custody_index.h"
 #include "app/exchange.h"
@@ -490,14 +491,18 @@ Status Mailroom::AcceptReceipt(const std::string& id,
 }
 
 Status Mailroom::NoteFailure(const std::string& id, const std::string& error) {
-  Statement up(node_->sql(),
-               "UPDATE outbox SET attempts=attempts+1, last_error=?, "
-               "next_attempt=? + min(300, 1 << min(attempts + 1, 9)) "
-               "WHERE id=? AND state='pending'");
-  up.Bind(1, error.substr(0, 1000));
-  up.Bind(2, NowUnix());
-  up.Bind(3, id);
-  return up.Run();
+  // In a transaction of its own: another thread's may be open on the
+  // connection, and this must neither join nor wait on its outcome.
+  return node_->sql().Transaction([&] {
+    Statement up(node_->sql(),
+                 "UPDATE outbox SET attempts=attempts+1, last_error=?, "
+                 "next_attempt=? + min(300, 1 << min(attempts + 1, 9)) "
+                 "WHERE id=? AND state='pending'");
+    up.Bind(1, error.substr(0, 1000));
+    up.Bind(2, NowUnix());
+    up.Bind(3, id);
+    return up.Run();
+  });
 }
 
 namespace {
@@ -516,18 +521,50 @@ Result<std::vector<OutboxItem>> ReadAll(Statement& q) {
 Result<std::vector<OutboxItem>> Mailroom::Outbox(bool pending_only) {
   std::string sql = std::string("SELECT ") + kOutboxColumns + " FROM outbox" +
                     (pending_only ? " WHERE state='pending'" : "") +
-                    " ORDER BY created, id";
+                    " ORDER BY rowid";
   Statement q(node_->sql(), sql.c_str());
   return ReadAll(q);
 }
 
+std::string ConversationOf(const Message& m) {
+  auto field = [&](const char* key) {
+    return m.payload.contains(key) && m.payload[key].is_string()
+               ? m.payload[key].get<std::string>()
+               : std::string();
+  };
+  std::string request;
+  if (m.type == "request") request = field("request");
+  if (m.type == "request.update" || m.type == "evidence.manifest") {
+    request = field("from_request");
+  }
+  if (!request.empty()) return m.to + " request " + request;
+  if (m.type == "evidence.received")
+    return m.to + " manifest " + field("manifest");
+  return m.to + " message " + m.id;
+}
+
 Result<std::vector<OutboxItem>> Mailroom::Due() {
   Statement q(node_->sql(), (std::string("SELECT ") + kOutboxColumns +
-                             " FROM outbox WHERE state='pending' AND "
-                             "next_attempt<=? ORDER BY created, id LIMIT 100")
+                             " FROM outbox WHERE state='pending' ORDER BY "
+                             "rowid LIMIT 10000")
                                 .c_str());
-  q.Bind(1, NowUnix());
-  return ReadAll(q);
+  ASSIGN_OR_RETURN(std::vector<OutboxItem> pending, ReadAll(q));
+  // A message waits while an earlier one of its conversation does, so that
+  // the peer gets them in the order they were made.
+  int64_t now = NowUnix();
+  std::set<std::string> waiting;
+  std::vector<OutboxItem> due;
+  for (auto& item : pending) {
+    auto m = ParseMessage(item.body);
+    item.conversation = m.ok() ? ConversationOf(*m) : "message " + item.id;
+    if (waiting.count(item.conversation)) continue;
+    if (item.next_attempt_unix > now) {
+      waiting.insert(item.conversation);
+      continue;
+    }
+    due.push_back(std::move(item));
+  }
+  return due;
 }
 
 Result<std::vector<InboxItem>> Mailroom::Inbox() {

@@ -86,8 +86,14 @@ struct OutboxItem {
   int64_t next_attempt_unix = 0;
   std::string last_error;
   std::string body, signature;
-  std::string receipt;  // the verified receipt package, once delivered
+  std::string receipt;       // the verified receipt package, once delivered
+  std::string conversation;  // set by Due(): see ConversationOf
 };
+
+// Which conversation a message belongs to: the messages about one request
+// (the request, its updates, the evidence delivered for it) to one peer, or
+// else the message alone. The peer gets a conversation's messages in order.
+std::string ConversationOf(const Message& m);
 
 struct InboxItem {
   std::string id, peer, type, received;
@@ -127,7 +133,9 @@ class Mailroom {
   Status NoteFailure(const std::string& id, const std::string& error);
 
   Result<std::vector<OutboxItem>> Outbox(bool pending_only);
-  // Pending messages whose next attempt is due.
+  // Pending messages, in the order they were queued, whose next attempt is
+  // due and which no earlier message of their conversation still waits
+  // before; each with its conversation.
   Result<std::vector<OutboxItem>> Due();
   Result<std::vector<InboxItem>> Inbox();
 

@@ -324,6 +324,40 @@ TEST_F(MessagesTest, RequestUpdatesMoveOnlyTheLinkedCopy) {
             RequestState::kAcknowledged);
 }
 
+// The peer gets one request's messages in the order they were made: while
+// one waits to be retried, the later ones of its conversation wait too;
+// other conversations go on.
+TEST_F(MessagesTest, AConversationWaitsBehindItsFirstUndeliveredMessage) {
+  Mailroom kw(node_.get());
+  auto send = [&](const std::string& type, const json& payload) {
+    auto id = kw.Enqueue("local:poc", "cyber.doj.example", type, payload, "");
+    EXPECT_TRUE(id.ok());
+    return *id;
+  };
+  std::string first = send("request", {{"request", "R-2026-00001"}});
+  std::string update = send("request.update", {{"request", "R-2026-00077"},
+                                               {"from_request", "R-2026-00001"},
+                                               {"state", "withdrawn"},
+                                               {"reason", "mistaken"}});
+  std::string other = send("request", {{"request", "R-2026-00002"}});
+  auto ids = [&] {
+    std::vector<std::string> out;
+    auto due = kw.Due();
+    EXPECT_TRUE(due.ok());
+    std::vector<OutboxItem> items = *due;
+    for (const auto& o : items) out.push_back(o.id);
+    return out;
+  };
+  EXPECT_EQ(ids(), (std::vector<std::string>{first, update, other}));
+  ASSERT_TRUE(kw.NoteFailure(first, "cannot reach").ok());
+  EXPECT_EQ(ids(), std::vector<std::string>{other});
+  env_.AdvanceClock(3);  // the first one's backoff is over
+  EXPECT_EQ(ids(), (std::vector<std::string>{first, update, other}));
+  auto due = *kw.Due();
+  EXPECT_EQ(due[0].conversation, due[1].conversation);
+  EXPECT_NE(due[0].conversation, due[2].conversation);
+}
+
 // The custodian's date is the date: the requesting side keeps the date the
 // data is preserved until as the answering side set it, even when its own
 // clock (or the update's delay) would give another.

@@ -439,7 +439,10 @@ Status Transfers::AcceptManifest(const Message& m) {
     return Status::OK();
   };
   Status s = check();
-  if (!s.ok()) return exchange.NoteOutcome(m.id, "refused: " + s.message());
+  if (!s.ok()) {
+    return node_->sql().Transaction(
+        [&] { return exchange.NoteOutcome(m.id, "refused: " + s.message()); });
+  }
   std::string now = FormatTime(node_->env()->NowUnixNanos() / 1000);
   return node_->sql().Transaction([&]() -> Status {
     for (const auto& t : rows) {
@@ -496,7 +499,10 @@ Status Transfers::AcceptConfirmation(const Message& m) {
     return Status::OK();
   };
   Status s = check();
-  if (!s.ok()) return exchange.NoteOutcome(m.id, "refused: " + s.message());
+  if (!s.ok()) {
+    return node_->sql().Transaction(
+        [&] { return exchange.NoteOutcome(m.id, "refused: " + s.message()); });
+  }
   return node_->sql().Transaction([&]() -> Status {
     for (const auto& item : items) {
       Statement up(node_->sql(),
@@ -543,13 +549,15 @@ std::string Transfers::StagingPath(const Transfer& t) const {
 }
 
 Status Transfers::NoteProgress(const Transfer& t, uint64_t offset) {
-  Statement up(node_->sql(),
-               "UPDATE evidence_transfers SET offset=? WHERE message_id=? AND "
-               "address=?");
-  up.Bind(1, offset);
-  up.Bind(2, t.message_id);
-  up.Bind(3, t.address);
-  return up.Run();
+  return node_->sql().Transaction([&] {
+    Statement up(node_->sql(),
+                 "UPDATE evidence_transfers SET offset=? WHERE message_id=? "
+                 "AND address=?");
+    up.Bind(1, offset);
+    up.Bind(2, t.message_id);
+    up.Bind(3, t.address);
+    return up.Run();
+  });
 }
 
 Status Transfers::NoteFailure(const Transfer& t, const std::string& error,
@@ -561,6 +569,12 @@ Status Transfers::NoteFailure(const Transfer& t, const std::string& error,
     }
   }
   int64_t wait = int64_t{1} << std::min(t.attempts + 1, 9);
+  return node_->sql().Transaction(
+      [&] { return NoteFailureRow(t, error, refused, restart, wait); });
+}
+
+Status Transfers::NoteFailureRow(const Transfer& t, const std::string& error,
+                                 bool refused, bool restart, int64_t wait) {
   Statement up(node_->sql(),
                "UPDATE evidence_transfers SET attempts=attempts+1, "
                "refusals=refusals+?, next_attempt=?, last_error=?, "
@@ -674,12 +688,14 @@ Status Transfers::Confirm(const Transfer& t) {
                       .Enqueue("system:amanah", t.peer, "evidence.received",
                                payload, t.case_id)
                       .status());
-  Statement up(node_->sql(),
-               "UPDATE evidence_transfers SET confirmed=1 WHERE message_id=? "
-               "AND address=?");
-  up.Bind(1, t.message_id);
-  up.Bind(2, t.address);
-  return up.Run();
+  return node_->sql().Transaction([&] {
+    Statement up(node_->sql(),
+                 "UPDATE evidence_transfers SET confirmed=1 WHERE "
+                 "message_id=? AND address=?");
+    up.Bind(1, t.message_id);
+    up.Bind(2, t.address);
+    return up.Run();
+  });
 }
 
 }  // namespace amanah

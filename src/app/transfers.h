@@ -114,6 +114,8 @@ class Transfers {
 
  private:
   Status Confirm(const Transfer& t);
+  Status NoteFailureRow(const Transfer& t, const std::string& error,
+                        bool refused, bool restart, int64_t wait);
   int64_t NowUnix() const;
   Node* node_;
 };

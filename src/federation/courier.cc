@@ -1,8 +1,11 @@
 #include "federation/courier.h"
 
+#include <algorithm>
+#include <atomic>
 #include <map>
 #include <memory>
-#include <set>
+#include <thread>
+#include <vector>
 
 #include "federation/peer_client.h"
 
@@ -40,27 +43,46 @@ Status Courier::DeliverWith(PeerClient* client, const OutboxItem& item) {
 
 Result<int> Courier::DeliverDue() {
   ASSIGN_OR_RETURN(std::vector<OutboxItem> due, Mailroom(node_).Due());
-  std::map<std::string, std::unique_ptr<PeerClient>> clients;
-  std::set<std::string> unreachable;  // give up on a peer for this round
-  int delivered = 0;
+  // Per peer, its conversations in the order of their first message; each
+  // conversation's messages in order.
+  std::map<std::string, std::vector<std::vector<const OutboxItem*>>> by_peer;
+  std::map<std::string, size_t> lane_of;
   for (const OutboxItem& item : due) {
-    if (unreachable.count(item.peer)) continue;
-    auto& client = clients[item.peer];
-    if (!client) {
-      ASSIGN_OR_RETURN(std::optional<Peer> peer,
-                       PeerBook(node_).Find(item.peer));
-      if (peer)
+    auto& lanes = by_peer[item.peer];
+    auto [it, fresh] = lane_of.emplace(item.conversation, lanes.size());
+    if (fresh) lanes.emplace_back();
+    lanes[it->second].push_back(&item);
+  }
+  std::atomic<int> delivered{0};
+  for (const auto& [name, lanes] : by_peer) {
+    ASSIGN_OR_RETURN(std::optional<Peer> peer, PeerBook(node_).Find(name));
+    // Up to kConnections conversations in flight to each peer, each on a
+    // connection of its own: the two sides' custody entries for their
+    // messages then share group commits instead of waiting for one another.
+    size_t workers = std::min<size_t>(kConnections, lanes.size());
+    std::atomic<size_t> next{0};
+    std::atomic<bool> unreachable{false};  // give up for this round
+    auto work = [&] {
+      std::unique_ptr<PeerClient> client;
+      if (peer) {
         client = std::make_unique<PeerClient>(*peer, timeout_,
                                               node_->tls_identity());
-    }
-    Status s = DeliverWith(client.get(), item);
-    if (s.ok()) {
-      ++delivered;
-    } else if (s.code() == Code::kUnavailable) {
-      unreachable.insert(item.peer);
-    }
+      }
+      for (size_t i = next++; i < lanes.size() && !unreachable; i = next++) {
+        for (const OutboxItem* item : lanes[i]) {
+          Status s = DeliverWith(client.get(), *item);
+          if (s.code() == Code::kUnavailable) unreachable = true;
+          if (!s.ok()) break;  // the rest of the conversation waits
+          ++delivered;
+        }
+      }
+    };
+    std::vector<std::thread> threads;
+    for (size_t w = 1; w < workers; ++w) threads.emplace_back(work);
+    work();
+    for (auto& t : threads) t.join();
   }
-  return delivered;
+  return delivered.load();
 }
 
 }  // namespace amanah

@@ -20,9 +20,12 @@ class Courier {
                    std::chrono::milliseconds timeout = std::chrono::seconds(30))
       : node_(node), timeout_(timeout) {}
 
-  // Attempts every due message once, over one connection per peer;
-  // returns how many were delivered.
+  // Attempts every due message once, up to kConnections at a time to each
+  // peer (over as many connections); returns how many were delivered. A
+  // peer that cannot be reached is left for the next round.
   Result<int> DeliverDue();
+
+  static constexpr size_t kConnections = 16;
 
  private:
   // `client` is null when the peer is no longer pinned.
