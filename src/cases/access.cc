@@ -9,7 +9,7 @@ namespace {
 constexpr std::array<std::string_view, 6> kRoleNames = {
     "admin", "poc", "investigator", "prosecutor", "analyst", "auditor"};
 
-constexpr std::array<std::string_view, 15> kActionNames = {"manage-users",
+constexpr std::array<std::string_view, 16> kActionNames = {"manage-users",
                                                            "view-users",
                                                            "open-case",
                                                            "view-case",
@@ -23,7 +23,8 @@ constexpr std::array<std::string_view, 15> kActionNames = {"manage-users",
                                                            "export-bundle",
                                                            "screen",
                                                            "view-log",
-                                                           "close-case"};
+                                                           "close-case",
+                                                           "handle-inbox"};
 
 // The matrix, one row per action; columns in Role order:
 //                       admin  poc  inv  pros analyst auditor
@@ -47,6 +48,7 @@ constexpr Row kMatrix[] = {
     {Action::kScreen, {0, 1, 1, 1, 1, 0}},
     {Action::kViewLog, {1, 1, 1, 1, 1, 1}},
     {Action::kCloseCase, {0, 1, 1, 1, 0, 0}},
+    {Action::kHandleInbox, {0, 1, 0, 1, 0, 0}},
 };
 
 }  // namespace

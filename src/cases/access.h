@@ -41,6 +41,7 @@ enum class Action {
   kScreen,             // sanctions screening
   kViewLog,            // the node's whole custody log (also public over /log/)
   kCloseCase,          // close a case (no more evidence or requests), reopen it
+  kHandleInbox,        // see what peer nodes sent; file their requests
 };
 
 std::string_view ActionName(Action action);

@@ -12,6 +12,7 @@
 #include "app/exchange.h"
 #include "app/peers.h"
 #include "app/requests.h"
+#include "app/users.h"
 #include "federation/testutil.h"
 #include "ledger/log_reader.h"
 #include "server/server.h"
@@ -307,6 +308,78 @@ TEST_F(FetcherTest, OnlyTheOfferedPeerCanPullAndOnlyWhatWasOffered) {
        {"Range", "bytes=90-"}});
   EXPECT_EQ(part->status, 206);
   EXPECT_EQ(part->body, ok->body.substr(90));
+}
+
+// While the US node serves, its people work through the API: the inbox, filing
+// a peer's request, moving it, delivering evidence for it.
+TEST_F(FetcherTest, TheApiFilesAndDeliversWhileTheNodeServes) {
+  // Kuwait sends a second request.
+  RequestDraft d;
+  d.type = RequestType::kProduction;
+  d.fields = (*RequestBook(node_.get()).Get(kw_request_))->fields;
+  auto r = RequestBook(node_.get()).Create("local:poc", "KW-1", d);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_TRUE(
+      Exchange(node_.get()).Send("local:poc", r->id, "cyber.doj.example").ok());
+  Post(node_.get(), us_.get());
+
+  // A prosecutor of the US case signs in.
+  UserDirectory users(us_.get());
+  ASSERT_TRUE(users
+                  .Add("local:a", "dana", Role::kProsecutor,
+                       "a long passphrase for dana")
+                  .ok());
+  ASSERT_TRUE(CaseBook(us_.get()).AddMember("local:a", "US-1", "dana").ok());
+  auto token = users.Login("dana", "a long passphrase for dana");
+  ASSERT_TRUE(token.ok());
+  httplib::Client c("127.0.0.1", server_->port());
+  httplib::Headers auth = {{"Authorization", "Bearer " + *token}};
+  auto post = [&](const std::string& path, const json& body) {
+    auto res = c.Post(path, auth, body.dump(), "application/json");
+    EXPECT_TRUE(res);
+    return res;
+  };
+
+  auto inbox = c.Get("/api/v1/inbox", auth);
+  ASSERT_EQ(inbox->status, 200) << inbox->body;
+  std::string message;
+  json listed = json::parse(inbox->body);
+  for (const auto& m : listed["items"]) {
+    if (m["type"] == "request" && m["outcome"] == "") message = m["id"];
+  }
+  ASSERT_FALSE(message.empty()) << inbox->body;
+  auto filed = post("/api/v1/inbox/" + message + "/file", {{"case", "US-1"}});
+  ASSERT_EQ(filed->status, 201) << filed->body;
+  std::string theirs = json::parse(filed->body)["id"];
+  EXPECT_EQ(
+      post("/api/v1/inbox/" + message + "/file", {{"case", "US-1"}})->status,
+      409);  // filed already
+  ASSERT_EQ(
+      post("/api/v1/requests/" + theirs + "/moves", {{"to", "acknowledged"}})
+          ->status,
+      200);
+  ContentAddress a = UsEvidence(2 * kVaultChunkSize + 1, 7, false);
+  auto bad = post("/api/v1/requests/" + theirs + "/deliveries",
+                  {{"items", {"sha256:" + std::string(64, '0')}}});
+  EXPECT_EQ(bad->status, 404) << bad->body;  // not evidence of the case
+  auto delivered = post("/api/v1/requests/" + theirs + "/deliveries",
+                        {{"items", {a.ToString()}}});
+  ASSERT_EQ(delivered->status, 201) << delivered->body;
+
+  // Kuwait's copy follows, and the evidence arrives.
+  Post(us_.get(), node_.get());
+  EXPECT_EQ((*RequestBook(node_.get()).Get(r->id))->state,
+            RequestState::kAcknowledged);
+  ASSERT_EQ(*Fetcher(node_.get(), std::chrono::seconds(10)).FetchDue(), 1);
+  EXPECT_TRUE(node_->vault().Verify(a).ok());
+
+  // Someone whose role may not handle the inbox is refused.
+  ASSERT_TRUE(
+      users.Add("local:a", "ana", Role::kAnalyst, "a long passphrase for ana")
+          .ok());
+  auto ana = users.Login("ana", "a long passphrase for ana");
+  auto refused = c.Get("/api/v1/inbox", {{"Authorization", "Bearer " + *ana}});
+  EXPECT_EQ(refused->status, 403);
 }
 
 }  // namespace

@@ -294,6 +294,8 @@ class OpenApiTest : public ::testing::Test {
                              const std::string& upload_id = upload_id_) {
     if (path.rfind("/api/v1/requests/", 0) == 0) values["id"] = request_id;
     if (path.rfind("/api/v1/uploads/", 0) == 0) values["id"] = upload_id;
+    if (path.rfind("/api/v1/inbox/", 0) == 0)
+      values["id"] = std::string(32, 'a');
     return Fill(path, values);
   }
 
@@ -494,7 +496,8 @@ TEST_F(OpenApiTest, BodyFieldsAreThoseTheHandlersRead) {
       {"string", "string"},
       {"boolean", "boolean"},
       {"number_unsigned", "integer"},
-      {"object", "object"}};
+      {"object", "object"},
+      {"array", "array"}};
   std::map<std::string, std::string> ops;  // route name -> "method path"
   for (const Operation& o : ops_) {
     ops[RouteName(o.method, o.path)] = o.method + " " + o.path;
@@ -719,6 +722,10 @@ TEST_F(OpenApiTest, RequestBodiesMatchWhatTheServerAccepts) {
         wrong = "true";
         want = "true or false";
         valid[field] = true;
+      } else if (type == "array") {
+        wrong = "[]";
+        want = "an array";
+        valid[field] = json::array();
       } else {
         ADD_FAILURE() << "unexpected type \"" << type << "\"";
         continue;

@@ -160,6 +160,7 @@ Result<json> ParseBody(const httplib::Request& req,
       const char* want = f->type == json::value_t::string    ? "a string"
                          : f->type == json::value_t::boolean ? "true or false"
                          : f->type == json::value_t::object  ? "an object"
+                         : f->type == json::value_t::array   ? "an array"
                                                              : "a whole number";
       return Status::InvalidInput("field \"" + key + "\" must be " + want);
     }
@@ -728,6 +729,16 @@ struct ApiServer::Impl {
     return std::make_pair(std::move(*r), std::move(p));
   }
 
+  // Besides the role and membership: who may move which type of request.
+  static Status CheckMayMove(const Principal& p, const Request& r,
+                             RequestState to) {
+    if (MayMove(p.user.role, r.type, to)) return Status::OK();
+    return Status::Permission(
+        "a user with role " + std::string(RoleName(p.user.role)) +
+        " may not move a " + std::string(RequestTypeName(r.type)) +
+        " request to " + std::string(RequestStateName(to)));
+  }
+
   void AddRequestRoutes() {
     static const std::string kCase = R"(([A-Za-z0-9][A-Za-z0-9._-]{0,63}))";
     static const std::string kReq = R"((R-[0-9]{4}-[0-9]{5,9}))";
@@ -816,18 +827,91 @@ struct ApiServer::Impl {
             ASSIGN_OR_RETURN(RequestState to,
                              ParseRequestState(j["to"].get<std::string>()));
             const Principal& p = rp.second;
-            if (!MayMove(p.user.role, rp.first.type, to)) {
-              return Status::Permission(
-                  "a user with role " + std::string(RoleName(p.user.role)) +
-                  " may not move a " +
-                  std::string(RequestTypeName(rp.first.type)) + " request to " +
-                  std::string(RequestStateName(to)));
-            }
+            RETURN_IF_ERROR(CheckMayMove(p, rp.first, to));
             ASSIGN_OR_RETURN(Request r,
                              Exchange(node).Move(Actor(p), rp.first.id, to,
                                                  StringField(j, "reason")));
             return Reply::Json(RequestJson(r));
           });
+    // Across borders (docs/requests.md): the same as `amanah request send`,
+    // `request deliver`, `inbox` and `inbox file`, while the node serves.
+    Route("POST", "/api/v1/requests/" + kReq + "/send",
+          "POST /api/v1/requests/{id}/send",
+          [this](const httplib::Request& req) -> Result<Reply> {
+            ASSIGN_OR_RETURN(auto rp,
+                             AllowRequest(req, Action::kTransitionRequest,
+                                          req.matches[1].str()));
+            ASSIGN_OR_RETURN(
+                json j,
+                ParseBody(req, {{"peer", json::value_t::string, true}}));
+            const Principal& p = rp.second;
+            RETURN_IF_ERROR(CheckMayMove(p, rp.first, RequestState::kSent));
+            ASSIGN_OR_RETURN(std::string message,
+                             Exchange(node).Send(Actor(p), rp.first.id,
+                                                 j["peer"].get<std::string>()));
+            ASSIGN_OR_RETURN(auto r, RequestBook(node).Get(rp.first.id));
+            return Reply::Json(
+                {{"request", RequestJson(*r)}, {"message", message}});
+          });
+    Route("POST", "/api/v1/requests/" + kReq + "/deliveries",
+          "POST /api/v1/requests/{id}/deliveries",
+          [this](const httplib::Request& req) -> Result<Reply> {
+            ASSIGN_OR_RETURN(auto rp,
+                             AllowRequest(req, Action::kTransitionRequest,
+                                          req.matches[1].str()));
+            ASSIGN_OR_RETURN(
+                json j,
+                ParseBody(req, {{"items", json::value_t::array, true}}));
+            std::vector<ContentAddress> items;
+            for (const auto& item : j["items"]) {
+              if (!item.is_string()) {
+                return Status::InvalidInput("items are sha256:<hex> strings");
+              }
+              ASSIGN_OR_RETURN(ContentAddress a,
+                               ContentAddress::Parse(item.get<std::string>()));
+              items.push_back(a);
+            }
+            ASSIGN_OR_RETURN(
+                std::string message,
+                Transfers(node).Deliver(Actor(rp.second), rp.first.id, items));
+            return Reply::Json({{"request", rp.first.id},
+                                {"message", message},
+                                {"items", j["items"]}},
+                               201);
+          });
+    Route("GET", "/api/v1/inbox", "GET /api/v1/inbox",
+          [this](const httplib::Request& req) -> Result<Reply> {
+            ASSIGN_OR_RETURN(Principal p, Allow(req, Action::kHandleInbox));
+            ASSIGN_OR_RETURN(auto inbox, Mailroom(node).Inbox());
+            json items = json::array();
+            Exchange exchange(node);
+            for (const auto& m : inbox) {
+              ASSIGN_OR_RETURN(std::string outcome, exchange.Outcome(m.id));
+              items.push_back({{"id", m.id},
+                               {"from", m.peer},
+                               {"type", m.type},
+                               {"received", m.received},
+                               {"outcome", outcome},
+                               {"message", json::parse(m.body)}});
+            }
+            return Reply::Json({{"items", items}});
+          });
+    Route(
+        "POST", R"(/api/v1/inbox/([0-9a-f]{32})/file)",
+        "POST /api/v1/inbox/{id}/file",
+        [this](const httplib::Request& req) -> Result<Reply> {
+          ASSIGN_OR_RETURN(Principal p, Allow(req, Action::kHandleInbox));
+          ASSIGN_OR_RETURN(
+              json j, ParseBody(req, {{"case", json::value_t::string, true}}));
+          std::string case_id = j["case"];
+          ASSIGN_OR_RETURN(p, AllowCase(req, Action::kCreateRequest, case_id));
+          ASSIGN_OR_RETURN(
+              Request r,
+              Exchange(node).File(Actor(p), req.matches[1].str(), case_id));
+          Reply out = Reply::Json(RequestJson(r), 201);
+          out.headers.emplace("Location", "/api/v1/requests/" + r.id);
+          return out;
+        });
     Route("GET", "/api/v1/requests/" + kReq + "/print",
           "GET /api/v1/requests/{id}/print",
           [this](const httplib::Request& req) -> Result<Reply> {
