@@ -20,6 +20,9 @@ CREATE TABLE IF NOT EXISTS inbox_outcomes (
 );
 )sql";
 
+// The outcome of an update that waits for its request to be filed.
+constexpr char kWaiting[] = "waiting: applied once message ";
+
 std::string PayloadString(const json& p, const char* key) {
   return p.contains(key) && p[key].is_string() ? p[key].get<std::string>()
                                                : std::string();
@@ -142,7 +145,34 @@ Result<Request> Exchange::File(const std::string& actor,
                  {"reason", ""}};
   RETURN_IF_ERROR(
       mail.Enqueue(actor, m.from, "request.update", update, case_id).status());
-  return r;
+  // Moves the sender made before we filed (a withdrawal, say), in order.
+  for (const auto& i : inbox) {
+    if (i.type != "request.update" || i.peer != m.from) continue;
+    ASSIGN_OR_RETURN(std::string outcome, Outcome(i.id));
+    if (outcome.rfind(kWaiting, 0) != 0) continue;
+    ASSIGN_OR_RETURN(Message u, ParseMessage(i.body));
+    if (PayloadString(u.payload, "from_request") != remote) continue;
+    Statement clear(node_->sql(),
+                    "DELETE FROM inbox_outcomes WHERE message_id=?");
+    clear.Bind(1, i.id);
+    RETURN_IF_ERROR(clear.Run());
+    (void)Apply(u);  // its outcome is kept with it
+  }
+  ASSIGN_OR_RETURN(std::optional<Request> now, RequestBook(node_).Get(r.id));
+  return now ? *now : r;
+}
+
+Result<std::optional<std::string>> Exchange::UnfiledRequest(
+    const std::string& peer, const std::string& remote_id) {
+  ASSIGN_OR_RETURN(std::vector<InboxItem> inbox, Mailroom(node_).Inbox());
+  for (const auto& i : inbox) {
+    if (i.type != "request" || i.peer != peer) continue;
+    auto m = ParseMessage(i.body);
+    if (!m.ok() || PayloadString(m->payload, "request") != remote_id) continue;
+    ASSIGN_OR_RETURN(std::string outcome, Outcome(i.id));
+    if (outcome.empty()) return std::optional<std::string>(i.id);
+  }
+  return std::optional<std::string>();
 }
 
 Result<Request> Exchange::Move(const std::string& actor, const std::string& id,
@@ -180,6 +210,28 @@ Status Exchange::Apply(const Message& m) {
   auto state = ParseRequestState(PayloadString(m.payload, "state"));
   Status s;
   std::optional<RequestLink> link;
+  if (id.empty() && state.ok()) {
+    // The sender moved its request before hearing our id for it: find the
+    // copy we filed, or wait until it is filed.
+    Statement q(node_->sql(),
+                "SELECT request_id FROM request_links WHERE peer=? AND "
+                "remote_id=?");
+    q.Bind(1, m.from);
+    q.Bind(2, from_request);
+    int rc = q.Step();
+    if (rc == SQLITE_ROW) {
+      id = q.Text(0);
+    } else if (rc != SQLITE_DONE) {
+      return q.Error();
+    } else {
+      ASSIGN_OR_RETURN(std::optional<std::string> unfiled,
+                       UnfiledRequest(m.from, from_request));
+      if (unfiled) {
+        return NoteOutcome(m.id,
+                           std::string(kWaiting) + *unfiled + " is filed");
+      }
+    }
+  }
   if (!state.ok()) {
     s = state.status();
   } else {

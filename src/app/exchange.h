@@ -38,7 +38,8 @@ class Exchange {
                            const std::string& peer);
   // Registers inbox message `message_id` (a request) as an incoming request
   // in `case_id`, its response clock running from when it arrived, and
-  // tells the sender it was received.
+  // tells the sender it was received; then applies, in order, the moves the
+  // sender made before that (a withdrawal before it was filed).
   Result<Request> File(const std::string& actor, const std::string& message_id,
                        const std::string& case_id);
   // RequestBook::Move, then, for a linked request, the update to the peer.
@@ -55,6 +56,10 @@ class Exchange {
   Status NoteOutcome(const std::string& message_id, const std::string& text);
 
  private:
+  // The id of `peer`'s request message for its request `remote_id`, if it
+  // is in the inbox and not filed yet.
+  Result<std::optional<std::string>> UnfiledRequest(
+      const std::string& peer, const std::string& remote_id);
   Node* node_;
 };
 

@@ -54,6 +54,27 @@ class MessagesTest : public testutil::NodeFixture {
 
   static uint64_t Size(Node* n) { return (*n->Log())->Latest().size; }
 
+  // Opens Kuwaiti case `case_id` and drafts an outgoing request in it.
+  Result<Request> KwRequest(const std::string& case_id, RequestType type,
+                            Profile profile, const json& extra = {}) {
+    RETURN_IF_ERROR(
+        CaseBook(node_.get())
+            .Open("local:poc", {case_id, "t", Offence::kCybercrime, "x"}, "")
+            .status());
+    RequestDraft d;
+    d.type = type;
+    d.profile = profile;
+    d.fields = {{"requesting_authority",
+                 {{"name", "CCD"}, {"time_zone", "Asia/Kuwait"}}},
+                {"requested_authority",
+                 {{"name", "DOJ"}, {"time_zone", "America/New_York"}}},
+                {"offence", {{"en", "Fraud"}}},
+                {"summary_of_facts", {{"en", "Phishing"}}},
+                {"data_requested", {{"en", "Subscriber"}}}};
+    if (extra.is_object()) d.fields.update(extra);
+    return RequestBook(node_.get()).Create("local:poc", case_id, d);
+  }
+
   FaultInjectionEnv us_env_{Env::Default()};
   std::unique_ptr<Node> us_;
 };
@@ -243,22 +264,7 @@ namespace {
 // one the state machine refuses, is kept with its reason and changes
 // nothing.
 TEST_F(MessagesTest, RequestUpdatesMoveOnlyTheLinkedCopy) {
-  ASSERT_TRUE(
-      CaseBook(node_.get())
-          .Open("local:poc", {"KW-1", "t", Offence::kCybercrime, "x"}, "")
-          .ok());
-  RequestDraft d;
-  d.type = RequestType::kSubscriber;
-  d.profile = Profile::kEu;
-  d.direction = Direction::kOutgoing;
-  d.fields = {
-      {"requesting_authority", {{"name", "CCD"}, {"time_zone", "Asia/Kuwait"}}},
-      {"requested_authority",
-       {{"name", "DOJ"}, {"time_zone", "America/New_York"}}},
-      {"offence", {{"en", "Fraud"}}},
-      {"summary_of_facts", {{"en", "Phishing"}}},
-      {"data_requested", {{"en", "Subscriber"}}}};
-  auto r = RequestBook(node_.get()).Create("local:poc", "KW-1", d);
+  auto r = KwRequest("KW-1", RequestType::kSubscriber, Profile::kEu);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   auto sent =
       Exchange(node_.get()).Send("local:poc", r->id, "cyber.doj.example");
@@ -358,30 +364,51 @@ TEST_F(MessagesTest, AConversationWaitsBehindItsFirstUndeliveredMessage) {
   EXPECT_NE(due[0].conversation, due[2].conversation);
 }
 
+// A request withdrawn before the peer filed it: the withdrawal waits in the
+// peer's inbox and is applied as soon as the request is filed, so the peer
+// never works on a request its sender withdrew.
+TEST_F(MessagesTest, AWithdrawalBeforeFilingIsAppliedOnFiling) {
+  auto r = KwRequest("KW-3", RequestType::kSubscriber, Profile::kEu);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  Exchange kw(node_.get());
+  ASSERT_TRUE(kw.Send("local:poc", r->id, "cyber.doj.example").ok());
+  ASSERT_TRUE(kw.Move("local:poc", r->id, RequestState::kWithdrawn,
+                      "sent to the wrong country")
+                  .ok());
+  auto pending = Mailroom(node_.get()).Outbox(true);
+  ASSERT_EQ(pending->size(), 2u);
+  std::vector<OutboxItem> items = *pending;
+  for (const auto& o : items) {
+    ASSERT_TRUE(Mailroom(us_.get()).Receive(o.body, o.signature).ok());
+  }
+  Exchange us(us_.get());
+  EXPECT_EQ(us.Outcome(items[1].id)->rfind("waiting: ", 0), 0u)
+      << *us.Outcome(items[1].id);
+  ASSERT_TRUE(
+      CaseBook(us_.get())
+          .Open("local:poc", {"US-3", "t", Offence::kCybercrime, "x"}, "")
+          .ok());
+  auto filed = us.File("local:poc", items[0].id, "US-3");
+  ASSERT_TRUE(filed.ok()) << filed.status().ToString();
+  EXPECT_EQ(filed->state, RequestState::kWithdrawn);
+  EXPECT_EQ(*us.Outcome(items[1].id), "applied");
+  auto history = *RequestBook(us_.get()).History(filed->id);
+  ASSERT_EQ(history.size(), 1u);
+  EXPECT_EQ(history[0].to, "withdrawn");
+  EXPECT_EQ(history[0].reason, "sent to the wrong country");
+  EXPECT_EQ(history[0].actor, "peer:ccd.moi.gov.kw");
+}
+
 // The custodian's date is the date: the requesting side keeps the date the
 // data is preserved until as the answering side set it, even when its own
 // clock (or the update's delay) would give another.
 TEST_F(MessagesTest, BothSidesKeepTheCustodiansPreservationDate) {
-  ASSERT_TRUE(
-      CaseBook(node_.get())
-          .Open("local:poc", {"KW-2", "t", Offence::kCybercrime, "x"}, "")
-          .ok());
-  RequestDraft d;
-  d.type = RequestType::kPreservation;
-  d.profile = Profile::kUs2703f;
-  d.fields = {
-      {"requesting_authority", {{"name", "CCD"}, {"time_zone", "Asia/Kuwait"}}},
-      {"requested_authority",
-       {{"name", "DOJ"}, {"time_zone", "America/New_York"}}},
-      {"offence", {{"en", "Fraud"}}},
-      {"summary_of_facts", {{"en", "Phishing"}}},
-      {"data_requested", {{"en", "Mailbox"}}},
-      {"relation_to_offence", {{"en", "Used to phish"}}},
-      {"provider", "Mail Inc."},
-      {"account_identifiers", {"victim@example.com"}},
-      {"necessity", {{"en", "Deleted in 30 days"}}},
-      {"mla_to_follow", true}};
-  auto r = RequestBook(node_.get()).Create("local:poc", "KW-2", d);
+  auto r = KwRequest("KW-2", RequestType::kPreservation, Profile::kUs2703f,
+                     {{"relation_to_offence", {{"en", "Used to phish"}}},
+                      {"provider", "Mail Inc."},
+                      {"account_identifiers", {"victim@example.com"}},
+                      {"necessity", {{"en", "Deleted in 30 days"}}},
+                      {"mla_to_follow", true}});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   ASSERT_TRUE(
       Exchange(node_.get()).Send("local:poc", r->id, "cyber.doj.example").ok());
