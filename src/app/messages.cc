@@ -384,7 +384,7 @@ Result<std::string> Mailroom::Receive(std::string_view body,
   }
   if (!have) return Status::Unavailable("the receipt entry is not indexed");
   SignedCheckpoint cp = log->Latest();
-  LogReader at(&log->store(), nullptr, cp.size);
+  LogReader at = log->ReaderAt(cp.size);
   ASSIGN_OR_RETURN(std::string entry, at.Entry(entry_index));
   ASSIGN_OR_RETURN(std::vector<Hash256> proof, at.InclusionProof(entry_index));
   json receipt = {{"v", 1},

@@ -320,7 +320,7 @@ Result<std::string> Transfers::Deliver(
   // the checkpoint that now covers the releases.
   ASSIGN_OR_RETURN(CustodyLog * log, node_->Log());
   SignedCheckpoint cp = log->Latest();
-  LogReader at(&log->store(), nullptr, cp.size);
+  LogReader at = log->ReaderAt(cp.size);
   CustodyIndex index(&node_->sql());
   json list = json::array();
   for (const auto& a : items) {
@@ -676,7 +676,7 @@ Status Transfers::Confirm(const Transfer& t) {
   ASSIGN_OR_RETURN(std::optional<RequestLink> link,
                    Exchange(node_).Link(t.request_id));
   ASSIGN_OR_RETURN(CustodyLog * log, node_->Log());
-  LogReader at(&log->store(), nullptr, log->Latest().size);
+  LogReader at = log->Reader();
   ASSIGN_OR_RETURN(std::string entry,
                    at.Entry(static_cast<uint64_t>(t.entry_index)));
   json payload = {{"manifest", t.message_id},

@@ -303,7 +303,7 @@ Result<std::pair<std::string, uint64_t>> Witness::SubmissionBody(
   }
   std::string body = "old " + std::to_string(old_size) + "\n";
   if (old_size > 0) {
-    LogReader at(&log->store(), nullptr, cp.size);
+    LogReader at = log->ReaderAt(cp.size);
     ASSIGN_OR_RETURN(std::vector<Hash256> proof, at.ConsistencyProof(old_size));
     for (const Hash256& h : proof)
       body += Base64Encode(ByteView(h.data(), h.size())) + "\n";

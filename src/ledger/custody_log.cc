@@ -514,4 +514,8 @@ LogReader CustodyLog::Reader() const {
   return LogReader(&store_, &cache_, Latest().size);
 }
 
+LogReader CustodyLog::ReaderAt(uint64_t size) const {
+  return LogReader(&store_, &cache_, std::min(size, Latest().size));
+}
+
 }  // namespace amanah

@@ -73,6 +73,9 @@ class CustodyLog {
   SignedCheckpoint Latest() const;
   // A reader of the latest published tree.
   LogReader Reader() const;
+  // A reader of the tree of `size` leaves (at most the latest), sharing the
+  // log's tile cache.
+  LogReader ReaderAt(uint64_t size) const;
   const TileStore& store() const { return store_; }
 
  private:
