@@ -1,5 +1,8 @@
 #include "app/exchange.h"
 
+#include <mutex>
+#include <set>
+
 #include "storage/sqlite.h"
 
 namespace amanah {
@@ -22,6 +25,14 @@ CREATE TABLE IF NOT EXISTS inbox_outcomes (
 
 // The outcome of an update that waits for its request to be filed.
 constexpr char kWaiting[] = "waiting: applied once message ";
+
+// Filing, sending and applying updates check and then act (is the message
+// filed? is the request a draft? is its copy filed yet?): one at a time, so
+// that two requests doing the same thing cannot both pass the check.
+std::recursive_mutex& ExchangeMutex() {
+  static auto* mu = new std::recursive_mutex;
+  return *mu;
+}
 
 std::string PayloadString(const json& p, const char* key) {
   return p.contains(key) && p[key].is_string() ? p[key].get<std::string>()
@@ -66,6 +77,7 @@ Result<std::string> Exchange::Outcome(const std::string& message_id) {
 Result<std::string> Exchange::Send(const std::string& actor,
                                    const std::string& id,
                                    const std::string& peer) {
+  std::lock_guard<std::recursive_mutex> one_at_a_time(ExchangeMutex());
   RequestBook book(node_);
   ASSIGN_OR_RETURN(std::optional<Request> r, book.Get(id));
   if (!r) return Status::NotFound("no request " + id);
@@ -103,6 +115,7 @@ Result<std::string> Exchange::Send(const std::string& actor,
 Result<Request> Exchange::File(const std::string& actor,
                                const std::string& message_id,
                                const std::string& case_id) {
+  std::lock_guard<std::recursive_mutex> one_at_a_time(ExchangeMutex());
   Mailroom mail(node_);
   ASSIGN_OR_RETURN(std::vector<InboxItem> inbox, mail.Inbox());
   const InboxItem* item = nullptr;
@@ -146,20 +159,28 @@ Result<Request> Exchange::File(const std::string& actor,
   RETURN_IF_ERROR(
       mail.Enqueue(actor, m.from, "request.update", update, case_id).status());
   // Moves the sender made before we filed (a withdrawal, say), in order.
-  for (const auto& i : inbox) {
-    if (i.type != "request.update" || i.peer != m.from) continue;
-    ASSIGN_OR_RETURN(std::string outcome, Outcome(i.id));
-    if (outcome.rfind(kWaiting, 0) != 0) continue;
-    ASSIGN_OR_RETURN(Message u, ParseMessage(i.body));
-    if (PayloadString(u.payload, "from_request") != remote) continue;
-    Statement clear(node_->sql(),
-                    "DELETE FROM inbox_outcomes WHERE message_id=?");
-    clear.Bind(1, i.id);
-    RETURN_IF_ERROR(clear.Run());
-    (void)Apply(u);  // its outcome is kept with it
-  }
+  RETURN_IF_ERROR(ApplyWaiting());
   ASSIGN_OR_RETURN(std::optional<Request> now, RequestBook(node_).Get(r.id));
   return now ? *now : r;
+}
+
+Status Exchange::ApplyWaiting() {
+  std::lock_guard<std::recursive_mutex> one_at_a_time(ExchangeMutex());
+  Statement q(node_->sql(),
+              "SELECT message_id FROM inbox_outcomes WHERE outcome LIKE "
+              "'waiting:%'");
+  std::set<std::string> waiting;
+  int rc;
+  while ((rc = q.Step()) == SQLITE_ROW) waiting.insert(q.Text(0));
+  if (rc != SQLITE_DONE) return q.Error();
+  if (waiting.empty()) return Status::OK();
+  ASSIGN_OR_RETURN(std::vector<InboxItem> inbox, Mailroom(node_).Inbox());
+  for (const auto& i : inbox) {  // in the order they arrived
+    if (!waiting.count(i.id)) continue;
+    ASSIGN_OR_RETURN(Message u, ParseMessage(i.body));
+    (void)Apply(u);  // applied now, or still waiting; the outcome says
+  }
+  return Status::OK();
 }
 
 Result<std::optional<std::string>> Exchange::UnfiledRequest(
@@ -203,8 +224,10 @@ Result<Request> Exchange::Move(const std::string& actor, const std::string& id,
 
 Status Exchange::Apply(const Message& m) {
   if (m.type != "request.update") return Status::OK();
+  std::lock_guard<std::recursive_mutex> one_at_a_time(ExchangeMutex());
   ASSIGN_OR_RETURN(std::string done, Outcome(m.id));
-  if (!done.empty()) return Status::OK();  // applied before (a replay)
+  // Applied before (a replay), unless it was waiting for its request.
+  if (!done.empty() && done.rfind(kWaiting, 0) != 0) return Status::OK();
   std::string id = PayloadString(m.payload, "request");
   std::string from_request = PayloadString(m.payload, "from_request");
   auto state = ParseRequestState(PayloadString(m.payload, "state"));

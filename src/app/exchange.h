@@ -54,6 +54,10 @@ class Exchange {
   // empty if nothing was done with it yet.
   Result<std::string> Outcome(const std::string& message_id);
   Status NoteOutcome(const std::string& message_id, const std::string& text);
+  // Applies, in the order they arrived, updates that waited for their
+  // request to be filed and whose request now is (File does it; the
+  // courier's rounds too, after a crash in between).
+  Status ApplyWaiting();
 
  private:
   // The id of `peer`'s request message for its request `remote_id`, if it

@@ -114,6 +114,7 @@ Status CheckItem(const json& item, const Checkpoint& cp, const Message& m,
     return bad("no size");
   }
   t->size = item["size"];
+  if (t->size > kMaxTransferBytes) return bad("larger than this node takes");
   const json& hashes = item.value("hashes", json());
   if (!hashes.is_object()) return bad("no hashes");
   for (const auto& [name, value] : hashes.items()) {
@@ -281,6 +282,8 @@ Result<std::string> Transfers::Deliver(
     }
   }
 
+  RETURN_IF_ERROR(CheckManifestFits(items));
+
   // Release each object, naming the message that will carry the manifest.
   std::string message = Mailroom::NewMessageId();
   auto released = node_->Apply(
@@ -316,6 +319,63 @@ Result<std::string> Transfers::Deliver(
       });
   RETURN_IF_ERROR(released.status());
 
+  RETURN_IF_ERROR(QueueManifest(actor, message)
+                      .Annotate("the objects are released "
+                                "(evidence.transferred) and the manifest "
+                                "will be queued by the next courier round"));
+  return message;
+}
+
+Status Transfers::CheckManifestFits(const std::vector<ContentAddress>& items) {
+  ASSIGN_OR_RETURN(CustodyLog * log, node_->Log());
+  uint64_t proof_hashes = 2;
+  for (uint64_t n = log->Latest().size + items.size(); n > 1; n >>= 1) {
+    ++proof_hashes;
+  }
+  // An entry is a few hundred bytes; its proof 45 bytes of base64 a hash.
+  const uint64_t per_entry = 800 + 48 * proof_hashes;
+  uint64_t bytes = 1024;
+  CustodyIndex index(&node_->sql());
+  for (const auto& a : items) {
+    ASSIGN_OR_RETURN(auto about,
+                     index.ForSubject(a.ToString(), -1, kMaxItemHistory + 1));
+    if (about.size() >= kMaxItemHistory) {
+      return Status::InvalidInput(
+          a.ToString() + " has " + std::to_string(kMaxItemHistory) +
+          " custody entries or more, too many for one manifest");
+    }
+    bytes += 400 + (about.size() + 1) * per_entry;
+  }
+  if (bytes > kMaxMessageBytes - (64 << 10)) {
+    return Status::InvalidInput(
+        "the manifest of these objects, with their custody histories, would "
+        "not fit in one message: deliver fewer at a time");
+  }
+  return Status::OK();
+}
+
+Status Transfers::QueueManifest(const std::string& actor,
+                                const std::string& message) {
+  Statement q(node_->sql(),
+              "SELECT address, peer, request_id FROM evidence_offers WHERE "
+              "message_id=? ORDER BY rowid");
+  q.Bind(1, message);
+  std::vector<std::string> addresses;
+  std::string peer, request_id;
+  int rc;
+  while ((rc = q.Step()) == SQLITE_ROW) {
+    addresses.push_back(q.Text(0));
+    peer = q.Text(1);
+    request_id = q.Text(2);
+  }
+  if (rc != SQLITE_DONE) return q.Error();
+  if (addresses.empty()) return Status::NotFound("no offer in " + message);
+  ASSIGN_OR_RETURN(std::optional<Request> r,
+                   RequestBook(node_).Get(request_id));
+  ASSIGN_OR_RETURN(std::optional<RequestLink> link,
+                   Exchange(node_).Link(request_id));
+  if (!r || !link) return Status::NotFound("no linked request " + request_id);
+
   // The manifest: each object's whole custody history here, proved against
   // the checkpoint that now covers the releases.
   ASSIGN_OR_RETURN(CustodyLog * log, node_->Log());
@@ -323,14 +383,14 @@ Result<std::string> Transfers::Deliver(
   LogReader at = log->ReaderAt(cp.size);
   CustodyIndex index(&node_->sql());
   json list = json::array();
-  for (const auto& a : items) {
-    std::string text = a.ToString();
+  for (const auto& text : addresses) {
+    ASSIGN_OR_RETURN(ContentAddress a, ContentAddress::Parse(text));
     ASSIGN_OR_RETURN(std::optional<EvidenceRecord> ev,
                      node_->db().FindEvidence(text));
     json hashes = {{"sha256", HexEncode(a.digest)}};
     if (ev && !ev->md5.empty()) hashes["md5"] = ev->md5;
     if (ev && !ev->sha1.empty()) hashes["sha1"] = ev->sha1;
-    ASSIGN_OR_RETURN(auto about, index.ForSubject(text, -1, 1000));
+    ASSIGN_OR_RETURN(auto about, index.ForSubject(text, -1, kMaxItemHistory));
     json entries = json::array();
     for (const auto& e : about) {
       if (e.index >= cp.size) continue;
@@ -349,14 +409,23 @@ Result<std::string> Transfers::Deliver(
                   {"from_request", request_id},
                   {"checkpoint", cp.note},
                   {"items", list}};
-  auto queued = Mailroom(node_).Enqueue(actor, link->peer, "evidence.manifest",
-                                        payload, r->case_id, message);
-  if (!queued.ok()) {
-    return queued.status().Annotate(
-        "the objects are released (evidence.transferred) but the manifest "
-        "could not be queued");
+  return Mailroom(node_)
+      .Enqueue(actor, peer, "evidence.manifest", payload, r->case_id, message)
+      .status();
+}
+
+Status Transfers::QueueOwedManifests() {
+  Statement q(node_->sql(),
+              "SELECT DISTINCT message_id FROM evidence_offers WHERE "
+              "message_id NOT IN (SELECT id FROM outbox)");
+  std::vector<std::string> owed;
+  int rc;
+  while ((rc = q.Step()) == SQLITE_ROW) owed.push_back(q.Text(0));
+  if (rc != SQLITE_DONE) return q.Error();
+  for (const auto& m : owed) {
+    RETURN_IF_ERROR(QueueManifest("system:amanah", m));
   }
-  return message;
+  return Status::OK();
 }
 
 Result<std::optional<Offer>> Transfers::FindOffer(const std::string& peer,

@@ -33,6 +33,12 @@ namespace amanah {
 
 // At most this many objects in one manifest (it must fit in one message).
 inline constexpr size_t kMaxManifestItems = 100;
+// Objects with a longer custody history than this are not delivered (their
+// manifest would not fit in a message).
+inline constexpr size_t kMaxItemHistory = 200;
+// The largest object a manifest may announce (a pinned peer cannot make
+// this node pull without end).
+inline constexpr uint64_t kMaxTransferBytes = uint64_t{4} << 40;  // 4 TiB
 // A transfer refused this many times (the peer's bytes did not hash to
 // what the manifest promised, say) is given up, with its reason.
 inline constexpr int kMaxTransferAttempts = 8;
@@ -111,9 +117,14 @@ class Transfers {
   Status Complete(const Transfer& t, const PutResult& put);
   // Queues confirmations that a crash kept from being queued.
   Status SendConfirmations();
+  // Queues manifests that a crash (or a failure) kept from being queued
+  // after their objects were released.
+  Status QueueOwedManifests();
 
  private:
   Status Confirm(const Transfer& t);
+  Status CheckManifestFits(const std::vector<ContentAddress>& items);
+  Status QueueManifest(const std::string& actor, const std::string& message);
   Status NoteFailureRow(const Transfer& t, const std::string& error,
                         bool refused, bool restart, int64_t wait);
   int64_t NowUnix() const;

@@ -7,6 +7,7 @@
 #include <thread>
 #include <vector>
 
+#include "app/exchange.h"
 #include "federation/peer_client.h"
 
 namespace amanah {
@@ -42,6 +43,7 @@ Status Courier::DeliverWith(PeerClient* client, const OutboxItem& item) {
 }
 
 Result<int> Courier::DeliverDue() {
+  RETURN_IF_ERROR(Exchange(node_).ApplyWaiting());
   ASSIGN_OR_RETURN(std::vector<OutboxItem> due, Mailroom(node_).Due());
   // Per peer, its conversations in the order of their first message; each
   // conversation's messages in order.

@@ -139,10 +139,15 @@ Status Fetcher::Pull(PeerClient* client, const Transfer& t) {
       if (res && status != 200 && status != 206) {
         // The peer refused: a 4xx counts towards giving up, a 5xx not.
         bool refused = status >= 400 && status < 500;
+        // Start over only when the peer says the object is shorter than
+        // what is committed here (416 with its size).
+        bool shorter =
+            status == 416 &&
+            res->get_header_value("Content-Range").rfind("bytes */", 0) == 0;
         return fail(Status::Unavailable(t.peer + " refused the pull: HTTP " +
                                         std::to_string(status) + " " +
                                         ProblemDetail(error_body)),
-                    refused, status == 416);
+                    refused, shorter);
       }
       if (failed.ok() || failed.code() == Code::kUnavailable) {
         staged->DropPending();
@@ -165,6 +170,7 @@ Status Fetcher::Pull(PeerClient* client, const Transfer& t) {
 Result<int> Fetcher::FetchDue() {
   Transfers transfers(node_);
   RETURN_IF_ERROR(transfers.SendConfirmations());
+  RETURN_IF_ERROR(transfers.QueueOwedManifests());
   ASSIGN_OR_RETURN(std::vector<Transfer> due, transfers.Due());
   std::map<std::string, std::unique_ptr<PeerClient>> clients;
   std::set<std::string> unreachable;  // give up on a peer for this round

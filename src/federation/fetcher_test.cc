@@ -16,6 +16,7 @@
 #include "federation/testutil.h"
 #include "ledger/log_reader.h"
 #include "server/server.h"
+#include "storage/sqlite.h"
 
 namespace amanah {
 namespace {
@@ -223,6 +224,25 @@ TEST_F(FetcherTest, AnInterruptedPullResumesWithARangeRequest) {
   EXPECT_EQ(ranges[1], "bytes=" + std::to_string(t.offset) + "-");
 }
 
+// Objects released but their manifest never queued (the node died in
+// between): the next round queues it, under the id the entries name.
+TEST_F(FetcherTest, AManifestLostToACrashIsQueuedAgain) {
+  ContentAddress a = UsEvidence(1000, 9, false);
+  Message m = Deliver({a});
+  Statement drop(us_->sql(), "DELETE FROM outbox WHERE id=?");
+  drop.Bind(1, m.id);
+  ASSERT_TRUE(drop.Run().ok());
+  ASSERT_TRUE(Transfers(us_.get()).QueueOwedManifests().ok());
+  auto outbox = Mailroom(us_.get()).Outbox(true);
+  ASSERT_EQ(outbox->size(), 1u);
+  EXPECT_EQ((*outbox)[0].id, m.id);
+  Post(us_.get(), node_.get());
+  EXPECT_EQ(*Exchange(node_.get()).Outcome(m.id), "accepted: 1 to pull");
+  // Nothing more is owed.
+  ASSERT_TRUE(Transfers(us_.get()).QueueOwedManifests().ok());
+  EXPECT_TRUE(Mailroom(us_.get()).Outbox(true)->empty());
+}
+
 TEST_F(FetcherTest, ATamperedManifestIsRefusedAndNothingIsPulled) {
   ContentAddress a = UsEvidence(1000, 4, false);
   Message m = Deliver({a});
@@ -308,6 +328,30 @@ TEST_F(FetcherTest, OnlyTheOfferedPeerCanPullAndOnlyWhatWasOffered) {
        {"Range", "bytes=90-"}});
   EXPECT_EQ(part->status, 206);
   EXPECT_EQ(part->body, ok->body.substr(90));
+  auto get_range = [&](const ContentAddress& a, const std::string& range) {
+    return c.Get("/federation/v1/objects/" + a.ToString(),
+                 {{"Amanah-Pull", PullAuthorization(*node_, "cyber.doj.example",
+                                                    a.ToString())},
+                  {"Range", range}});
+  };
+  // An end beyond the object is clamped; several ranges are refused; an
+  // error keeps its status whatever the Range.
+  auto clamped = get_range(offered, "bytes=95-100000");
+  EXPECT_EQ(clamped->status, 206);
+  EXPECT_EQ(clamped->body, ok->body.substr(95));
+  EXPECT_EQ(get_range(offered, "bytes=0-1,5-6")->status, 416);
+  EXPECT_EQ(get_range(kept, "bytes=5-")->status, 404);
+  // An empty object comes back empty, at once.
+  ContentAddress empty = UsEvidence(0, 8, false);
+  Deliver({empty});
+  c.set_read_timeout(5, 0);
+  auto none = c.Get(
+      "/federation/v1/objects/" + empty.ToString(),
+      {{"Amanah-Pull",
+        PullAuthorization(*node_, "cyber.doj.example", empty.ToString())}});
+  ASSERT_TRUE(none);
+  EXPECT_EQ(none->status, 200);
+  EXPECT_TRUE(none->body.empty());
 }
 
 // While the US node serves, its people work through the API: the inbox, filing

@@ -281,6 +281,11 @@ struct ApiServer::Impl {
     }
     res.status = r->status;
     for (const auto& [k, v] : r->headers) res.set_header(k, v);
+    if (!r->ranged && !req.ranges.empty()) {
+      // httplib would cut a Range out of any body, an error page included
+      // (and make it a 416); only ranged replies honour Range.
+      const_cast<httplib::Request&>(req).ranges.clear();
+    }
     if (r->ranged) {
       // httplib cuts the ranges out of the provider's body, but leaves the
       // status to us.
@@ -1091,19 +1096,26 @@ struct ApiServer::Impl {
     ASSIGN_OR_RETURN(ContentAddress a, ContentAddress::Parse(address));
     ASSIGN_OR_RETURN(std::unique_ptr<ObjectReader> object,
                      node->vault().OpenReader(a));
-    // A range that starts beyond the object cannot be satisfied (RFC 9110
-    // 15.5.17); httplib would drop the connection.
-    for (const auto& [first, last] : req.ranges) {
-      uint64_t size = object->size();
-      bool past = first >= 0 ? static_cast<uint64_t>(first) >= size
-                             : last <= 0 || size == 0;
+    // One range at most (several would send the object many times over),
+    // its end clamped to the object's (RFC 9110 14.1.1); one that starts
+    // beyond the object cannot be satisfied (15.5.17).
+    uint64_t size = object->size();
+    auto& ranges = const_cast<httplib::Ranges&>(req.ranges);
+    for (auto& [first, last] : ranges) {
+      bool past = ranges.size() > 1 ||
+                  (first >= 0 ? static_cast<uint64_t>(first) >= size
+                              : last <= 0 || size == 0);
+      if (!past && first >= 0 && last >= 0 &&
+          static_cast<uint64_t>(last) >= size) {
+        last = static_cast<ssize_t>(size - 1);
+      }
       if (past) {
         Reply r;
         r.status = 416;
         r.content_type = "application/problem+json";
         r.body = ProblemBody(416, Code::kInvalidInput,
                              "the object has " + std::to_string(size) +
-                                 " bytes; the range asked for lies beyond",
+                                 " bytes; ask for one range within them",
                              RequestLang(req));
         r.headers.emplace("Content-Range", "bytes */" + std::to_string(size));
         return r;
@@ -1125,6 +1137,7 @@ struct ApiServer::Impl {
     Reply r;
     r.content_type = "application/octet-stream";
     r.headers.emplace("Cache-Control", "no-store");
+    if (object->size() == 0) return r;  // an empty body, not a provider
     r.length = object->size();
     std::shared_ptr<ObjectReader> shared(std::move(object));
     r.ranged = [shared](size_t offset, size_t length, httplib::DataSink& sink) {
