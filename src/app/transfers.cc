@@ -550,9 +550,21 @@ Status Transfers::AcceptConfirmation(const Message& m) {
         items.size() > kMaxManifestItems) {
       return Status::InvalidInput("no items");
     }
+    ASSIGN_OR_RETURN(std::optional<Peer> peer, PeerBook(node_).Find(m.from));
+    if (!peer) return Status::Permission(m.from + " is not a pinned peer");
+    auto cp = VerifyPeerCheckpoint(*peer, Str(m.payload, "checkpoint"));
+    if (!cp.ok()) return cp.status().Annotate("the confirmation's checkpoint");
     for (const auto& item : items) {
       std::string address = Str(item, "address");
       std::string text = Str(item, "entry");
+      const json& at = item.value("entry_index", json());
+      if (!at.is_number_unsigned()) {
+        return Status::InvalidInput(address.substr(0, 80) + ": no entry_index");
+      }
+      ASSIGN_OR_RETURN(std::vector<Hash256> proof,
+                       ProofFromJson(item.value("proof", json())));
+      RETURN_IF_ERROR(VerifyEntryInclusion(*cp, at.get<uint64_t>(), text, proof)
+                          .Annotate(address.substr(0, 80)));
       ASSIGN_OR_RETURN(std::optional<Offer> offer, FindOffer(m.from, address));
       auto e = ParseCustodyEntry(text);
       if (!offer || offer->message_id != manifest || !e.ok() ||
@@ -744,15 +756,20 @@ Status Transfers::SendConfirmations() {
 Status Transfers::Confirm(const Transfer& t) {
   ASSIGN_OR_RETURN(std::optional<RequestLink> link,
                    Exchange(node_).Link(t.request_id));
+  // The entry with its inclusion proof: the peer keeps proof of receipt.
   ASSIGN_OR_RETURN(CustodyLog * log, node_->Log());
-  LogReader at = log->Reader();
-  ASSIGN_OR_RETURN(std::string entry,
-                   at.Entry(static_cast<uint64_t>(t.entry_index)));
+  SignedCheckpoint cp = log->Latest();
+  LogReader at = log->ReaderAt(cp.size);
+  uint64_t index = static_cast<uint64_t>(t.entry_index);
+  ASSIGN_OR_RETURN(std::string entry, at.Entry(index));
+  ASSIGN_OR_RETURN(std::vector<Hash256> proof, at.InclusionProof(index));
   json payload = {{"manifest", t.message_id},
                   {"request", link ? link->remote_id : std::string()},
+                  {"checkpoint", cp.note},
                   {"items", json::array({{{"address", t.address},
                                           {"entry_index", t.entry_index},
-                                          {"entry", entry}}})}};
+                                          {"entry", entry},
+                                          {"proof", ProofToJson(proof)}}})}};
   RETURN_IF_ERROR(Mailroom(node_)
                       .Enqueue("system:amanah", t.peer, "evidence.received",
                                payload, t.case_id)

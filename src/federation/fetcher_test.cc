@@ -243,6 +243,35 @@ TEST_F(FetcherTest, AManifestLostToACrashIsQueuedAgain) {
   EXPECT_TRUE(Mailroom(us_.get()).Outbox(true)->empty());
 }
 
+// The confirmation proves the receiving entry; one whose entry or proof
+// does not check out is refused and records nothing.
+TEST_F(FetcherTest, AConfirmationMustProveItsEntry) {
+  ContentAddress a = UsEvidence(5000, 10, false);
+  Deliver({a});
+  Post(us_.get(), node_.get());
+  ASSERT_EQ(*Fetcher(node_.get(), std::chrono::seconds(10)).FetchDue(), 1);
+  auto pending = Mailroom(node_.get()).Outbox(true);
+  ASSERT_TRUE(pending.ok());
+  std::vector<OutboxItem> queued = *pending;
+  ASSERT_EQ(queued.size(), 1u);
+  Message c = *ParseMessage(queued[0].body);
+  ASSERT_EQ(c.type, "evidence.received");
+  Message forged = c;
+  forged.id = std::string(32, 'f');
+  std::string& entry =
+      forged.payload["items"][0]["entry"].get_ref<std::string&>();
+  entry.replace(entry.find("\"from\""), 6, "\"frim\"");
+  ASSERT_TRUE(Transfers(us_.get()).AcceptConfirmation(forged).ok());
+  EXPECT_NE(Exchange(us_.get()).Outcome(forged.id)->find("inclusion proof"),
+            std::string::npos)
+      << *Exchange(us_.get()).Outcome(forged.id);
+  EXPECT_EQ((*Transfers(us_.get()).Offers())[0].received_index, -1);
+  // The real one is accepted.
+  Post(node_.get(), us_.get());
+  EXPECT_EQ(*Exchange(us_.get()).Outcome(c.id), "applied");
+  EXPECT_GE((*Transfers(us_.get()).Offers())[0].received_index, 0);
+}
+
 TEST_F(FetcherTest, ATamperedManifestIsRefusedAndNothingIsPulled) {
   ContentAddress a = UsEvidence(1000, 4, false);
   Message m = Deliver({a});
