@@ -399,6 +399,25 @@ TEST_F(MessagesTest, AWithdrawalBeforeFilingIsAppliedOnFiling) {
   EXPECT_EQ(history[0].actor, "peer:ccd.moi.gov.kw");
 }
 
+// Nodes talk https with mutual TLS; plain http only to loopback.
+TEST_F(MessagesTest, PeersOffLoopbackAreReachedOverHttpsOnly) {
+  PeerBook book(node_.get());
+  const std::string key = us_->info().verifier_key;
+  (void)book.Remove("local:a", "cyber.doj.example");
+  for (const char* url :
+       {"http://doj.example:8470", "http://10.0.0.7:8470", "http://[::2]:1"}) {
+    auto r = book.Add("local:a", "cyber.doj.example", url, key, "");
+    EXPECT_EQ(r.status().code(), Code::kInvalidInput) << url;
+    EXPECT_NE(r.status().message().find("over https"), std::string::npos);
+  }
+  for (const char* url : {"https://doj.example:8470", "http://127.0.0.1:1",
+                          "http://localhost:8470", "http://[::1]:8470"}) {
+    auto r = book.Add("local:a", "cyber.doj.example", url, key, "");
+    EXPECT_TRUE(r.ok()) << url << ": " << r.status().ToString();
+    ASSERT_TRUE(book.Remove("local:a", "cyber.doj.example").ok());
+  }
+}
+
 // The custodian's date is the date: the requesting side keeps the date the
 // data is preserved until as the answering side set it, even when its own
 // clock (or the update's delay) would give another.

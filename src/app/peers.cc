@@ -29,6 +29,15 @@ Peer ReadPeer(const Statement& q) {
   return p;
 }
 
+}  // namespace
+
+bool IsLoopbackHost(std::string_view host) {
+  return host == "localhost" || host == "[::1]" || host == "::1" ||
+         host.rfind("127.", 0) == 0;
+}
+
+namespace {
+
 Status ValidateUrl(const std::string& url) {
   bool scheme = url.rfind("http://", 0) == 0 || url.rfind("https://", 0) == 0;
   bool clean = url.size() <= 2048;
@@ -42,6 +51,17 @@ Status ValidateUrl(const std::string& url) {
         "a peer URL is http(s)://host[:port], with no path and at most 2048 "
         "bytes: " +
         url.substr(0, 100));
+  }
+  if (url.rfind("http://", 0) == 0) {
+    std::string rest = url.substr(host);
+    std::string name = rest[0] == '[' ? rest.substr(0, rest.find(']') + 1)
+                                      : rest.substr(0, rest.find(':'));
+    if (!IsLoopbackHost(name)) {
+      return Status::InvalidInput(
+          "peers are reached over https, where TLS is mutual; plain http is "
+          "for loopback only: " +
+          url.substr(0, 100));
+    }
   }
   return Status::OK();
 }

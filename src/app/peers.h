@@ -9,12 +9,18 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "app/node.h"
 #include "ledger/note.h"
 
 namespace amanah {
+
+// localhost, 127.0.0.0/8 or ::1: where plain http between nodes is allowed
+// (tests, a node and its tools on one machine); anywhere else nodes talk
+// https with mutual TLS.
+bool IsLoopbackHost(std::string_view host);
 
 struct Peer {
   std::string name;     // e.g. "cyber.doj.example"

@@ -198,27 +198,28 @@ TEST_F(WitnessTest, PeersArePinnedWithTheirOwnKey) {
   auto key = FormatVerifierKey("other.example/custody", kNoteKeyTypeEd25519,
                                peer_key_.public_key());
   // A key that names another node, a bad URL, a bad pin, itself.
-  EXPECT_EQ(peers.Add("local:a", "third.example", "http://h:1", key, "")
+  EXPECT_EQ(peers.Add("local:a", "third.example", "https://h:1", key, "")
                 .status()
                 .code(),
             Code::kInvalidInput);
   EXPECT_EQ(
       peers.Add("local:a", "other.example", "ftp://h", key, "").status().code(),
       Code::kInvalidInput);
-  EXPECT_EQ(peers.Add("local:a", "other.example", "http://h:1/path", key, "")
+  EXPECT_EQ(peers.Add("local:a", "other.example", "https://h:1/path", key, "")
                 .status()
                 .code(),
             Code::kInvalidInput);
-  EXPECT_EQ(peers.Add("local:a", "other.example", "http://h:1", key, "abc")
+  EXPECT_EQ(peers.Add("local:a", "other.example", "https://h:1", key, "abc")
                 .status()
                 .code(),
             Code::kInvalidInput);
-  EXPECT_EQ(peers.Add("local:a", "other.example", "http://h:1", "not a key", "")
-                .status()
-                .code(),
-            Code::kInvalidInput);
+  EXPECT_EQ(
+      peers.Add("local:a", "other.example", "https://h:1", "not a key", "")
+          .status()
+          .code(),
+      Code::kInvalidInput);
   EXPECT_EQ(peers
-                .Add("local:a", kPeer, "http://h:1",
+                .Add("local:a", kPeer, "https://h:1",
                      FormatVerifierKey(kOrigin, kNoteKeyTypeEd25519,
                                        peer_key_.public_key()),
                      "")

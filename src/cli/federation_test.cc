@@ -230,10 +230,10 @@ TEST_F(FederationTest, ThreeNodesWitnessEachOtherAndCatchAFork) {
     }
   }
   // A key that is not the named peer's is refused.
-  EXPECT_EQ(
-      Amanah(kw.data, "peer add other.example --url http://h:1 --key " + us.key)
-          .code,
-      2);
+  EXPECT_EQ(Amanah(kw.data,
+                   "peer add other.example --url https://h:1 --key " + us.key)
+                .code,
+            2);
   for (NodeProc* n : all) Start(*n);
   WaitCosigned(kw, {&us, &eu});
   WaitCosigned(us, {&kw, &eu});

@@ -1048,11 +1048,18 @@ struct ApiServer::Impl {
   }
 
   // Mutual TLS between nodes: over https, a federation request must come
-  // with the client certificate pinned for `peer_name`. Over plain http
-  // (loopback, tests) the signatures alone authenticate.
+  // with the client certificate pinned for `peer_name`. Over plain http,
+  // allowed only on loopback (tests, one machine), the signatures alone
+  // authenticate.
   Status CheckPeerCertificate(const httplib::Request& req,
                               const std::string& peer_name) {
-    if (options.tls_cert.empty()) return Status::OK();
+    if (options.tls_cert.empty()) {
+      if (IsLoopbackHost(options.host)) return Status::OK();
+      return Status::Permission(
+          "this node serves plain http on " + options.host +
+          ": node-to-node traffic needs https with mutual TLS (amanah serve "
+          "--tls)");
+    }
     ASSIGN_OR_RETURN(std::optional<Peer> peer, PeerBook(node).Find(peer_name));
     if (!peer) return Status::Permission(peer_name + " is not a pinned peer");
     if (peer->tls_pin.empty()) {
