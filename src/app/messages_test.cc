@@ -57,22 +57,8 @@ class MessagesTest : public testutil::NodeFixture {
   // Opens Kuwaiti case `case_id` and drafts an outgoing request in it.
   Result<Request> KwRequest(const std::string& case_id, RequestType type,
                             Profile profile, const json& extra = {}) {
-    RETURN_IF_ERROR(
-        CaseBook(node_.get())
-            .Open("local:poc", {case_id, "t", Offence::kCybercrime, "x"}, "")
-            .status());
-    RequestDraft d;
-    d.type = type;
-    d.profile = profile;
-    d.fields = {{"requesting_authority",
-                 {{"name", "CCD"}, {"time_zone", "Asia/Kuwait"}}},
-                {"requested_authority",
-                 {{"name", "DOJ"}, {"time_zone", "America/New_York"}}},
-                {"offence", {{"en", "Fraud"}}},
-                {"summary_of_facts", {{"en", "Phishing"}}},
-                {"data_requested", {{"en", "Subscriber"}}}};
-    if (extra.is_object()) d.fields.update(extra);
-    return RequestBook(node_.get()).Create("local:poc", case_id, d);
+    return testutil::DraftInNewCase(node_.get(), case_id, type, profile,
+                                    "Subscriber", extra);
   }
 
   FaultInjectionEnv us_env_{Env::Default()};

@@ -10,7 +10,9 @@
 #include <memory>
 #include <string>
 
+#include "app/cases.h"
 #include "app/node.h"
+#include "app/requests.h"
 #include "storage/fault_injection_env.h"
 #include "storage/testutil.h"
 
@@ -35,6 +37,30 @@ class NodeFixture : public TempDirTest {
   FaultInjectionEnv env_{Env::Default()};
   std::unique_ptr<Node> node_;
 };
+
+// Opens case `case_id` on `node` and drafts an outgoing request in it, with
+// the common legal fields (and `extra` ones).
+inline Result<Request> DraftInNewCase(Node* node, const std::string& case_id,
+                                      RequestType type, Profile profile,
+                                      const std::string& data_requested,
+                                      const nlohmann::json& extra = {}) {
+  RETURN_IF_ERROR(
+      CaseBook(node)
+          .Open("local:poc", {case_id, "t", Offence::kCybercrime, "x"}, "")
+          .status());
+  RequestDraft d;
+  d.type = type;
+  d.profile = profile;
+  d.fields = {
+      {"requesting_authority", {{"name", "CCD"}, {"time_zone", "Asia/Kuwait"}}},
+      {"requested_authority",
+       {{"name", "DOJ"}, {"time_zone", "America/New_York"}}},
+      {"offence", {{"en", "Fraud"}}},
+      {"summary_of_facts", {{"en", "Phishing"}}},
+      {"data_requested", {{"en", data_requested}}}};
+  if (extra.is_object()) d.fields.update(extra);
+  return RequestBook(node).Create("local:poc", case_id, d);
+}
 
 }  // namespace amanah::testutil
 

@@ -599,10 +599,15 @@ Status Transfers::AcceptConfirmation(const Message& m) {
   });
 }
 
-Result<std::vector<Transfer>> Transfers::List() {
-  Statement q(node_->sql(), (std::string("SELECT ") + kTransferColumns +
-                             " FROM evidence_transfers ORDER BY rowid")
-                                .c_str());
+Result<std::vector<Transfer>> Transfers::Select(const char* where,
+                                                int64_t bound) {
+  Statement q(node_->sql(),
+              (std::string("SELECT ") + kTransferColumns +
+               " FROM evidence_transfers " + where + " ORDER BY rowid")
+                  .c_str());
+  if (std::string_view(where).find('?') != std::string_view::npos) {
+    q.Bind(1, bound);
+  }
   std::vector<Transfer> out;
   int rc;
   while ((rc = q.Step()) == SQLITE_ROW) out.push_back(ReadTransfer(q));
@@ -610,18 +615,10 @@ Result<std::vector<Transfer>> Transfers::List() {
   return out;
 }
 
+Result<std::vector<Transfer>> Transfers::List() { return Select("", 0); }
+
 Result<std::vector<Transfer>> Transfers::Due() {
-  Statement q(node_->sql(),
-              (std::string("SELECT ") + kTransferColumns +
-               " FROM evidence_transfers WHERE state='pending' AND "
-               "next_attempt<=? ORDER BY rowid")
-                  .c_str());
-  q.Bind(1, NowUnix());
-  std::vector<Transfer> out;
-  int rc;
-  while ((rc = q.Step()) == SQLITE_ROW) out.push_back(ReadTransfer(q));
-  if (rc != SQLITE_DONE) return q.Error();
-  return out;
+  return Select("WHERE state='pending' AND next_attempt<=?", NowUnix());
 }
 
 std::string Transfers::StagingPath(const Transfer& t) const {
@@ -741,14 +738,8 @@ Status Transfers::Complete(const Transfer& t, const PutResult& put) {
 }
 
 Status Transfers::SendConfirmations() {
-  Statement q(node_->sql(),
-              (std::string("SELECT ") + kTransferColumns +
-               " FROM evidence_transfers WHERE state='done' AND confirmed=0")
-                  .c_str());
-  std::vector<Transfer> owed;
-  int rc;
-  while ((rc = q.Step()) == SQLITE_ROW) owed.push_back(ReadTransfer(q));
-  if (rc != SQLITE_DONE) return q.Error();
+  ASSIGN_OR_RETURN(std::vector<Transfer> owed,
+                   Select("WHERE state='done' AND confirmed=0", 0));
   for (const auto& t : owed) RETURN_IF_ERROR(Confirm(t));
   return Status::OK();
 }

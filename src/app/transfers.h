@@ -122,6 +122,8 @@ class Transfers {
   Status QueueOwedManifests();
 
  private:
+  // The transfers `where` (with at most one ?, bound to `bound`) selects.
+  Result<std::vector<Transfer>> Select(const char* where, int64_t bound);
   Status Confirm(const Transfer& t);
   Status CheckManifestFits(const std::vector<ContentAddress>& items);
   Status QueueManifest(const std::string& actor, const std::string& message);

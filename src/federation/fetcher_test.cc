@@ -51,21 +51,9 @@ class FetcherTest : public testutil::ServedPeerFixture {
 
   // Kuwait sends a production request; the US files and acknowledges it.
   void LinkRequest() {
-    ASSERT_TRUE(
-        CaseBook(node_.get())
-            .Open("local:poc", {"KW-1", "t", Offence::kCybercrime, "x"}, "")
-            .ok());
-    RequestDraft d;
-    d.type = RequestType::kProduction;
-    d.profile = Profile::kBudapest;
-    d.fields = {{"requesting_authority",
-                 {{"name", "CCD"}, {"time_zone", "Asia/Kuwait"}}},
-                {"requested_authority",
-                 {{"name", "DOJ"}, {"time_zone", "America/New_York"}}},
-                {"offence", {{"en", "Fraud"}}},
-                {"summary_of_facts", {{"en", "Phishing"}}},
-                {"data_requested", {{"en", "Mailbox"}}}};
-    auto r = RequestBook(node_.get()).Create("local:poc", "KW-1", d);
+    auto r =
+        testutil::DraftInNewCase(node_.get(), "KW-1", RequestType::kProduction,
+                                 Profile::kBudapest, "Mailbox");
     ASSERT_TRUE(r.ok()) << r.status().ToString();
     kw_request_ = r->id;
     ASSERT_TRUE(Exchange(node_.get())

@@ -173,23 +173,18 @@ class DecryptingReader : public SequentialFile {
  public:
   explicit DecryptingReader(ObjectReader* object) : object_(object) {}
 
+  // Decrypts each chunk straight into the caller's buffer.
   Result<size_t> Read(uint8_t* scratch, size_t n) override {
-    uint64_t left = object_->size() - offset_;
-    if (left == 0) return size_t{0};
-    size_t got = 0;
-    RETURN_IF_ERROR(object_->ReadRange(
-        offset_, std::min<uint64_t>(left, n), [&](ByteView piece) {
-          std::memcpy(scratch + got, piece.data(), piece.size());
-          got += piece.size();
-          return true;
-        }));
-    offset_ += got;
-    return got;
+    if (next_ == object_->chunks()) return size_t{0};
+    if (n < object_->chunk_size()) {
+      return Status::InvalidInput("vault read buffer smaller than a chunk");
+    }
+    return object_->OpenChunk(next_++, scratch);
   }
 
  private:
   ObjectReader* object_;
-  uint64_t offset_ = 0;
+  uint64_t next_ = 0;
 };
 
 }  // namespace
@@ -239,22 +234,27 @@ ObjectReader::~ObjectReader() {
   if (!plain_.empty()) sodium_memzero(plain_.data(), plain_.size());
 }
 
-Status ObjectReader::LoadChunk(uint64_t index) {
-  if (index == loaded_) return Status::OK();
+Result<size_t> ObjectReader::OpenChunk(uint64_t index, uint8_t* out) {
   uint64_t off = kVaultHeaderSize + index * sealed_chunk_;
   size_t len = static_cast<size_t>(std::min(sealed_chunk_, stored_ - off));
   sealed_.resize(sealed_chunk_);
-  plain_.resize(chunk_size_);
-  loaded_ = UINT64_MAX;
   ASSIGN_OR_RETURN(size_t r, file_->ReadAt(off, sealed_.data(), len));
   if (r != len) return Status::Corruption(path_ + ": short read");
   Status s = cipher_->Open(static_cast<uint32_t>(index), index + 1 == chunks_,
-                           ByteView(sealed_.data(), len), plain_.data());
+                           ByteView(sealed_.data(), len), out);
   if (!s.ok()) {
     return Status::Corruption(path_ + ": " + s.message() + " (at byte " +
                               std::to_string(off) + " of the file)");
   }
-  plain_.resize(len - kVaultTagSize);
+  return len - kVaultTagSize;
+}
+
+Status ObjectReader::LoadChunk(uint64_t index) {
+  if (index == loaded_) return Status::OK();
+  plain_.resize(chunk_size_);
+  loaded_ = UINT64_MAX;
+  ASSIGN_OR_RETURN(size_t n, OpenChunk(index, plain_.data()));
+  plain_.resize(n);
   loaded_ = index;
   return Status::OK();
 }

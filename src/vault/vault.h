@@ -48,6 +48,11 @@ class ObjectReader {
  public:
   ~ObjectReader();
   uint64_t size() const { return size_; }
+  uint64_t chunks() const { return chunks_; }
+  uint64_t chunk_size() const { return chunk_size_; }
+  // Decrypts chunk `index` (< chunks()) into `out`, which has room for
+  // chunk_size() bytes, checking its tag; returns its length.
+  Result<size_t> OpenChunk(uint64_t index, uint8_t* out);
   // Calls `out` with the plaintext of [offset, offset + length) in order,
   // in pieces of at most one chunk; stops early if `out` returns false
   // (kUnavailable). kInvalidInput if the range lies beyond the object,
