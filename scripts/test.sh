@@ -17,6 +17,14 @@ bash scripts/build.sh build
 echo "== tests"
 (cd build && ctest --output-on-failure -j 2 --timeout 600)
 
+echo "== amanah-verify alone: what a court builds (OpenSSL, libsodium, nlohmann-json)"
+bash scripts/build.sh build-verify -DAMANAH_VERIFY_ONLY=ON
+if ldd build-verify/src/amanah-verify | grep -Eq 'sqlite|ewf|libssl|toml|brotli|libz'; then
+  ldd build-verify/src/amanah-verify
+  echo "amanah-verify links more than OpenSSL's libcrypto and libsodium"; exit 1
+fi
+build-verify/src/amanah-verify --help > /dev/null
+
 echo "== build with ASan/UBSan"
 # Debug (-O0): a third of the build time of an optimised sanitizer build.
 bash scripts/build.sh build-asan -DAMANAH_SANITIZE=ON -DAMANAH_BENCH=OFF \

@@ -33,6 +33,7 @@ constexpr KindName kKinds[] = {
     {EntryKind::kMessageDelivered, "message.delivered"},
     {EntryKind::kEvidenceTransferred, "evidence.transferred"},
     {EntryKind::kEvidenceReceived, "evidence.received"},
+    {EntryKind::kEvidenceExported, "evidence.exported"},
 };
 
 }  // namespace

@@ -40,6 +40,7 @@ enum class EntryKind {
   kMessageDelivered,     // a peer's receipt for our message was verified
   kEvidenceTransferred,  // an object was released to a peer for a request
   kEvidenceReceived,     // an object pulled from a peer arrived intact
+  kEvidenceExported,     // an object was exported in a bundle; data.manifest
 };
 
 std::string_view EntryKindName(EntryKind kind);
