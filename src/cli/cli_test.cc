@@ -102,6 +102,75 @@ TEST_F(CliTest, BadInputGivesOneLineAndExitCode) {
   EXPECT_EQ(nlohmann::json::parse(cp.out)["size"], 0);
 }
 
+// A prosecutor exports a case; a court's expert checks it with the small
+// amanah-verify, or with `amanah verify`, and sees the verdict in the exit
+// code.
+TEST_F(CliTest, ExportAndVerifyABundle) {
+  ASSERT_EQ(Amanah("init --name ccd.moi.gov.kw").code, 0);
+  ASSERT_EQ(Amanah("case open KW-9 --title t --offence cybercrime "
+                   "--legal-basis x")
+                .code,
+            0);
+  std::ofstream(dir_ / "e.bin") << std::string(300000, 'e');
+  ASSERT_EQ(Amanah("ingest " + (dir_ / "e.bin").string() +
+                   " --case KW-9 --md5 --sha1")
+                .code,
+            0);
+  std::string tar = (dir_ / "KW-9.tar").string();
+  Outcome exported = Amanah("--json export --case KW-9 --out " + tar);
+  ASSERT_EQ(exported.code, 0) << exported.err;
+  auto j = nlohmann::json::parse(exported.out);
+  std::string key = j["key"];
+  EXPECT_EQ(j["items"], 1);
+
+  std::string verifier =
+      (fs::path(AMANAH_BINARY).parent_path() / "amanah-verify").string();
+  auto run = [&](const std::string& args) {
+    return amanah::testutil::RunCommand(verifier + " " + args, dir_ / "verr");
+  };
+  Outcome good = run(tar + " --key '" + key + "'");
+  EXPECT_EQ(good.code, 0) << good.out << good.err;
+  EXPECT_NE(good.out.find("PASS"), std::string::npos);
+  EXPECT_NE(good.out.find("md5, sha1"), std::string::npos) << good.out;
+  Outcome same = Amanah("--json verify " + tar + " --key '" + key + "'");
+  EXPECT_EQ(same.code, 0) << same.err;
+  EXPECT_EQ(nlohmann::json::parse(same.out)["ok"], true);
+
+  // One byte of the object changed inside the archive.
+  std::string bytes;
+  {
+    std::ifstream in(tar, std::ios::binary);
+    bytes.assign((std::istreambuf_iterator<char>(in)), {});
+  }
+  size_t at = bytes.find(std::string(1000, 'e'));
+  ASSERT_NE(at, std::string::npos);
+  bytes[at + 500] = 'f';
+  std::string bad = (dir_ / "bad.tar").string();
+  std::ofstream(bad, std::ios::binary) << bytes;
+  Outcome tampered = run(bad + " --key '" + key + "' --json");
+  EXPECT_EQ(tampered.code, 5);
+  auto report = nlohmann::json::parse(tampered.out);
+  EXPECT_EQ(report["ok"], false);
+  EXPECT_EQ(
+      report["first_failure"].get<std::string>().rfind("blobs/sha256/", 0), 0u)
+      << report.dump();
+
+  // Usage errors: one line and a non-zero code, no report.
+  Outcome no_key = run(tar);
+  EXPECT_EQ(no_key.code, 2);
+  EXPECT_NE(no_key.err.find("--key is required"), std::string::npos);
+  Outcome bad_key = run(tar + " --key nonsense");
+  EXPECT_EQ(bad_key.code, 2);
+  EXPECT_EQ(std::count(bad_key.err.begin(), bad_key.err.end(), '\n'), 1);
+  EXPECT_EQ(run((dir_ / "nope.tar").string() + " --key '" + key + "'").code, 3);
+  EXPECT_EQ(Amanah("verify " + tar).code, 2);  // a bundle needs --key
+  EXPECT_EQ(run("--help").code, 0);
+
+  // The export never overwrites, and an unknown case is not found.
+  EXPECT_EQ(Amanah("export --case KW-9 --out " + tar).code, 4);
+  EXPECT_EQ(Amanah("export --case NOPE --out " + tar + "2").code, 3);
+}
+
 TEST_F(CliTest, RequestRoundTrip) {
   ASSERT_EQ(Amanah("init --name ccd.moi.gov.kw").code, 0);
   ASSERT_EQ(Amanah("case open KW-2 --title 'financing' --offence "

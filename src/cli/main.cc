@@ -11,10 +11,13 @@
 
 #include "app/cases.h"
 #include "app/evidence.h"
+#include "app/export.h"
 #include "app/fsck.h"
 #include "app/messages.h"
 #include "app/node.h"
+#include "bundle/verify_command.h"
 #include "cli/common.h"
+#include "federation/witness_client.h"
 #include "ledger/custody_entry.h"
 #include "ledger/merkle.h"
 
@@ -350,6 +353,65 @@ int RunVerify(const Globals& g, const std::string& address) {
   return r->intact ? 0 : ExitCodeFor(Code::kCorruption);
 }
 
+// ---- export ----------------------------------------------------------------
+
+struct ExportArgs {
+  std::string case_id, out;
+  std::vector<std::string> items;
+  bool no_witness = false;
+};
+
+int RunExport(const Globals& g, const ExportArgs& a) {
+  auto node = OpenNode(g);
+  if (!node.ok()) return Fail(node.status());
+  Node* n = node->get();
+  ExportRequest req{a.case_id, a.items, g.actor,
+                    a.out.substr(a.out.find_last_of('/') + 1)};
+  std::function<void()> cosign;
+  if (!a.no_witness) {
+    // Ask the peers to witness the checkpoint that covers the export, so
+    // that the bundle carries their cosignatures; a peer that cannot be
+    // reached is left out (amanah peer list says why).
+    cosign = [n] { WitnessClient(n, std::chrono::seconds(10)).SubmitToAll(); };
+  }
+  Progress progress("exporting " + a.case_id);
+  auto r = ExportToFile(n, req, a.out, cosign, progress.fn());
+  if (!r.ok()) return Fail(r.status());
+  if (g.json) {
+    PrintJson({{"bundle", a.out},
+               {"case", a.case_id},
+               {"manifest_sha256", r->manifest_sha256},
+               {"items", r->items},
+               {"bytes", r->bytes},
+               {"entries", r->entries},
+               {"peer_entries", r->peer_entries},
+               {"checkpoint_size", r->checkpoint_size},
+               {"first_export_entry", r->first_export_entry},
+               {"cosigned_by", r->cosigned_by},
+               {"key", r->verifier_key}});
+    return 0;
+  }
+  std::cout << "exported case " << a.case_id << " to " << a.out << ": "
+            << r->items << " item(s), " << r->bytes << " bytes, " << r->entries
+            << " custody entries";
+  if (r->peer_entries > 0) {
+    std::cout << " and " << r->peer_entries << " of peers";
+  }
+  std::cout << "\nmanifest sha256:" << r->manifest_sha256
+            << ", logged in entries " << r->first_export_entry << " to "
+            << r->first_export_entry + r->items - 1 << "\n"
+            << "checkpoint size " << r->checkpoint_size;
+  if (r->cosigned_by.empty()) {
+    std::cout << ", not cosigned (no peer witnessed it)";
+  } else {
+    std::cout << ", cosigned by";
+    for (const auto& w : r->cosigned_by) std::cout << " " << w;
+  }
+  std::cout << "\nverify with: amanah-verify " << a.out << " --key '"
+            << r->verifier_key << "'\n";
+  return 0;
+}
+
 int RunFsck(const Globals& g) {
   auto node = OpenNode(g);
   if (!node.ok()) return Fail(node.status());
@@ -525,9 +587,46 @@ int Main(int argc, char** argv) {
   auto* cat = app.add_subcommand("cat", "decrypt evidence to standard output");
   cat->add_option("address", address, "sha256:HEX")->required();
   cat->callback([&] { rc = RunCat(g, address); });
-  auto* verify = app.add_subcommand("verify", "re-hash one vault object");
-  verify->add_option("address", address, "sha256:HEX")->required();
-  verify->callback([&] { rc = RunVerify(g, address); });
+  VerifyCommand bundle_check;
+  auto* verify = app.add_subcommand(
+      "verify",
+      "re-hash one vault object (sha256:HEX), or check an exported bundle "
+      "offline (FILE.tar or a directory, with --key)");
+  verify->add_option("target", address, "sha256:HEX, or a bundle")->required();
+  verify->add_option("--key", bundle_check.policy.key,
+                     "bundle: the exporting node's verifier key");
+  verify->add_option("--witness", bundle_check.policy.witnesses,
+                     "bundle: a witness whose cosignature is required");
+  verify->add_option("--min-witnesses", bundle_check.policy.min_witnesses,
+                     "bundle: how many of the witnesses (default: all)");
+  verify->add_option("--peer-key", bundle_check.policy.peer_keys,
+                     "bundle: a key for a peer whose history it carries");
+  verify->callback([&] {
+    if (address.rfind("sha256:", 0) == 0) {
+      rc = RunVerify(g, address);
+      return;
+    }
+    if (bundle_check.policy.key.empty()) {
+      rc = Fail(Status::InvalidInput(
+          "verifying a bundle needs --key, the exporting node's verifier "
+          "key"));
+      return;
+    }
+    bundle_check.bundle = address;
+    bundle_check.json = g.json;
+    rc = RunVerifyCommand(bundle_check);
+  });
+  ExportArgs export_args;
+  auto* exp = app.add_subcommand(
+      "export", "export a case's evidence as a bundle for court");
+  exp->add_option("--case", export_args.case_id, "case identifier")->required();
+  exp->add_option("--item", export_args.items,
+                  "sha256:HEX (default: every item of the case)");
+  exp->add_option("--out", export_args.out, "the bundle to write, FILE.tar")
+      ->required();
+  exp->add_flag("--no-witness", export_args.no_witness,
+                "do not ask the peers to cosign the checkpoint first");
+  exp->callback([&] { rc = RunExport(g, export_args); });
   app.add_subcommand("fsck", "re-verify the whole log and vault")
       ->callback([&] { rc = RunFsck(g); });
   UserArgs user_args;

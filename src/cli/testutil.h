@@ -20,13 +20,10 @@ struct Outcome {
   std::string err;
 };
 
-// Runs `amanah --data DATA ARGS` through the shell (ARGS may redirect);
-// stderr goes through `err_file`.
-inline Outcome RunAmanah(const std::filesystem::path& data,
-                         const std::string& args,
-                         const std::filesystem::path& err_file) {
-  std::string cmd = std::string(AMANAH_BINARY) + " --data " + data.string() +
-                    " " + args + " 2>" + err_file.string();
+// Runs `command` through the shell; stderr goes through `err_file`.
+inline Outcome RunCommand(const std::string& command,
+                          const std::filesystem::path& err_file) {
+  std::string cmd = command + " 2>" + err_file.string();
   Outcome r;
   FILE* p = ::popen(cmd.c_str(), "r");
   char buf[4096];
@@ -37,6 +34,15 @@ inline Outcome RunAmanah(const std::filesystem::path& data,
   std::ifstream e(err_file);
   r.err.assign((std::istreambuf_iterator<char>(e)), {});
   return r;
+}
+
+// Runs `amanah --data DATA ARGS` through the shell (ARGS may redirect).
+inline Outcome RunAmanah(const std::filesystem::path& data,
+                         const std::string& args,
+                         const std::filesystem::path& err_file) {
+  return RunCommand(
+      std::string(AMANAH_BINARY) + " --data " + data.string() + " " + args,
+      err_file);
 }
 
 }  // namespace amanah::testutil

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 #include <random>
 #include <thread>
@@ -10,10 +11,13 @@
 #include "app/custody_index.h"
 #include "app/evidence.h"
 #include "app/exchange.h"
+#include "app/export.h"
 #include "app/peers.h"
 #include "app/requests.h"
 #include "app/users.h"
+#include "bundle/verify.h"
 #include "federation/testutil.h"
+#include "federation/witness_client.h"
 #include "ledger/log_reader.h"
 #include "server/server.h"
 #include "storage/sqlite.h"
@@ -441,6 +445,143 @@ TEST_F(FetcherTest, TheApiFilesAndDeliversWhileTheNodeServes) {
   auto ana = users.Login("ana", "a long passphrase for ana");
   auto refused = c.Get("/api/v1/inbox", {{"Authorization", "Bearer " + *ana}});
   EXPECT_EQ(refused->status, 403);
+}
+
+// Evidence received from the US, exported by Kuwait for its court: the
+// bundle carries both nodes' histories of it, each proved against its own
+// node's signed checkpoint, and checks out with the public keys alone.
+TEST_F(FetcherTest, ABundleOfReceivedEvidenceCarriesBothHistories) {
+  ContentAddress a = UsEvidence(kVaultChunkSize + 3, 11, true);
+  ASSERT_TRUE(VerifyEvidence(*us_, a, "local:analyst").ok());
+  Deliver({a});
+  Post(us_.get(), node_.get());
+  ASSERT_EQ(*Fetcher(node_.get(), std::chrono::seconds(10)).FetchDue(), 1);
+  std::string local = WriteInput("local.txt", "seized phone notes");
+  auto mine = Ingest(*node_, {local, "KW-1", "local:analyst", "", false, true});
+  ASSERT_TRUE(mine.ok());
+
+  std::filesystem::path tar = dir_ / "KW-1.tar";
+  Node* kw = node_.get();
+  auto r = ExportToFile(
+      kw, {"KW-1", {}, "local:prosecutor", "KW-1.tar"}, tar.string(),
+      [kw] { WitnessClient(kw, std::chrono::seconds(10)).SubmitToAll(); });
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->items, 2u);
+  EXPECT_GE(r->peer_entries, 3u);  // ingested, verified, transferred
+  EXPECT_EQ(r->cosigned_by, std::vector<std::string>{"cyber.doj.example"});
+
+  // In a directory of its own, with the keys and nothing else.
+  std::filesystem::path court = dir_ / "court";
+  std::filesystem::create_directories(court);
+  std::filesystem::copy_file(tar, court / "KW-1.tar");
+  VerifyPolicy policy;
+  policy.key = node_->info().verifier_key;
+  policy.witnesses = {us_->CosignerKey()};
+  policy.peer_keys = {us_->info().verifier_key};
+  auto check = [&](const std::filesystem::path& bundle, VerifyPolicy p) {
+    auto source = OpenBundle(Env::Default(), bundle.string());
+    EXPECT_TRUE(source.ok());
+    return *VerifyBundle(source->get(), p);
+  };
+  BundleReport report = check(court / "KW-1.tar", policy);
+  EXPECT_TRUE(report.ok) << report.ToText();
+  EXPECT_EQ(report.peer_entries, r->peer_entries);
+  EXPECT_NE(report.ToText().find("peers/cyber.doj.example/entries"),
+            std::string::npos);
+
+  // The US history is the US's: another key for it fails, and so does an
+  // altered US entry.
+  VerifyPolicy wrong = policy;
+  wrong.peer_keys = {node_->info().verifier_key};    // not the US's origin
+  EXPECT_TRUE(check(court / "KW-1.tar", wrong).ok);  // ignored: other origin
+  std::string impostor = (dir_ / "impostor").string();
+  ASSERT_TRUE(Node::Init(Env::Default(), impostor, "cyber.doj.example").ok());
+  auto fake = std::move(Node::Open(Env::Default(), impostor)).value();
+  wrong.peer_keys = {fake->info().verifier_key};
+  report = check(court / "KW-1.tar", wrong);
+  EXPECT_FALSE(report.ok);
+  EXPECT_NE(report.FirstFailure().find("peers/cyber.doj.example"),
+            std::string::npos)
+      << report.FirstFailure();
+
+  std::filesystem::path x = court / "x";
+  std::filesystem::create_directories(x);
+  ASSERT_EQ(
+      std::system(("tar -xf " + tar.string() + " -C " + x.string()).c_str()),
+      0);
+  std::filesystem::path peer_entries =
+      x / "peers" / "cyber.doj.example" / "entries";
+  std::filesystem::path first =
+      *std::filesystem::directory_iterator(peer_entries);
+  std::string bytes;
+  {
+    std::ifstream in(first, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  size_t at = bytes.find("local:analyst");
+  ASSERT_NE(at, std::string::npos) << bytes;
+  bytes.replace(at, 13, "local:anal1st");
+  std::ofstream(first, std::ios::binary | std::ios::trunc) << bytes;
+  report = check(x, policy);
+  EXPECT_FALSE(report.ok);
+  EXPECT_NE(report.FirstFailure().find("peers/cyber.doj.example/entries/"),
+            std::string::npos)
+      << report.FirstFailure();
+}
+
+// A prosecutor exports over the API: the tar streams back with the
+// manifest's hash and the node's key in headers, and verifies.
+TEST_F(FetcherTest, TheApiExportsABundle) {
+  ContentAddress a = UsEvidence(kVaultChunkSize * 2 + 9, 12, false);
+  UserDirectory users(us_.get());
+  ASSERT_TRUE(users
+                  .Add("local:a", "dana", Role::kProsecutor,
+                       "a long passphrase for dana")
+                  .ok());
+  ASSERT_TRUE(
+      users.Add("local:a", "ana", Role::kAnalyst, "a long passphrase for ana")
+          .ok());
+  ASSERT_TRUE(CaseBook(us_.get()).AddMember("local:a", "US-1", "dana").ok());
+  ASSERT_TRUE(CaseBook(us_.get()).AddMember("local:a", "US-1", "ana").ok());
+  auto token = users.Login("dana", "a long passphrase for dana");
+  httplib::Client c("127.0.0.1", server_->port());
+  c.set_read_timeout(60);
+  httplib::Headers auth = {{"Authorization", "Bearer " + *token}};
+  auto res =
+      c.Post("/api/v1/cases/US-1/exports", auth, "{}", "application/json");
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 200) << res->body;
+  EXPECT_EQ(res->get_header_value("Content-Type"), "application/x-tar");
+  EXPECT_EQ(res->get_header_value("Amanah-Verifier-Key"),
+            us_->info().verifier_key);
+  std::filesystem::path tar = dir_ / "api.tar";
+  std::ofstream(tar, std::ios::binary) << res->body;
+  VerifyPolicy policy;
+  policy.key = us_->info().verifier_key;
+  auto source = OpenBundle(Env::Default(), tar.string());
+  ASSERT_TRUE(source.ok());
+  BundleReport report = *VerifyBundle(source->get(), policy);
+  EXPECT_TRUE(report.ok) << report.ToText();
+  EXPECT_EQ(report.manifest_sha256,
+            res->get_header_value("Amanah-Manifest-SHA256"));
+  EXPECT_EQ(report.bytes, kVaultChunkSize * 2 + 9);
+  EXPECT_EQ(report.items, 1u);
+  EXPECT_NE(report.ToText().find(a.ToString().substr(7)), std::string::npos);
+
+  // Items not of the case, bad bodies and roles that may not export.
+  res = c.Post("/api/v1/cases/US-1/exports", auth,
+               json({{"items", {"sha256:" + std::string(64, '1')}}}).dump(),
+               "application/json");
+  EXPECT_EQ(res->status, 404) << res->body;
+  res = c.Post("/api/v1/cases/US-1/exports", auth, "{\"items\":[1]}",
+               "application/json");
+  EXPECT_EQ(res->status, 400) << res->body;
+  res = c.Post("/api/v1/cases/NOPE/exports", auth, "{}", "application/json");
+  EXPECT_EQ(res->status, 404) << res->body;
+  auto ana = users.Login("ana", "a long passphrase for ana");
+  res = c.Post("/api/v1/cases/US-1/exports",
+               {{"Authorization", "Bearer " + *ana}}, "{}", "application/json");
+  EXPECT_EQ(res->status, 403) << res->body;
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include "app/cases.h"
 #include "app/custody_index.h"
 #include "app/exchange.h"
+#include "app/export.h"
 #include "app/messages.h"
 #include "app/requests.h"
 #include "app/transfers.h"
@@ -209,6 +210,15 @@ Result<size_t> PageLimit(const httplib::Request& req) {
     return Status::InvalidInput("limit must be 1 to 1000");
   }
   return static_cast<size_t>(n);
+}
+
+// Writes a piece of a streamed response body.
+Status WriteToClient(httplib::DataSink* sink, ByteView data) {
+  if (data.empty()) return Status::OK();
+  if (!sink->write(reinterpret_cast<const char*>(data.data()), data.size())) {
+    return Status::Unavailable("the client went away");
+  }
+  return Status::OK();
 }
 
 // tlog-tiles paths: tile/<L>/<N>[.p/<W>] and tile/entries/<N>[.p/<W>],
@@ -988,6 +998,28 @@ struct ApiServer::Impl {
           Result<Reply> r = Patch(req, reader);
           Respond(req, res, r);
         });
+    Route("POST", "/api/v1/cases/" + kCase + "/exports",
+          "POST /api/v1/cases/{id}/exports",
+          [this](const httplib::Request& req) -> Result<Reply> {
+            ASSIGN_OR_RETURN(Principal p, AllowCase(req, Action::kExportBundle,
+                                                    req.matches[1].str()));
+            std::vector<std::string> items;
+            if (!req.body.empty()) {
+              ASSIGN_OR_RETURN(
+                  json j,
+                  ParseBody(req, {{"items", json::value_t::array, false}}));
+              if (j.contains("items")) {
+                for (const auto& v : j["items"]) {
+                  if (!v.is_string()) {
+                    return Status::InvalidInput(
+                        "items must be sha256:<hex> strings");
+                  }
+                  items.push_back(v.get<std::string>());
+                }
+              }
+            }
+            return Export(req.matches[1].str(), p, items);
+          });
     Route("GET", R"(/api/v1/evidence/(sha256:[0-9a-f]{64})/content)",
           "GET /api/v1/evidence/{address}/content",
           [this](const httplib::Request& req) -> Result<Reply> {
@@ -1190,11 +1222,7 @@ struct ApiServer::Impl {
       struct ToSink : ChunkSink {
         httplib::DataSink* sink;
         Status Consume(ByteView c, uint64_t, bool) override {
-          if (c.empty()) return Status::OK();
-          if (!sink->write(reinterpret_cast<const char*>(c.data()), c.size())) {
-            return Status::Unavailable("the client went away");
-          }
-          return Status::OK();
+          return WriteToClient(sink, c);
         }
       } to;
       to.sink = &sink;
@@ -1208,6 +1236,45 @@ struct ApiServer::Impl {
     r.headers.emplace(
         "Content-Disposition",
         "attachment; filename=\"" + HexEncode(address.digest) + "\"");
+    return r;
+  }
+
+  // POST /api/v1/cases/{id}/exports: the case's evidence as a bundle (a tar
+  // archive, streamed). The export is logged before the first byte is sent;
+  // a response cut short (a corrupt object, the client gone) has no clean
+  // end, which any tar reader and the verifier notice.
+  Result<Reply> Export(const std::string& id, const Principal& p,
+                       const std::vector<std::string>& items) {
+    std::string name =
+        id + "-" + std::to_string(node->env()->NowUnixNanos() / 1000000000) +
+        ".tar";
+    Node* n = node;
+    ASSIGN_OR_RETURN(
+        std::unique_ptr<PreparedExport> x,
+        PreparedExport::Prepare(n, {id, items, Actor(p), name}, [n] {
+          WitnessClient(n, std::chrono::seconds(10)).SubmitToAll();
+        }));
+    Reply r;
+    std::shared_ptr<PreparedExport> shared(std::move(x));
+    r.stream = [shared](httplib::DataSink& sink) {
+      struct ToSink : ByteSink {
+        httplib::DataSink* sink;
+        Status Append(ByteView c) override { return WriteToClient(sink, c); }
+      } to;
+      to.sink = &sink;
+      if (!shared->WriteTo(&to).ok()) return false;
+      sink.done();
+      return true;
+    };
+    const ExportSummary& sum = shared->summary();
+    r.content_type = "application/x-tar";
+    r.headers.emplace("Cache-Control", "no-store");
+    r.headers.emplace("Content-Disposition",
+                      "attachment; filename=\"" + name + "\"");
+    r.headers.emplace("Amanah-Manifest-SHA256", sum.manifest_sha256);
+    r.headers.emplace("Amanah-Checkpoint-Size",
+                      std::to_string(sum.checkpoint_size));
+    r.headers.emplace("Amanah-Verifier-Key", sum.verifier_key);
     return r;
   }
 

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Export and offline verification of a bundle, against `openssl dgst -sha256`
+# over the same data, in the same run (issue 5's target: each >= 90% of
+# openssl's throughput).
+#
+#   bench/bundle_bench.sh [SIZE_MIB] [RUNS] [DIR]
+#
+# (default 2048 MiB, 3 runs, DIR /tmp). Untimed: a fresh node ingests one
+# random file (SHA-256 only) into a case. Timed, each run:
+#   openssl   openssl dgst -sha256 FILE (warm cache): the single-stream limit
+#   export    amanah export --case C --out B.tar --no-witness: the object is
+#             decrypted from the vault, SHA-256 checked, written into the tar,
+#             which is fsynced and renamed
+#   verify    amanah-verify B.tar --key K: the tar is read once, the object
+#             hashed, every signature and proof checked
+# The bundle from each run is removed before the next. Prints medians and
+# the ratios to openssl's throughput.
+#
+# Needs a built ./build/src/amanah and ./build/src/amanah-verify.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+size_mib=${1:-2048}
+runs=${2:-3}
+amanah=$PWD/build/src/amanah
+verifier=$PWD/build/src/amanah-verify
+base=${3:-/tmp}
+work=$(mktemp -d "$base/amanah-bundle.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+file=$work/input.bin
+head -c $((size_mib * 1048576)) /dev/urandom > "$file"
+bytes=$(stat -c %s "$file")
+
+node() { "$amanah" --data "$work/node" "$@"; }
+node init --name ccd.moi.gov.kw > /dev/null
+node case open BENCH-1 --title bench --offence cybercrime \
+  --legal-basis bench > /dev/null
+node ingest "$file" --case BENCH-1 > /dev/null
+key=$(cat "$work/node/keys/verifier.key")
+cat "$file" > /dev/null
+
+now() { date +%s.%N; }
+median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+rate() { echo "scale=1; $bytes / $1 / 1000000" | bc; }
+
+: > "$work/openssl"; : > "$work/export"; : > "$work/verify"
+for run in $(seq "$runs"); do
+  t0=$(now); openssl dgst -sha256 "$file" > /dev/null; t1=$(now)
+  echo "$t1 - $t0" | bc >> "$work/openssl"
+  t0=$(now)
+  node export --case BENCH-1 --out "$work/b.tar" --no-witness > /dev/null
+  t1=$(now)
+  echo "$t1 - $t0" | bc >> "$work/export"
+  t0=$(now)
+  "$verifier" "$work/b.tar" --key "$key" > "$work/report"
+  t1=$(now)
+  echo "$t1 - $t0" | bc >> "$work/verify"
+  grep -q '^PASS' "$work/report"
+  rm -f "$work/b.tar"
+  echo "run $run: openssl $(tail -1 "$work/openssl") s, export" \
+    "$(tail -1 "$work/export") s, verify $(tail -1 "$work/verify") s" >&2
+done
+o=$(median < "$work/openssl"); e=$(median < "$work/export")
+v=$(median < "$work/verify")
+echo "size: $size_mib MiB, runs: $runs, dir: $base (medians)"
+echo "openssl dgst -sha256: $(rate "$o") MB/s"
+echo "amanah export:        $(rate "$e") MB/s  ratio $(echo "scale=2; $o / $e" | bc)"
+echo "amanah-verify:        $(rate "$v") MB/s  ratio $(echo "scale=2; $o / $v" | bc)"
