@@ -13,6 +13,9 @@
 #             which is fsynced and renamed
 #   verify    amanah-verify B.tar --key K: the tar is read once, the object
 #             hashed, every signature and proof checked
+#   copy      dd if=FILE of=COPY bs=1M conv=fsync: what writing the same
+#             bytes durably costs on DIR, the floor for any export (not a
+#             target; shown so the export's figure can be read)
 # The bundle from each run is removed before the next. Prints medians and
 # the ratios to openssl's throughput.
 #
@@ -42,7 +45,7 @@ now() { date +%s.%N; }
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 rate() { echo "scale=1; $bytes / $1 / 1000000" | bc; }
 
-: > "$work/openssl"; : > "$work/export"; : > "$work/verify"
+: > "$work/openssl"; : > "$work/export"; : > "$work/verify"; : > "$work/copy"
 for run in $(seq "$runs"); do
   t0=$(now); openssl dgst -sha256 "$file" > /dev/null; t1=$(now)
   echo "$t1 - $t0" | bc >> "$work/openssl"
@@ -56,12 +59,19 @@ for run in $(seq "$runs"); do
   echo "$t1 - $t0" | bc >> "$work/verify"
   grep -q '^PASS' "$work/report"
   rm -f "$work/b.tar"
+  t0=$(now)
+  dd if="$file" of="$work/copy.bin" bs=1M conv=fsync 2> /dev/null
+  t1=$(now)
+  echo "$t1 - $t0" | bc >> "$work/copy"
+  rm -f "$work/copy.bin"
   echo "run $run: openssl $(tail -1 "$work/openssl") s, export" \
-    "$(tail -1 "$work/export") s, verify $(tail -1 "$work/verify") s" >&2
+    "$(tail -1 "$work/export") s, verify $(tail -1 "$work/verify") s," \
+    "copy $(tail -1 "$work/copy") s" >&2
 done
 o=$(median < "$work/openssl"); e=$(median < "$work/export")
-v=$(median < "$work/verify")
+v=$(median < "$work/verify"); c=$(median < "$work/copy")
 echo "size: $size_mib MiB, runs: $runs, dir: $base (medians)"
 echo "openssl dgst -sha256: $(rate "$o") MB/s"
 echo "amanah export:        $(rate "$e") MB/s  ratio $(echo "scale=2; $o / $e" | bc)"
 echo "amanah-verify:        $(rate "$v") MB/s  ratio $(echo "scale=2; $o / $v" | bc)"
+echo "dd conv=fsync (copy): $(rate "$c") MB/s  (export / copy: $(echo "scale=2; $c / $e" | bc))"

@@ -309,7 +309,7 @@ Status PreparedExport::WriteTo(ByteSink* sink, const ProgressFn& progress) {
     ProgressFn on_progress;
     if (progress) on_progress = [&](uint64_t n) { progress(done + n); };
     ASSIGN_OR_RETURN(ObjectCheck check,
-                     node_->vault().Read(a, &chunks, on_progress));
+                     node_->vault().Decrypt(a, &chunks, on_progress));
     if (check.size != item.size) {
       return Status::Corruption(
           item.address + " holds " + std::to_string(check.size) +

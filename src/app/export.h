@@ -56,8 +56,9 @@ class PreparedExport {
   const ExportSummary& summary() const { return summary_; }
 
   // Writes the bundle as a tar archive. The objects are decrypted as they
-  // stream, and each one's SHA-256 checked: on kCorruption what was written
-  // must be discarded.
+  // stream, every chunk authenticated (Vault::Decrypt; the verifier
+  // re-hashes the whole): on kCorruption what was written must be
+  // discarded.
   Status WriteTo(ByteSink* sink, const ProgressFn& progress = nullptr);
 
  private:

@@ -301,6 +301,25 @@ Result<ObjectCheck> Vault::Read(const ContentAddress& address, ChunkSink* sink,
   return check;
 }
 
+Result<ObjectCheck> Vault::Decrypt(const ContentAddress& address,
+                                   ChunkSink* sink,
+                                   const ProgressFn& progress) const {
+  ASSIGN_OR_RETURN(auto object, OpenReader(address));
+  ObjectCheck check;
+  check.stored_bytes = object->stored_;
+  DecryptingReader reader(object.get());
+  ASSIGN_OR_RETURN(StreamDigests digests,
+                   DigestStream(&reader, {}, sink, object->chunk_size_,
+                                progress));
+  check.size = digests.size;
+  if (check.size != object->size_) {
+    return Status::Corruption(object->path_ + ": decrypted " +
+                              std::to_string(check.size) + " bytes of " +
+                              std::to_string(object->size_));
+  }
+  return check;
+}
+
 Result<ObjectCheck> Vault::Verify(const ContentAddress& address,
                                   const ProgressFn& progress) const {
   NullSink sink;

@@ -106,6 +106,14 @@ class Vault {
   // For reading ranges of an object (serving a peer's pull).
   Result<std::unique_ptr<ObjectReader>> OpenReader(
       const ContentAddress& address) const;
+  // Read() without the final SHA-256: every chunk's tag and position is
+  // still checked (AES-GCM in the STREAM construction: no chunk can be
+  // altered, dropped, reordered or cut off unnoticed), so what reaches the
+  // sink is what was encrypted at ingest. For copying whole objects out
+  // where a SHA-256 pass would set the pace (a bundle, which its verifier
+  // re-hashes).
+  Result<ObjectCheck> Decrypt(const ContentAddress& address, ChunkSink* sink,
+                              const ProgressFn& progress = nullptr) const;
   // Read() into nothing: every tag and the SHA-256. kCorruption names the
   // file and what failed.
   Result<ObjectCheck> Verify(const ContentAddress& address,

@@ -242,18 +242,31 @@ TEST_F(VaultTest, EveryTamperIsDetected) {
     auto r = v.Verify(put->address);
     EXPECT_EQ(r.status().code(), Code::kCorruption) << "offset " << off;
     EXPECT_NE(r.status().message().find(path), std::string::npos);
+    // Decrypt, which does not re-hash, still catches it: the tags do.
+    Collect c;
+    EXPECT_EQ(v.Decrypt(put->address, &c).status().code(), Code::kCorruption)
+        << "offset " << off;
   }
   // Truncated to whole chunks (the final one dropped), and swapped chunks.
   write(orig.substr(0, kVaultHeaderSize + 2 * (kVaultChunkSize + 16)));
   EXPECT_EQ(v.Verify(put->address).status().code(), Code::kCorruption);
+  Collect cut;
+  EXPECT_EQ(v.Decrypt(put->address, &cut).status().code(),
+            Code::kCorruption);
   std::string swapped = orig;
   std::swap_ranges(swapped.begin() + kVaultHeaderSize,
                    swapped.begin() + kVaultHeaderSize + kVaultChunkSize + 16,
                    swapped.begin() + kVaultHeaderSize + kVaultChunkSize + 16);
   write(swapped);
   EXPECT_EQ(v.Verify(put->address).status().code(), Code::kCorruption);
+  Collect reordered;
+  EXPECT_EQ(v.Decrypt(put->address, &reordered).status().code(),
+            Code::kCorruption);
   write(orig);
   EXPECT_TRUE(v.Verify(put->address).ok());
+  Collect whole;
+  ASSERT_TRUE(v.Decrypt(put->address, &whole).ok());
+  EXPECT_EQ(whole.out, data);
   // Another master key cannot open it.
   VaultKey other{};
   Vault w(Env::Default(), dir_, MasterKey::FromBytes(other));
