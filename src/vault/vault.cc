@@ -308,9 +308,9 @@ Result<ObjectCheck> Vault::Decrypt(const ContentAddress& address,
   ObjectCheck check;
   check.stored_bytes = object->stored_;
   DecryptingReader reader(object.get());
-  ASSIGN_OR_RETURN(StreamDigests digests,
-                   DigestStream(&reader, {}, sink, object->chunk_size_,
-                                progress));
+  ASSIGN_OR_RETURN(
+      StreamDigests digests,
+      DigestStream(&reader, {}, sink, object->chunk_size_, progress));
   check.size = digests.size;
   if (check.size != object->size_) {
     return Status::Corruption(object->path_ + ": decrypted " +

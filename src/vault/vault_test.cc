@@ -251,8 +251,7 @@ TEST_F(VaultTest, EveryTamperIsDetected) {
   write(orig.substr(0, kVaultHeaderSize + 2 * (kVaultChunkSize + 16)));
   EXPECT_EQ(v.Verify(put->address).status().code(), Code::kCorruption);
   Collect cut;
-  EXPECT_EQ(v.Decrypt(put->address, &cut).status().code(),
-            Code::kCorruption);
+  EXPECT_EQ(v.Decrypt(put->address, &cut).status().code(), Code::kCorruption);
   std::string swapped = orig;
   std::swap_ranges(swapped.begin() + kVaultHeaderSize,
                    swapped.begin() + kVaultHeaderSize + kVaultChunkSize + 16,
