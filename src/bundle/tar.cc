@@ -60,6 +60,7 @@ std::string Quote(std::string_view s) {
 }
 
 void PutString(Block* b, Field f, std::string_view s) {
+  if (s.empty()) return;  // memcpy from a null data() is undefined
   std::memcpy(b->data() + f.off, s.data(), std::min(s.size(), f.len));
 }
 

@@ -489,9 +489,20 @@ class Checker {
       ++good;
       if (!listed.count(index)) {
         // Not in the manifest: must be one of this export's entries.
-        if (entry->kind != EntryKind::kEvidenceExported ||
-            !entry->data.contains("manifest") ||
-            entry->data["manifest"] != "sha256:" + r_.manifest_sha256) {
+        const json* named = entry->data.contains("manifest")
+                                ? &entry->data["manifest"]
+                                : nullptr;
+        if (entry->kind == EntryKind::kEvidenceExported && named != nullptr &&
+            *named != "sha256:" + r_.manifest_sha256) {
+          // An export whose manifest is not this one: the manifest changed.
+          Fail("manifest.json",
+               "hashes to sha256:" + r_.manifest_sha256 +
+                   ", but export entry " + std::to_string(index) + " names " +
+                   named->dump() +
+                   ": this is not the manifest the node logged");
+          continue;
+        }
+        if (entry->kind != EntryKind::kEvidenceExported || named == nullptr) {
           Fail("entries/" + std::to_string(index),
                "is neither listed in the manifest nor an evidence.exported "
                "entry for this manifest");
