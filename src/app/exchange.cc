@@ -26,20 +26,17 @@ CREATE TABLE IF NOT EXISTS inbox_outcomes (
 // The outcome of an update that waits for its request to be filed.
 constexpr char kWaiting[] = "waiting: applied once message ";
 
-// Filing, sending and applying updates check and then act (is the message
-// filed? is the request a draft? is its copy filed yet?): one at a time, so
-// that two requests doing the same thing cannot both pass the check.
-std::recursive_mutex& ExchangeMutex() {
-  static auto* mu = new std::recursive_mutex;
-  return *mu;
-}
-
 std::string PayloadString(const json& p, const char* key) {
   return p.contains(key) && p[key].is_string() ? p[key].get<std::string>()
                                                : std::string();
 }
 
 }  // namespace
+
+std::recursive_mutex& ExchangeMutex() {
+  static auto* mu = new std::recursive_mutex;
+  return *mu;
+}
 
 Status Exchange::CreateTables(SqliteDb* sql) { return sql->Exec(kSchema); }
 

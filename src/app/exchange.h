@@ -12,6 +12,7 @@
 #ifndef AMANAH_APP_EXCHANGE_H_
 #define AMANAH_APP_EXCHANGE_H_
 
+#include <mutex>
 #include <optional>
 #include <string>
 
@@ -25,6 +26,12 @@ struct RequestLink {
   std::string peer;
   std::string remote_id;  // the peer's id for it; empty until it says
 };
+
+// Held while checking and then acting on the state of requests and their
+// messages (filing, sending, applying updates, delivering evidence), so
+// that two calls doing the same thing cannot both pass the check.
+// Process-wide: only one process appends to a node's log.
+std::recursive_mutex& ExchangeMutex();
 
 class Exchange {
  public:

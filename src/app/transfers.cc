@@ -238,9 +238,11 @@ int64_t Transfers::NowUnix() const {
   return node_->env()->NowUnixNanos() / 1000000000;
 }
 
-Result<std::string> Transfers::Deliver(
-    const std::string& actor, const std::string& request_id,
-    const std::vector<ContentAddress>& items) {
+Result<std::string> Transfers::Deliver(const std::string& actor,
+                                       const std::string& request_id,
+                                       const std::vector<ContentAddress>& items,
+                                       bool again) {
+  std::lock_guard<std::recursive_mutex> one_at_a_time(ExchangeMutex());
   ASSIGN_OR_RETURN(std::optional<Request> r,
                    RequestBook(node_).Get(request_id));
   if (!r) return Status::NotFound("no request " + request_id);
@@ -282,6 +284,24 @@ Result<std::string> Transfers::Deliver(
     }
   }
 
+  if (!again) {
+    for (const auto& a : items) {
+      Statement q(node_->sql(),
+                  "SELECT message_id FROM evidence_offers WHERE request_id=? "
+                  "AND address=? AND received_index<0 LIMIT 1");
+      q.Bind(1, request_id);
+      q.Bind(2, a.ToString());
+      int rc = q.Step();
+      if (rc == SQLITE_ROW) {
+        return Status::Conflict(
+            a.ToString() + " was delivered for " + request_id + " in message " +
+            q.Text(0) +
+            ", which the peer has not confirmed yet; it pulls until it has "
+            "it (deliver again only if the peer lost it)");
+      }
+      if (rc != SQLITE_DONE) return q.Error();
+    }
+  }
   RETURN_IF_ERROR(CheckManifestFits(items));
 
   // Release each object, naming the message that will carry the manifest.
@@ -429,13 +449,16 @@ Status Transfers::QueueOwedManifests() {
 }
 
 Result<std::optional<Offer>> Transfers::FindOffer(const std::string& peer,
-                                                  const std::string& address) {
+                                                  const std::string& address,
+                                                  const std::string& message) {
   Statement q(node_->sql(),
               "SELECT message_id, address, peer, request_id, entry_index, "
               "received_index FROM evidence_offers WHERE peer=? AND address=? "
-              "ORDER BY rowid DESC LIMIT 1");
+              "AND (?='' OR message_id=?) ORDER BY rowid DESC LIMIT 1");
   q.Bind(1, peer);
   q.Bind(2, address);
+  q.Bind(3, message);
+  q.Bind(4, message);
   int rc = q.Step();
   if (rc == SQLITE_DONE) return std::optional<Offer>();
   if (rc != SQLITE_ROW) return q.Error();
@@ -565,7 +588,8 @@ Status Transfers::AcceptConfirmation(const Message& m) {
                        ProofFromJson(item.value("proof", json())));
       RETURN_IF_ERROR(VerifyEntryInclusion(*cp, at.get<uint64_t>(), text, proof)
                           .Annotate(address.substr(0, 80)));
-      ASSIGN_OR_RETURN(std::optional<Offer> offer, FindOffer(m.from, address));
+      ASSIGN_OR_RETURN(std::optional<Offer> offer,
+                       FindOffer(m.from, address, manifest));
       auto e = ParseCustodyEntry(text);
       if (!offer || offer->message_id != manifest || !e.ok() ||
           e->kind != EntryKind::kEvidenceReceived || e->subject != address ||

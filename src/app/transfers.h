@@ -85,13 +85,19 @@ class Transfers {
 
   // Answering node: offers `items` (evidence of the request's case) to the
   // peer that sent incoming request `request_id`, and queues the manifest.
-  // Returns the manifest's message id.
+  // Returns the manifest's message id. kConflict, releasing nothing, if an
+  // object was offered for this request already and the peer has not said
+  // it received it (a double click, a retried call), unless `again`: a
+  // deliberate second release, when the peer lost the first.
   Result<std::string> Deliver(const std::string& actor,
                               const std::string& request_id,
-                              const std::vector<ContentAddress>& items);
-  // Whether `address` was offered to `peer`; the offer if so.
+                              const std::vector<ContentAddress>& items,
+                              bool again = false);
+  // Whether `address` was offered to `peer` (in manifest `message`, if
+  // given); the latest such offer if so.
   Result<std::optional<Offer>> FindOffer(const std::string& peer,
-                                         const std::string& address);
+                                         const std::string& address,
+                                         const std::string& message = "");
   Result<std::vector<Offer>> Offers();
 
   // Requesting node: a received evidence.manifest. Whether it was

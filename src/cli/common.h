@@ -52,6 +52,7 @@ struct RequestArgs {
   std::string case_id, type, profile, direction, reference, fields, id, to,
       reason, peer;
   std::vector<std::string> items;
+  bool again = false;
 };
 
 // `amanah request ...` (requests_cmd.cc).

@@ -152,7 +152,7 @@ int RunDeliver(const Globals& g, const RequestArgs& a) {
   }
   auto node = OpenNode(g);
   if (!node.ok()) return Fail(node.status());
-  auto id = Transfers(node->get()).Deliver(g.actor, a.id, items);
+  auto id = Transfers(node->get()).Deliver(g.actor, a.id, items, a.again);
   if (!id.ok()) return Fail(id.status());
   if (g.json) {
     PrintJson({{"request", a.id}, {"message", *id}, {"items", a.items}});
@@ -244,6 +244,9 @@ void AddRequestCommands(CLI::App& app, Globals& g, RequestArgs& a, int& rc) {
   deliver->add_option("id", a.id, "request id")->required();
   deliver->add_option("--item", a.items, "sha256:HEX of the case (repeat)")
       ->required();
+  deliver->add_flag("--again", a.again,
+                    "release objects again that the peer has not confirmed "
+                    "(only if it lost them)");
   deliver->callback([&] { rc = RunDeliver(g, a); });
 }
 

@@ -447,6 +447,36 @@ TEST_F(FetcherTest, TheApiFilesAndDeliversWhileTheNodeServes) {
   EXPECT_EQ(refused->status, 403);
 }
 
+// A delivery repeated before the peer confirmed the first (a double click, a
+// retried API call) is refused and releases nothing; once the peer has the
+// object, or when asked to release it again, it goes.
+TEST_F(FetcherTest, ARepeatedDeliveryIsRefusedUntilTheFirstArrives) {
+  ContentAddress a = UsEvidence(100, 21, false);
+  Deliver({a});
+  Transfers us(us_.get());
+  uint64_t size = (*us_->Log())->Latest().size;
+  auto twice = us.Deliver("local:poc", us_request_, {a});
+  EXPECT_EQ(twice.status().code(), Code::kConflict);
+  EXPECT_NE(twice.status().message().find("not confirmed"), std::string::npos);
+  EXPECT_EQ((*us_->Log())->Latest().size, size);
+  EXPECT_EQ(us.Offers()->size(), 1u);
+
+  auto again = us.Deliver("local:poc", us_request_, {a}, /*again=*/true);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(us.Offers()->size(), 2u);
+
+  // The peer pulls and confirms; a later delivery needs no flag.
+  Post(us_.get(), node_.get());
+  ASSERT_GE(*Fetcher(node_.get(), std::chrono::seconds(10)).FetchDue(), 1);
+  Post(node_.get(), us_.get());
+  // Each release is confirmed on its own (the same object twice to one
+  // peer: each confirmation names its manifest).
+  std::vector<Offer> offers = *us.Offers();
+  for (const auto& o : offers) EXPECT_GE(o.received_index, 0) << o.message_id;
+  auto later = us.Deliver("local:poc", us_request_, {a});
+  EXPECT_TRUE(later.ok()) << later.status().ToString();
+}
+
 // Evidence received from the US, exported by Kuwait for its court: the
 // bundle carries both nodes' histories of it, each proved against its own
 // node's signed checkpoint, and checks out with the public keys alone.

@@ -876,7 +876,8 @@ struct ApiServer::Impl {
                                           req.matches[1].str()));
             ASSIGN_OR_RETURN(
                 json j,
-                ParseBody(req, {{"items", json::value_t::array, true}}));
+                ParseBody(req, {{"items", json::value_t::array, true},
+                                {"again", json::value_t::boolean, false}}));
             std::vector<ContentAddress> items;
             for (const auto& item : j["items"]) {
               if (!item.is_string()) {
@@ -888,7 +889,8 @@ struct ApiServer::Impl {
             }
             ASSIGN_OR_RETURN(
                 std::string message,
-                Transfers(node).Deliver(Actor(rp.second), rp.first.id, items));
+                Transfers(node).Deliver(Actor(rp.second), rp.first.id, items,
+                                        j.value("again", false)));
             return Reply::Json({{"request", rp.first.id},
                                 {"message", message},
                                 {"items", j["items"]}},
