@@ -19,6 +19,9 @@ using json = nlohmann::json;
 
 namespace {
 
+// CaseBook::Items lists at most this many entries of one object.
+constexpr size_t kMaxItemEntries = 100000;
+
 // A peer's history of an object this node received from it, as the peer's
 // evidence.manifest carried it.
 struct PeerHistory {
@@ -64,6 +67,22 @@ Result<std::vector<PeerHistory>> ReceivedHistories(Node* node,
       return Status::Corruption("the stored manifest " + m.id +
                                 " does not carry " + address);
     }
+    // In log order, once each (a bundle lists them so).
+    std::vector<size_t> order(h.entries.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+      return h.entries[a].first < h.entries[b].first;
+    });
+    PeerHistory sorted{h.peer, h.checkpoint, {}, {}};
+    for (size_t i : order) {
+      if (!sorted.entries.empty() &&
+          sorted.entries.back().first == h.entries[i].first) {
+        continue;
+      }
+      sorted.entries.push_back(h.entries[i]);
+      sorted.proofs.push_back(h.proofs[i]);
+    }
+    h = std::move(sorted);
     out.push_back(std::move(h));
   }
   if (rc != SQLITE_DONE) return q.Error();
@@ -178,6 +197,24 @@ Result<std::unique_ptr<PreparedExport>> PreparedExport::Prepare(
     m.peers.push_back({p->name, p->origin(), p->log_key});
   }
 
+  // What the verifier will accept (and the custody index could list).
+  uint64_t entry_count = 0;
+  for (const auto& item : m.items) {
+    if (item.entries.size() >= kMaxItemEntries) {
+      return Status::InvalidInput(
+          item.address + " has " + std::to_string(item.entries.size()) +
+          " custody entries or more, more than a bundle holds for one object");
+    }
+    entry_count += item.entries.size();
+    for (const auto& r : item.received) entry_count += r.entries.size();
+  }
+  if (entry_count + m.items.size() > kMaxBundleEntries) {
+    return Status::InvalidInput(
+        "these objects have " + std::to_string(entry_count) +
+        " custody entries, more than one bundle holds (" +
+        std::to_string(kMaxBundleEntries) + "): export fewer at a time");
+  }
+
   // Every entry the bundle carries, parsed, for case.jsonld.
   BundleEntries parsed;
   {
@@ -227,7 +264,7 @@ Result<std::unique_ptr<PreparedExport>> PreparedExport::Prepare(
   // The checkpoint: cosigned if the peers answered, else the node's own.
   if (cosign) cosign();
   SignedCheckpoint cp = log->Latest();
-  auto cosigned = Witness(node).CosignedCheckpoint();
+  auto cosigned = Witness(node).MostCosignedCheckpoint(end);
   std::string note = cp.note;
   uint64_t size = cp.size;
   if (cosigned.ok()) {
@@ -273,16 +310,13 @@ Result<std::unique_ptr<PreparedExport>> PreparedExport::Prepare(
   x->summary_.entries = own.size();
   // The peers' histories, each proved against the checkpoint its manifest
   // carried.
+  std::set<std::string> peer_files;
   for (const auto& [address, histories] : received) {
     for (const auto& h : histories) {
       for (size_t i = 0; i < h.entries.size(); ++i) {
         std::string dir = "peers/" + h.peer + "/";
         std::string name = std::to_string(h.entries[i].first);
-        if (std::any_of(files.begin(), files.end(), [&](const auto& f) {
-              return f.first == dir + "entries/" + name;
-            })) {
-          continue;
-        }
+        if (!peer_files.insert(dir + "entries/" + name).second) continue;
         files.emplace_back(dir + "entries/" + name, h.entries[i].second);
         proofs.emplace_back(dir + "proofs/" + name,
                             FormatTlogProof({"", h.entries[i].first,

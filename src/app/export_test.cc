@@ -194,9 +194,14 @@ TEST_F(ExportTest, TheByHandInstructionsWork) {
   ASSERT_NE(end, std::string::npos);
   fs::path script = dir_ / "check.sh";
   WriteFile(script, text.substr(begin, end - begin));
-  std::string run = "cd " + out.string() + " && sh " + script.string() + " > " +
+  std::string run = "cd " + out.string() + " && sh " + script.string() + " '" +
+                    node_->info().verifier_key + "' > " +
                     (dir_ / "check.out").string() + " 2>&1";
   EXPECT_EQ(Sh(run), 0) << ReadFile(dir_ / "check.out");
+  // It checks against the key it is given, not the bundle's.
+  EXPECT_NE(Sh("cd " + out.string() + " && sh " + script.string() + " '" +
+               us_->info().verifier_key + "' > /dev/null 2>&1"),
+            0);
 
   // The same script notices a changed entry and a changed object.
   fs::path entry = out / "entries" / std::to_string(a_entry_);
@@ -294,6 +299,17 @@ TEST_F(ExportTest, TamperingWithAnyPartIsNamed) {
          WriteFile(d / "blobs" / "sha256" / std::string(64, 'a'), "");
        }},
       {"VERIFY.txt", "VERIFY.txt", flip("VERIFY.txt", 100)},
+      {"a manifest emptied of its items", "manifest.json",
+       [&](const fs::path& d) {
+         // Nothing would tie it to the log: a forged export.
+         std::string m = ReadFile(d / "manifest.json");
+         size_t from = m.find("\"items\":[") + 9;
+         size_t to = m.find("],\"node\"");
+         WriteFile(d / "manifest.json", m.substr(0, from) + m.substr(to));
+         for (const auto& e : fs::directory_iterator(d / "blobs" / "sha256")) {
+           fs::remove(e.path());
+         }
+       }},
       {"case.jsonld", "case.jsonld", flip("case.jsonld", 50)},
   };
   int n = 0;

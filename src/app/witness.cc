@@ -379,6 +379,18 @@ Result<std::vector<PeerWitnessing>> Witness::Submissions() {
 Result<std::string> Witness::CosignedCheckpoint() {
   Statement q(node_->sql(),
               "SELECT size, note FROM cosignatures ORDER BY size DESC LIMIT 1");
+  return WithCosignatures(q);
+}
+
+Result<std::string> Witness::MostCosignedCheckpoint(uint64_t min_size) {
+  Statement q(node_->sql(),
+              "SELECT size, note FROM cosignatures WHERE size>=? "
+              "GROUP BY size, note ORDER BY COUNT(*) DESC, size DESC LIMIT 1");
+  q.Bind(1, min_size);
+  return WithCosignatures(q);
+}
+
+Result<std::string> Witness::WithCosignatures(Statement& q) {
   RETURN_IF_ERROR(q.status());
   int rc = q.Step();
   if (rc == SQLITE_DONE) {

@@ -91,8 +91,14 @@ class Witness {
   // This node's latest checkpoint that peers cosigned, with every one of
   // their cosignatures; kNotFound if none has been cosigned yet.
   Result<std::string> CosignedCheckpoint();
+  // Of this node's checkpoints of `min_size` or more, the one the most peers
+  // cosigned (the newest of those), with their cosignatures; kNotFound if
+  // none is cosigned.
+  Result<std::string> MostCosignedCheckpoint(uint64_t min_size);
 
  private:
+  // The checkpoint note `q` selects (size, note) with its cosignatures.
+  Result<std::string> WithCosignatures(Statement& q);
   Status RecordAlarm(const std::string& origin, const std::string& reason,
                      const std::string& cosigned_note,
                      std::string_view offered);

@@ -103,6 +103,7 @@ BundleManifest SampleManifest() {
   item.received = {{"cyber.doj.example", {4, 5}}};
   m.items.push_back(item);
   m.files["VERIFY.txt"] = HexEncode(Sha("v"));
+  m.files["case.jsonld"] = HexEncode(Sha("c"));
   return m;
 }
 
@@ -112,8 +113,8 @@ TEST(ManifestTest, GoldenVector) {
       R"({"bundle":"amanah-bundle/v1","case":{"id":"KW-2026-0042","title":"تصيد احتيالي"},)"
       R"("created":"2026-11-23T21:00:00.000000Z","exported_by":"local:prosecutor",)"
       R"("files":{"VERIFY.txt":")" +
-      HexEncode(Sha("v")) + R"("},"items":[{"address":"sha256:)" +
-      HexEncode(Sha("a")) +
+      HexEncode(Sha("v")) + R"(","case.jsonld":")" + HexEncode(Sha("c")) +
+      R"("},"items":[{"address":"sha256:)" + HexEncode(Sha("a")) +
       R"(","entries":[3,9],"hashes":{"md5":"0cc175b9c0f1b6a831c399e269772661","sha256":")" +
       HexEncode(Sha("a")) + R"("},"path":"blobs/sha256/)" +
       HexEncode(Sha("a")) +
@@ -153,6 +154,15 @@ TEST(ManifestTest, MalformedManifestsAreRefusedNamingTheField) {
             std::string::npos);
   EXPECT_NE(refused("[4,5]", "[]").find("received[0].entries"),
             std::string::npos);
+  EXPECT_NE(refused("\"name\":\"ccd.moi.gov.kw\"", "\"name\":\"other.example\"")
+                .find(".node.origin"),
+            std::string::npos);
+  EXPECT_NE(refused(",\"case.jsonld\":\"" + HexEncode(Sha("c")) + "\"", "")
+                .find("case.jsonld"),
+            std::string::npos);
+  std::string items = good.substr(good.find("\"items\":[") + 9);
+  items = items.substr(0, items.find("],\"node\""));
+  EXPECT_NE(refused(items, "").find(".items is empty"), std::string::npos);
   EXPECT_FALSE(ParseManifest("[]").ok());
   EXPECT_FALSE(ParseManifest("{").ok());
   EXPECT_EQ(

@@ -97,6 +97,12 @@ Result<BundleNode> ParseNode(const json& j, const std::string& where) {
   ASSIGN_OR_RETURN(node.name, f.String("name"));
   ASSIGN_OR_RETURN(node.origin, f.String("origin"));
   ASSIGN_OR_RETURN(node.key, f.String("key"));
+  // A node's log is "<name>/custody": a key given for a name is then the
+  // key of that name's log, and no other.
+  if (node.name.empty() || node.origin != node.name + "/custody") {
+    return Status::InvalidInput("manifest.json: " + f.Where("origin") +
+                                " is not " + f.Where("name") + " + /custody");
+  }
   return node;
 }
 
@@ -240,6 +246,12 @@ Result<BundleManifest> ParseManifest(std::string_view bytes) {
     m.peers.push_back(std::move(p));
   }
   ASSIGN_OR_RETURN(const json* files, f.Object("files"));
+  if (files->size() != 2 || !files->contains("VERIFY.txt") ||
+      !files->contains("case.jsonld")) {
+    return Status::InvalidInput(
+        "manifest.json: .files must name VERIFY.txt and case.jsonld, and "
+        "nothing else");
+  }
   for (const auto& [name, hash] : files->items()) {
     if (!hash.is_string() || !IsLowerHex(hash.get<std::string>(), 64)) {
       return Status::InvalidInput("manifest.json: .files." + name +
@@ -248,6 +260,10 @@ Result<BundleManifest> ParseManifest(std::string_view bytes) {
     m.files[name] = hash.get<std::string>();
   }
   ASSIGN_OR_RETURN(const json* items, f.Array("items"));
+  if (items->empty()) {
+    // Nothing would tie such a manifest to the log.
+    return Status::InvalidInput("manifest.json: .items is empty");
+  }
   if (items->size() > kMaxBundleItems) {
     return Status::TooLarge("manifest.json lists more than " +
                             std::to_string(kMaxBundleItems) + " items");

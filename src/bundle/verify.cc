@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -23,7 +24,6 @@ namespace {
 
 constexpr size_t kMaxEntryBytes = 64 << 10;
 constexpr size_t kMaxCheckpointBytes = 1 << 20;
-constexpr size_t kMaxTextFileBytes = 64 << 20;
 constexpr size_t kMaxBundleFiles = 4 * kMaxBundleEntries + kMaxBundleItems + 8;
 constexpr size_t kHashChunk = 1 << 20;
 
@@ -82,7 +82,16 @@ Status ListFiles(Env* env, const std::string& root, const std::string& rel,
   std::sort(names.begin(), names.end());
   for (const auto& name : names) {
     std::string path = rel.empty() ? name : rel + "/" + name;
-    if (env->GetChildren(root + "/" + path).ok()) {
+    // Not followed: a link (to /dev/zero, say) or a device is not a file of
+    // a bundle, as a tar member of that type would not be.
+    std::error_code ec;
+    auto type = std::filesystem::symlink_status(root + "/" + path, ec).type();
+    if (type != std::filesystem::file_type::directory &&
+        type != std::filesystem::file_type::regular) {
+      return Status::InvalidInput(root + ": " + path +
+                                  " is not a regular file or directory");
+    }
+    if (type == std::filesystem::file_type::directory) {
       if (depth == 4) {
         return Status::InvalidInput(root + ": " + path +
                                     " is nested deeper than a bundle is");
@@ -162,9 +171,19 @@ bool IsLowerHex64(std::string_view s) {
 }
 
 // "entries/<n>" or "proofs/<n>" into `log`; false if `rest` is neither.
+// What the entries and proofs of one bundle may hold in memory in all.
+constexpr uint64_t kMaxBufferedBytes = uint64_t{1} << 30;
+
 Result<bool> CollectLogFile(std::string_view rest, const std::string& path,
-                            uint64_t size, SequentialFile* body,
-                            LogFiles* log) {
+                            uint64_t size, SequentialFile* body, LogFiles* log,
+                            uint64_t* buffered) {
+  if (rest.rfind("entries/", 0) == 0 || rest.rfind("proofs/", 0) == 0) {
+    *buffered += size;
+    if (*buffered > kMaxBufferedBytes) {
+      return Status::TooLarge(path + ": the bundle's entries and proofs " +
+                              "hold more than 1 GiB");
+    }
+  }
   uint64_t index = 0;
   if (rest.rfind("entries/", 0) == 0 && ParseIndex(rest.substr(8), &index)) {
     ASSIGN_OR_RETURN(log->entries[index],
@@ -181,19 +200,19 @@ Result<bool> CollectLogFile(std::string_view rest, const std::string& path,
 
 // The hashes to compute for an object: those the manifest records for it,
 // or all three while the manifest has not been seen.
-std::vector<HashAlgorithm> AlgorithmsFor(const std::string& path,
-                                         const BundleManifest* manifest) {
+std::vector<HashAlgorithm> AlgorithmsFor(
+    const std::string& path,
+    const std::map<std::string, const BundleItem*>* items) {
   std::vector<HashAlgorithm> out = {HashAlgorithm::kSha256};
-  if (manifest == nullptr) {
+  if (items == nullptr) {
     out.push_back(HashAlgorithm::kMd5);
     out.push_back(HashAlgorithm::kSha1);
     return out;
   }
-  for (const auto& item : manifest->items) {
-    if (item.path() != path) continue;
-    if (!item.md5.empty()) out.push_back(HashAlgorithm::kMd5);
-    if (!item.sha1.empty()) out.push_back(HashAlgorithm::kSha1);
-    break;
+  auto it = items->find(path);
+  if (it != items->end()) {
+    if (!it->second->md5.empty()) out.push_back(HashAlgorithm::kMd5);
+    if (!it->second->sha1.empty()) out.push_back(HashAlgorithm::kSha1);
   }
   return out;
 }
@@ -202,7 +221,8 @@ Result<Collected> Collect(BundleSource* source, const ProgressFn& progress) {
   Collected c;
   std::set<std::string> seen;
   std::optional<BundleManifest> early;  // parsed as soon as it is read
-  uint64_t hashed = 0;
+  std::map<std::string, const BundleItem*> by_path;  // its items
+  uint64_t hashed = 0, buffered = 0;
   std::string path;
   uint64_t size = 0;
   for (;;) {
@@ -220,7 +240,10 @@ Result<Collected> Collect(BundleSource* source, const ProgressFn& progress) {
                        ReadSmall(body, size, kMaxManifestBytes, path));
       c.have_manifest = true;
       auto m = ParseManifest(c.manifest);
-      if (m.ok()) early = std::move(*m);
+      if (m.ok()) {
+        early = std::move(*m);
+        for (const auto& item : early->items) by_path[item.path()] = &item;
+      }
       continue;
     }
     if (path == "checkpoint") {
@@ -237,7 +260,7 @@ Result<Collected> Collect(BundleSource* source, const ProgressFn& progress) {
       }
       ASSIGN_OR_RETURN(
           StreamDigests d,
-          DigestStream(body, AlgorithmsFor(path, early ? &*early : nullptr),
+          DigestStream(body, AlgorithmsFor(path, early ? &by_path : nullptr),
                        nullptr, kHashChunk, on_progress));
       if (d.size != size) {
         return Status::Corruption(path + ": read " + std::to_string(d.size) +
@@ -247,7 +270,8 @@ Result<Collected> Collect(BundleSource* source, const ProgressFn& progress) {
       c.blobs[path] = {d.size, std::move(d.digests)};
       continue;
     }
-    ASSIGN_OR_RETURN(bool own, CollectLogFile(p, path, size, body, &c.own));
+    ASSIGN_OR_RETURN(bool own,
+                     CollectLogFile(p, path, size, body, &c.own, &buffered));
     if (own) continue;
     if (p.rfind("peers/", 0) == 0) {
       std::string_view rest = p.substr(6);
@@ -256,14 +280,17 @@ Result<Collected> Collect(BundleSource* source, const ProgressFn& progress) {
         std::string peer(rest.substr(0, slash));
         ASSIGN_OR_RETURN(bool peer_file,
                          CollectLogFile(rest.substr(slash + 1), path, size,
-                                        body, &c.peers[peer]));
+                                        body, &c.peers[peer], &buffered));
         if (peer_file) continue;
       }
     }
     if (path == "VERIFY.txt" || path == "case.jsonld") {
-      ASSIGN_OR_RETURN(std::string text,
-                       ReadSmall(body, size, kMaxTextFileBytes, path));
-      c.files[path] = HexEncode(Sha256(AsBytes(text)));
+      // Only hashed: streamed, whatever its size.
+      ASSIGN_OR_RETURN(
+          StreamDigests d,
+          DigestStream(body, {HashAlgorithm::kSha256}, nullptr, kHashChunk));
+      if (d.size != size) return Status::Corruption(path + " ends early");
+      c.files[path] = HexEncode(d.digests[HashAlgorithm::kSha256]);
       continue;
     }
     c.unexpected.push_back(path);
@@ -272,6 +299,14 @@ Result<Collected> Collect(BundleSource* source, const ProgressFn& progress) {
 }
 
 // ---- the checks
+
+// data[key] if it is a string, else "" (an entry's data is the signer's, not
+// ours: a wrong type is a mismatch, never an exception).
+std::string DataString(const json& data, const char* key) {
+  if (!data.is_object()) return "";
+  auto it = data.find(key);
+  return it != data.end() && it->is_string() ? it->get<std::string>() : "";
+}
 
 class Checker {
  public:
@@ -348,11 +383,14 @@ class Checker {
   }
 
   void CheckWitnesses() {
+    // One key counts once, however often it is given.
+    std::set<std::string> distinct(policy_.witnesses.begin(),
+                                   policy_.witnesses.end());
     size_t required = policy_.min_witnesses < 0
-                          ? policy_.witnesses.size()
+                          ? distinct.size()
                           : static_cast<size_t>(policy_.min_witnesses);
     size_t good = 0;
-    for (const auto& text : policy_.witnesses) {
+    for (const auto& text : distinct) {
       auto key = ParseVerifierKey(text);
       std::string part = "cosignature " + (key.ok() ? key->name : text);
       if (!key.ok() || key->type != kNoteKeyTypeCosignatureV1) {
@@ -361,7 +399,7 @@ class Checker {
       }
       auto time = VerifyCosignature(note_, *key);
       if (!time.ok() && time.status().code() == Code::kNotFound &&
-          required < policy_.witnesses.size()) {
+          required < distinct.size()) {
         // Absent, and the quorum may not need it: reported, not failed.
         Pass(part, "absent (not counted)");
         continue;
@@ -508,6 +546,13 @@ class Checker {
                "entry for this manifest");
           continue;
         }
+        if (exports_.count(entry->subject)) {
+          Fail("entries/" + std::to_string(index),
+               "a second evidence.exported entry for " + entry->subject +
+                   " (the first is entry " +
+                   std::to_string(exports_[entry->subject].first) + ")");
+          continue;
+        }
         exports_[entry->subject] = {index, *entry};
       }
       own_[index] = std::move(*entry);
@@ -602,11 +647,10 @@ class Checker {
       }
       if (blob != nullptr) r_.bytes += blob->size;
     }
+    std::set<std::string> paths;
+    for (const auto& item : m_.items) paths.insert(item.path());
     for (const auto& [path, blob] : c_.blobs) {
-      bool listed =
-          std::any_of(m_.items.begin(), m_.items.end(),
-                      [&](const BundleItem& i) { return i.path() == path; });
-      if (!listed) Fail(path, "is not in the manifest");
+      if (!paths.count(path)) Fail(path, "is not in the manifest");
     }
     for (const auto& [subject, x] : exports_) {
       if (!seen.count(subject)) {
@@ -675,7 +719,7 @@ class Checker {
     uint64_t last_index = h.entries.back();
     std::string lp = prefix + "entries/" + std::to_string(last_index);
     if (last->kind != EntryKind::kEvidenceTransferred ||
-        last->data.value("to", "") != m_.node.name) {
+        DataString(last->data, "to") != m_.node.name) {
       Fail(lp,
            "is not " + h.peer + "'s release of the object to " + m_.node.name);
       return;
@@ -687,8 +731,8 @@ class Checker {
       if (e == own_.end()) continue;
       const CustodyEntry& r = e->second;
       if (r.kind == EntryKind::kEvidenceReceived &&
-          r.data.value("from", "") == h.peer && r.data.contains("peer_entry") &&
-          r.data["peer_entry"] == last_index) {
+          DataString(r.data, "from") == h.peer &&
+          r.data.contains("peer_entry") && r.data["peer_entry"] == last_index) {
         linked = true;
       }
     }
@@ -709,6 +753,7 @@ class Checker {
     for (const auto& text : policy_.peer_keys) {
       auto key = ParseVerifierKey(text);
       if (!key.ok() || key->name != peer.origin) continue;
+      used_peer_keys_.insert(text);
       if (from_manifest.ok() && from_manifest->public_key != key->public_key) {
         Fail(part, "the manifest gives another key for " + peer.name +
                        " than the one given");
@@ -725,6 +770,12 @@ class Checker {
   }
 
   void CheckFiles() {
+    for (const auto& text : policy_.peer_keys) {
+      if (used_peer_keys_.count(text)) continue;
+      auto key = ParseVerifierKey(text);
+      Fail("peer key " + (key.ok() ? key->name : text),
+           "given, but no history in the bundle was checked with it");
+    }
     for (const auto& path : c_.unexpected) {
       Fail(path, "is not part of a bundle");
     }
@@ -770,6 +821,7 @@ class Checker {
   Note note_;
   Checkpoint checkpoint_;
   std::map<uint64_t, CustodyEntry> own_;
+  std::set<std::string> used_peer_keys_;
   // evidence.exported entries for this manifest, by subject.
   std::map<std::string, std::pair<uint64_t, CustodyEntry>> exports_;
 };
@@ -778,7 +830,8 @@ class Checker {
 
 Result<std::unique_ptr<BundleSource>> OpenBundle(Env* env,
                                                  const std::string& path) {
-  if (env->GetChildren(path).ok()) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
     std::vector<std::string> files;
     RETURN_IF_ERROR(ListFiles(env, path, "", 0, &files));
     std::stable_sort(files.begin(), files.end(),

@@ -66,45 +66,41 @@ amanah's source with only OpenSSL, libsodium and nlohmann-json:
 
 2. By hand, with tar, sha256sum and openssl
 -------------------------------------------
-Extract the bundle into an empty directory and run the script below there
-(save it as check.sh; run "sh check.sh"). It needs only a POSIX shell,
-coreutils and OpenSSL 3. It checks:
+Extract the bundle into an empty directory, save the script below there as
+check.sh, and run it with the key you obtained from the node's operator:
 
-  a. every object's SHA-256 is its name, and the manifest lists it;
-  b. the checkpoint is signed by the key above (Ed25519 over the text
+    sh check.sh 'the node's verifier key'
+
+Read it first: it is short, it needs only a POSIX shell, coreutils and
+OpenSSL 3, and the same script is in amanah's source
+(src/bundle/verify_text.cc), so a bundle cannot change what it does
+unnoticed. It checks:
+
+  a. the checkpoint is signed by the key you give (Ed25519 over the text
      before the blank line; the signature line's base64 is a 4-byte key ID
-     then the 64-byte signature);
-  c. every entry is in the log the checkpoint commits to: the leaf hash is
+     then the 64-byte signature), and is that key's log;
+  b. every entry is in the log the checkpoint commits to: the leaf hash is
      SHA-256(0x00 || entry); each proof line is a sibling, combined as
      SHA-256(0x01 || left || right) following RFC 9162 section 2.1.3.2;
      the result must be the checkpoint's root (its third line);
-  d. manifest.json is the one the node logged: its SHA-256 appears in an
-     evidence.exported entry for every item.
+  c. every item of manifest.json is here, its SHA-256 is its name, and an
+     evidence.exported entry for it names the SHA-256 of manifest.json (so
+     the manifest is the one the node logged); no other object is here.
 
-MD5 and SHA-1, where the manifest records them, can be compared with
-md5sum and sha1sum. The partners' histories (peers/) are checked the same
-way against their own checkpoints and keys; amanah-verify does that too.
+It does not check what only amanah-verify does: that each item's history in
+the manifest is complete and about it, the MD5 and SHA-1 (compare them with
+md5sum and sha1sum), the cosignatures, and the partners' histories (peers/).
 
 #!/bin/sh
 set -eu
-KEY='{KEY}'
-ORIGIN='{ORIGIN}'
+KEY=${1:?"usage: sh check.sh 'VERIFIER KEY' (from the node's operator)"}
+ORIGIN=$(echo "$KEY" | cut -d+ -f1)
 fail() { echo "FAIL: $*"; exit 1; }
+number() { case $1 in '' | *[!0-9]* | 0?*) return 1 ;; esac; }
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-# a. objects
-items=0
-for f in blobs/sha256/*; do
-  [ -f "$f" ] || continue
-  h=$(sha256sum "$f" | cut -d' ' -f1)
-  [ "$h" = "${f##*/}" ] || fail "$f hashes to $h, not its name"
-  grep -q "\"sha256:$h\"" manifest.json || fail "$f is not in manifest.json"
-  items=$((items + 1))
-done
-echo "ok  $items object(s): each SHA-256 is its name"
-
-# b. checkpoint signature
+# a. checkpoint signature
 echo "$KEY" | cut -d+ -f3- | base64 -d | tail -c 32 > "$work/pub.raw"
 { printf '\060\052\060\005\006\003\053\145\160\003\041\000'
   cat "$work/pub.raw"; } > "$work/pub.der"
@@ -118,12 +114,14 @@ openssl pkeyutl -verify -pubin -inkey "$work/pub.pem" -rawin \
 [ "$(sed -n 1p checkpoint)" = "$ORIGIN" ] || fail "checkpoint of another log"
 size=$(sed -n 2p checkpoint)
 root=$(sed -n 3p checkpoint)
+number "$size" || fail "the checkpoint's size is not a number"
 echo "ok  checkpoint: $ORIGIN at size $size, signed by the key"
 
-# c. entries against the checkpoint
+# b. entries against the checkpoint
 entries=0
 for e in entries/*; do
   n=${e##*/}
+  number "$n" || fail "$e is not named by an index"
   p=proofs/$n
   [ -f "$p" ] || fail "$p is missing"
   [ "$(sed -n 2p "$p")" = "index $n" ] || fail "$p is not for entry $n"
@@ -155,13 +153,32 @@ for e in entries/*; do
 done
 echo "ok  $entries entries: each proved against the checkpoint's root"
 
-# d. the manifest is the one the node logged
+# c. the items, and the export entries that name this manifest
 m=$(sha256sum manifest.json | cut -d' ' -f1)
-exported=$(grep -l "\"kind\":\"evidence.exported\"" entries/* |
-  xargs grep -l "\"manifest\":\"sha256:$m\"" | wc -l)
-[ "$exported" -eq "$items" ] ||
-  fail "$exported evidence.exported entries name manifest sha256:$m, not $items"
-echo "ok  manifest.json sha256:$m is named by $exported export entries"
+items=0
+for a in $(grep -o '"address":"sha256:[0-9a-f]*"' manifest.json |
+    cut -d: -f3 | tr -d '"'); do
+  f=blobs/sha256/$a
+  [ -f "$f" ] || fail "$f is missing"
+  h=$(sha256sum "$f" | cut -d' ' -f1)
+  [ "$h" = "$a" ] || fail "$f hashes to $h, not its name"
+  found=no
+  for e in entries/*; do
+    if grep -q '"kind":"evidence.exported"' "$e" &&
+        grep -q "\"subject\":\"sha256:$a\"" "$e" &&
+        grep -q "\"manifest\":\"sha256:$m\"" "$e"; then
+      found=yes
+    fi
+  done
+  [ "$found" = yes ] || fail "no evidence.exported entry names $a in manifest sha256:$m"
+  items=$((items + 1))
+done
+[ "$items" -gt 0 ] || fail "manifest.json lists no item"
+for f in blobs/sha256/*; do
+  [ -f "$f" ] || continue
+  grep -q "\"sha256:${f##*/}\"" manifest.json || fail "$f is not in manifest.json"
+done
+echo "ok  $items item(s): each here, hashing to its name, exported under manifest sha256:$m"
 echo "PASS"
 # end of script
 )txt";

@@ -522,8 +522,12 @@ TEST_F(FetcherTest, ABundleOfReceivedEvidenceCarriesBothHistories) {
   // The US history is the US's: another key for it fails, and so does an
   // altered US entry.
   VerifyPolicy wrong = policy;
-  wrong.peer_keys = {node_->info().verifier_key};    // not the US's origin
-  EXPECT_TRUE(check(court / "KW-1.tar", wrong).ok);  // ignored: other origin
+  wrong.peer_keys = {node_->info().verifier_key};  // no history of Kuwait's
+  report = check(court / "KW-1.tar", wrong);
+  EXPECT_FALSE(report.ok);  // a key the court gave must be used
+  EXPECT_NE(report.FirstFailure().find("peer key ccd.moi.gov.kw/custody"),
+            std::string::npos)
+      << report.FirstFailure();
   std::string impostor = (dir_ / "impostor").string();
   ASSERT_TRUE(Node::Init(Env::Default(), impostor, "cyber.doj.example").ok());
   auto fake = std::move(Node::Open(Env::Default(), impostor)).value();
