@@ -856,7 +856,13 @@ Result<BundleReport> VerifyBundle(BundleSource* source,
     report.checks.push_back({"archive", false, collected.status().message()});
     return report;
   }
-  Checker(policy, &*collected, &report).Run();
+    try {
+    Checker(policy, &*collected, &report).Run();
+  } catch (const std::exception& e) {
+    // A backstop for hostile input: a check that could not finish fails.
+    report.checks.push_back(
+        {"bundle", false, std::string("could not be checked: ") + e.what()});
+  }
   report.ok = std::all_of(report.checks.begin(), report.checks.end(),
                           [](const BundleCheck& c) { return c.ok; });
   return report;
