@@ -856,7 +856,7 @@ Result<BundleReport> VerifyBundle(BundleSource* source,
     report.checks.push_back({"archive", false, collected.status().message()});
     return report;
   }
-    try {
+  try {
     Checker(policy, &*collected, &report).Run();
   } catch (const std::exception& e) {
     // A backstop for hostile input: a check that could not finish fails.
