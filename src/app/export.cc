@@ -217,13 +217,15 @@ Result<std::unique_ptr<PreparedExport>> PreparedExport::Prepare(
 
   // Every entry the bundle carries, parsed, for case.jsonld.
   BundleEntries parsed;
+  std::map<uint64_t, std::string> own_bytes;  // read once, written below
   {
     LogReader at = log->ReaderAt(known);
     for (const auto& item : m.items) {
       for (uint64_t index : item.entries) {
         if (parsed.own.count(index)) continue;
-        ASSIGN_OR_RETURN(std::string bytes, at.Entry(index));
-        ASSIGN_OR_RETURN(parsed.own[index], ParseCustodyEntry(bytes));
+        ASSIGN_OR_RETURN(own_bytes[index], at.Entry(index));
+        ASSIGN_OR_RETURN(parsed.own[index],
+                         ParseCustodyEntry(own_bytes[index]));
       }
     }
     for (const auto& [address, histories] : received) {
@@ -301,7 +303,12 @@ Result<std::unique_ptr<PreparedExport>> PreparedExport::Prepare(
   files.emplace_back("case.jsonld", std::move(case_jsonld));
   std::vector<std::pair<std::string, std::string>> proofs;
   for (uint64_t index : own) {
-    ASSIGN_OR_RETURN(std::string bytes, at.Entry(index));
+    std::string bytes;
+    if (auto b = own_bytes.find(index); b != own_bytes.end()) {
+      bytes = std::move(b->second);
+    } else {
+      ASSIGN_OR_RETURN(bytes, at.Entry(index));
+    }
     ASSIGN_OR_RETURN(std::vector<Hash256> hashes, at.InclusionProof(index));
     files.emplace_back("entries/" + std::to_string(index), std::move(bytes));
     proofs.emplace_back("proofs/" + std::to_string(index),
@@ -364,18 +371,16 @@ Result<ExportSummary> ExportToFile(Node* node, const ExportRequest& request,
     return Status::Conflict(path + " exists; a bundle is never overwritten");
   }
   std::string tmp = path + ".partial";
-  // Check the destination is writable before anything is logged.
-  {
-    ASSIGN_OR_RETURN(auto probe, env->NewWritableFile(tmp));
-    RETURN_IF_ERROR(probe->Close());
-  }
+  // Opened before anything is logged: an unwritable destination fails first.
+  ASSIGN_OR_RETURN(std::unique_ptr<WritableFile> file,
+                   env->NewWritableFile(tmp));
   auto prepared = PreparedExport::Prepare(node, request, cosign);
   if (!prepared.ok()) {
+    file.reset();
     env->RemoveFile(tmp);
     return prepared.status();
   }
   Status s = [&]() -> Status {
-    ASSIGN_OR_RETURN(auto file, env->NewWritableFile(tmp));
     WritableSink sink(file.get());
     RETURN_IF_ERROR((*prepared)->WriteTo(&sink, progress));
     RETURN_IF_ERROR(file->Sync());
@@ -384,6 +389,7 @@ Result<ExportSummary> ExportToFile(Node* node, const ExportRequest& request,
     return env->SyncDir(DirName(path));
   }();
   if (!s.ok()) {
+    file.reset();
     env->RemoveFile(tmp);
     return s;
   }

@@ -31,7 +31,7 @@ constexpr size_t kHashChunk = 1 << 20;
 
 class TarBundleSource : public BundleSource {
  public:
-  TarBundleSource(std::unique_ptr<SequentialFile> file)
+  explicit TarBundleSource(std::unique_ptr<SequentialFile> file)
       : file_(std::move(file)), tar_(file_.get()) {}
   Result<bool> Next(std::string* path, uint64_t* size) override {
     TarMember m;
@@ -571,7 +571,7 @@ class Checker {
   // The hashes an acquisition entry (ingested, received) records must be
   // the item's.
   void CheckRecordedHashes(const std::string& part, const CustodyEntry& e,
-                           const BundleItem& item, const Blob* blob) {
+                           const BundleItem& item) {
     if (e.kind != EntryKind::kEvidenceIngested &&
         e.kind != EntryKind::kEvidenceReceived) {
       return;
@@ -589,9 +589,7 @@ class Checker {
       if (!value.is_string() || value.get<std::string>() != want) {
         Fail(part,
              "records " + name + " " + value.dump() + ", not the manifest's");
-        continue;
       }
-      (void)blob;
     }
   }
 
@@ -624,7 +622,7 @@ class Checker {
             e->second.kind == EntryKind::kEvidenceReceived) {
           acquired = true;
         }
-        CheckRecordedHashes(ep, e->second, item, blob);
+        CheckRecordedHashes(ep, e->second, item);
       }
       if (!acquired) {
         Fail(part,
@@ -712,7 +710,7 @@ class Checker {
         Fail(ep, "is about " + entry->subject + ", not " + item.address);
         return;
       }
-      CheckRecordedHashes(ep, *entry, item, nullptr);
+      CheckRecordedHashes(ep, *entry, item);
       ++r_.peer_entries;
       last = std::move(entry);
     }

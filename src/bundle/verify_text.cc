@@ -191,8 +191,7 @@ std::string BundleVerifyInstructions(const BundleManifest& m) {
                       {"ACTOR", m.exported_by},
                       {"CASE", m.case_id},
                       {"ITEMS", std::to_string(m.items.size())},
-                      {"KEY", m.node.key},
-                      {"ORIGIN", m.node.origin}});
+                      {"KEY", m.node.key}});
 }
 
 }  // namespace amanah

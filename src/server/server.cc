@@ -212,6 +212,20 @@ Result<size_t> PageLimit(const httplib::Request& req) {
   return static_cast<size_t>(n);
 }
 
+// A body's list of "sha256:<hex>" strings.
+Result<std::vector<ContentAddress>> AddressList(const json& items) {
+  std::vector<ContentAddress> out;
+  for (const auto& item : items) {
+    if (!item.is_string()) {
+      return Status::InvalidInput("items are sha256:<hex> strings");
+    }
+    ASSIGN_OR_RETURN(ContentAddress a,
+                     ContentAddress::Parse(item.get<std::string>()));
+    out.push_back(a);
+  }
+  return out;
+}
+
 // Writes a piece of a streamed response body.
 Status WriteToClient(httplib::DataSink* sink, ByteView data) {
   if (data.empty()) return Status::OK();
@@ -878,15 +892,8 @@ struct ApiServer::Impl {
                 json j,
                 ParseBody(req, {{"items", json::value_t::array, true},
                                 {"again", json::value_t::boolean, false}}));
-            std::vector<ContentAddress> items;
-            for (const auto& item : j["items"]) {
-              if (!item.is_string()) {
-                return Status::InvalidInput("items are sha256:<hex> strings");
-              }
-              ASSIGN_OR_RETURN(ContentAddress a,
-                               ContentAddress::Parse(item.get<std::string>()));
-              items.push_back(a);
-            }
+            ASSIGN_OR_RETURN(std::vector<ContentAddress> items,
+                             AddressList(j["items"]));
             ASSIGN_OR_RETURN(
                 std::string message,
                 Transfers(node).Deliver(Actor(rp.second), rp.first.id, items,
@@ -1011,13 +1018,8 @@ struct ApiServer::Impl {
                   json j,
                   ParseBody(req, {{"items", json::value_t::array, false}}));
               if (j.contains("items")) {
-                for (const auto& v : j["items"]) {
-                  if (!v.is_string()) {
-                    return Status::InvalidInput(
-                        "items must be sha256:<hex> strings");
-                  }
-                  items.push_back(v.get<std::string>());
-                }
+                ASSIGN_OR_RETURN(auto addresses, AddressList(j["items"]));
+                for (const auto& a : addresses) items.push_back(a.ToString());
               }
             }
             return Export(req.matches[1].str(), p, items);
