@@ -32,7 +32,7 @@ median_seconds() {
     local s e
     if [[ -n ${SETUP:-} ]]; then $SETUP; fi
     s=$(date +%s.%N)
-    "$@" > /dev/null 2>&1
+    "$@" > /dev/null 2> "$work/stderr" || { cat "$work/stderr" >&2; exit 1; }
     e=$(date +%s.%N)
     times+=("$(echo "$e - $s" | bc -l)")
   done
@@ -43,6 +43,8 @@ fresh_node() {
   rm -rf "$work/node"
   sync
   "$amanah" --data "$work/node" init --name bench.example > /dev/null
+  "$amanah" --data "$work/node" case open BENCH --title bench \
+    --offence cybercrime --legal-basis bench > /dev/null
 }
 ingest() {  # after SETUP=fresh_node, so nothing is deduplicated
   "$amanah" --data "$work/node" ingest "$file" --case BENCH "$@"

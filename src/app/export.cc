@@ -373,7 +373,7 @@ Result<ExportSummary> ExportToFile(Node* node, const ExportRequest& request,
   std::string tmp = path + ".partial";
   // Opened before anything is logged: an unwritable destination fails first.
   ASSIGN_OR_RETURN(std::unique_ptr<WritableFile> file,
-                   env->NewWritableFile(tmp));
+                   env->NewStreamingFile(tmp));
   auto prepared = PreparedExport::Prepare(node, request, cosign);
   if (!prepared.ok()) {
     file.reset();

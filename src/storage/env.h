@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -22,9 +23,25 @@ class WritableFile {
  public:
   virtual ~WritableFile() = default;
   virtual Status Append(ByteView data) = 0;
+  // Appends `n` bytes that `fill` writes in place: where the file keeps
+  // buffers of its own, the bytes are made there and never copied (an
+  // encrypted vault object is sealed straight into the write buffer).
+  virtual Status AppendWith(size_t n,
+                            const std::function<void(uint8_t* out)>& fill) {
+    Bytes b(n);
+    fill(b.data());
+    return Append(b);
+  }
   virtual Status Sync() = 0;
   // Closes without syncing. Also called by the destructor if needed.
   virtual Status Close() = 0;
+};
+
+// Part of a file mapped into memory; unmapped when destroyed.
+class MappedRegion {
+ public:
+  virtual ~MappedRegion() = default;
+  virtual ByteView data() const = 0;
 };
 
 class SequentialFile {
@@ -32,6 +49,21 @@ class SequentialFile {
   virtual ~SequentialFile() = default;
   // Reads up to `n` bytes into `scratch`; returns the count, 0 at the end.
   virtual Result<size_t> Read(uint8_t* scratch, size_t n) = 0;
+
+  // Whether Map() works: a regular file, read without a copy.
+  virtual bool CanMap() const { return false; }
+  // Maps the next `n` bytes (fewer at the end, none past it) and moves on;
+  // a file is read with Map() or with Read(), not both. Each region stays
+  // readable while it lives, independently of the others.
+  virtual Result<std::unique_ptr<MappedRegion>> Map(size_t n) {
+    (void)n;
+    return Status::InvalidInput("this file cannot be mapped");
+  }
+  // Called once the whole stream has been read and every region released:
+  // fails if the file changed while it was read (its size, its modification
+  // time, or a region that lost its pages to a truncation), which means the
+  // bytes read may not be any version the file ever had.
+  virtual Status Finish() { return Status::OK(); }
 };
 
 class RandomAccessFile {
@@ -59,6 +91,14 @@ class Env {
   // Creates or truncates `path`, with permission bits `mode` on creation.
   virtual Result<std::unique_ptr<WritableFile>> NewWritableFile(
       const std::string& path, mode_t mode = 0644) = 0;
+  // Like NewWritableFile, for a large file written once from start to end
+  // (a vault object, a bundle): the data may bypass the page cache and be
+  // written behind the caller, so Append() reports a failure a few calls
+  // late, or at Sync() or Close(), which write everything appended.
+  virtual Result<std::unique_ptr<WritableFile>> NewStreamingFile(
+      const std::string& path, mode_t mode = 0644) {
+    return NewWritableFile(path, mode);
+  }
   // Opens `path` for appending, creating it if absent.
   virtual Result<std::unique_ptr<WritableFile>> NewAppendableFile(
       const std::string& path, mode_t mode = 0644) = 0;

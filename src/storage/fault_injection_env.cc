@@ -13,6 +13,11 @@ class FaultyWritableFile final : public WritableFile {
     RETURN_IF_ERROR(env_->ChargeWrite(data.size()));
     return base_->Append(data);
   }
+  Status AppendWith(size_t n,
+                    const std::function<void(uint8_t*)>& fill) override {
+    RETURN_IF_ERROR(env_->ChargeWrite(n));
+    return base_->AppendWith(n, fill);
+  }
   Status Sync() override {
     RETURN_IF_ERROR(env_->CheckSync());
     return base_->Sync();
@@ -45,6 +50,13 @@ Status FaultInjectionEnv::CheckSync() const {
 Result<std::unique_ptr<WritableFile>> FaultInjectionEnv::NewWritableFile(
     const std::string& path, mode_t mode) {
   ASSIGN_OR_RETURN(auto f, base_->NewWritableFile(path, mode));
+  return std::unique_ptr<WritableFile>(
+      new FaultyWritableFile(this, std::move(f)));
+}
+
+Result<std::unique_ptr<WritableFile>> FaultInjectionEnv::NewStreamingFile(
+    const std::string& path, mode_t mode) {
+  ASSIGN_OR_RETURN(auto f, base_->NewStreamingFile(path, mode));
   return std::unique_ptr<WritableFile>(
       new FaultyWritableFile(this, std::move(f)));
 }

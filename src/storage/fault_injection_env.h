@@ -36,6 +36,8 @@ class FaultInjectionEnv final : public Env {
 
   Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path,
                                                         mode_t mode) override;
+  Result<std::unique_ptr<WritableFile>> NewStreamingFile(
+      const std::string& path, mode_t mode) override;
   Result<std::unique_ptr<WritableFile>> NewAppendableFile(
       const std::string& path, mode_t mode) override;
   Result<std::unique_ptr<SequentialFile>> NewSequentialFile(

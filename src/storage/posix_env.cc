@@ -1,14 +1,21 @@
 #include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <condition_variable>
+#include <cstdlib>
 #include <cstring>
+#include <deque>
+#include <mutex>
 #include <thread>
+#include <vector>
 
 #include "storage/env.h"
 
@@ -70,33 +77,443 @@ class PosixWritableFile final : public WritableFile {
   int fd_;
 };
 
+// Reads until `n` bytes or the end: with read() from the file position if
+// `offset` is negative (pipes return short reads), else with pread().
+Result<size_t> ReadFully(const std::string& path, int fd, uint8_t* out,
+                         size_t n, int64_t offset) {
+  size_t got = 0;
+  while (got < n) {
+    ssize_t r =
+        offset < 0
+            ? ::read(fd, out + got, n - got)
+            : ::pread(fd, out + got, n - got,
+                      static_cast<off_t>(offset) + static_cast<off_t>(got));
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      return PosixError(path, errno);
+    }
+    if (r == 0) break;
+    got += static_cast<size_t>(r);
+  }
+  return got;
+}
+
+// A file written once from start to end, for large objects (vault objects,
+// bundles). Where the file system allows, the data goes to the device with
+// O_DIRECT from a few aligned buffers that are used again and again, so
+// writing 2 GiB allocates no page cache (on a virtual machine, touching 2 GiB
+// of fresh page cache costs as much CPU as hashing it), and a thread of the
+// file's own writes each full buffer while the caller fills the next. The
+// unaligned tail goes through the page cache at Sync() or Close(), and the
+// file stays buffered from there on.
+class PosixStreamingFile final : public WritableFile {
+ public:
+  static constexpr size_t kAlign = 4096;
+  static constexpr size_t kBufferSize = 8 << 20;
+  static constexpr size_t kBuffers = 3;
+  // Room past a buffer's end, so that AppendWith() can make up to this many
+  // bytes in place even across the boundary; the spilled bytes are moved to
+  // the next buffer.
+  static constexpr size_t kSpill = 2 << 20;
+
+  PosixStreamingFile(std::string path, int fd)
+      : path_(std::move(path)), fd_(fd) {}
+  ~PosixStreamingFile() override {
+    (void)Close();
+    for (uint8_t* b : all_) std::free(b);
+  }
+
+  Status Append(ByteView data) override {
+    RETURN_IF_ERROR(Failed());
+    if (!staging_) return WriteAt(data.data(), data.size());
+    while (!data.empty()) {
+      if (cur_ == nullptr) {
+        ASSIGN_OR_RETURN(cur_, TakeBuffer());
+        fill_ = 0;
+      }
+      size_t n = std::min(kBufferSize - fill_, data.size());
+      std::memcpy(cur_ + fill_, data.data(), n);
+      fill_ += n;
+      data = data.subspan(n);
+      if (fill_ == kBufferSize) {
+        Submit();
+        RETURN_IF_ERROR(Failed());
+      }
+    }
+    return Status::OK();
+  }
+
+  Status AppendWith(size_t n,
+                    const std::function<void(uint8_t*)>& fill) override {
+    if (!staging_ || n > kSpill) return WritableFile::AppendWith(n, fill);
+    RETURN_IF_ERROR(Failed());
+    if (cur_ == nullptr) {
+      ASSIGN_OR_RETURN(cur_, TakeBuffer());
+      fill_ = 0;
+    }
+    fill(cur_ + fill_);
+    fill_ += n;
+    if (fill_ < kBufferSize) return Status::OK();
+    size_t spill = fill_ - kBufferSize;
+    uint8_t* full = cur_;
+    fill_ = kBufferSize;
+    Submit();
+    if (spill > 0) {
+      // The writer reads only the first kBufferSize bytes of `full`; if it
+      // is done with them already, the buffer taken may be `full` itself,
+      // and the two ranges still do not overlap.
+      ASSIGN_OR_RETURN(cur_, TakeBuffer());
+      std::memcpy(cur_, full + kBufferSize, spill);
+      fill_ = spill;
+    }
+    return Failed();
+  }
+
+  Status Sync() override {
+    RETURN_IF_ERROR(Flush());
+    if (::fdatasync(fd_) != 0) return PosixError(path_, errno);
+    return Status::OK();
+  }
+
+  Status Close() override {
+    if (fd_ < 0) return Status::OK();
+    Status s = Flush();
+    StopWriter();
+    if (::close(fd_) != 0 && s.ok()) s = PosixError(path_, errno);
+    fd_ = -1;
+    return s;
+  }
+
+ private:
+  struct Block {
+    uint8_t* data;
+    size_t size;
+    uint64_t offset;
+  };
+
+  Status Failed() {
+    std::lock_guard<std::mutex> l(mu_);
+    return error_;
+  }
+
+  // A free buffer, allocating one while there are fewer than kBuffers, else
+  // waiting for the writer to finish with one.
+  Result<uint8_t*> TakeBuffer() {
+    std::unique_lock<std::mutex> l(mu_);
+    if (free_.empty() && all_.size() < kBuffers) {
+      void* p = nullptr;
+      if (::posix_memalign(&p, kAlign, kBufferSize + kSpill) != 0) {
+        return Status::IOError(path_ + ": out of memory for write buffers");
+      }
+      all_.push_back(static_cast<uint8_t*>(p));
+      return all_.back();
+    }
+    cv_.wait(l, [&] { return !free_.empty(); });
+    uint8_t* b = free_.back();
+    free_.pop_back();
+    return b;
+  }
+
+  // Hands the current buffer to the writer.
+  void Submit() {
+    std::lock_guard<std::mutex> l(mu_);
+    if (!writer_.joinable()) writer_ = std::thread([this] { WriterLoop(); });
+    queue_.push_back(Block{cur_, fill_, offset_});
+    offset_ += fill_;
+    cur_ = nullptr;
+    fill_ = 0;
+    cv_.notify_all();
+  }
+
+  void WriterLoop() {
+    std::unique_lock<std::mutex> l(mu_);
+    for (;;) {
+      cv_.wait(l, [&] { return stop_ || !queue_.empty(); });
+      if (queue_.empty()) return;
+      Block b = queue_.front();
+      queue_.pop_front();
+      busy_ = true;
+      bool skip = !error_.ok();
+      l.unlock();
+      Status s = skip ? Status::OK() : WriteAt(b.data, b.size, b.offset);
+      l.lock();
+      busy_ = false;
+      if (!s.ok() && error_.ok()) error_ = s;
+      free_.push_back(b.data);
+      cv_.notify_all();
+    }
+  }
+
+  void StopWriter() {
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    if (writer_.joinable()) writer_.join();
+  }
+
+  // Waits for the writer, then writes what is left in the current buffer:
+  // its aligned part directly, the rest through the page cache.
+  Status Flush() {
+    {
+      std::unique_lock<std::mutex> l(mu_);
+      cv_.wait(l, [&] { return queue_.empty() && !busy_; });
+      if (!error_.ok()) return error_;
+    }
+    if (cur_ == nullptr || fill_ == 0) return Status::OK();
+    size_t aligned = fill_ & ~(kAlign - 1);
+    RETURN_IF_ERROR(WriteAt(cur_, aligned, offset_));
+    offset_ += aligned;
+    if (aligned < fill_) {
+      RETURN_IF_ERROR(Buffered());
+      staging_ = false;
+      RETURN_IF_ERROR(WriteAt(cur_ + aligned, fill_ - aligned, offset_));
+      offset_ += fill_ - aligned;
+    }
+    std::lock_guard<std::mutex> l(mu_);
+    free_.push_back(cur_);
+    cur_ = nullptr;
+    fill_ = 0;
+    return Status::OK();
+  }
+
+  // Turns O_DIRECT off for the rest of the file's life.
+  Status Buffered() {
+    if (!direct_) return Status::OK();
+    // Only one thread writes at a time: the writer, or the caller once the
+    // writer is idle.
+    int flags = ::fcntl(fd_, F_GETFL);
+    if (flags < 0 || ::fcntl(fd_, F_SETFL, flags & ~O_DIRECT) != 0) {
+      return PosixError(path_, errno);
+    }
+    direct_ = false;
+    return Status::OK();
+  }
+
+  Status WriteAt(const uint8_t* p, size_t n) {
+    RETURN_IF_ERROR(WriteAt(p, n, offset_));
+    offset_ += n;
+    return Status::OK();
+  }
+
+  Status WriteAt(const uint8_t* p, size_t n, uint64_t offset) {
+    while (n > 0) {
+      ssize_t w = ::pwrite(fd_, p, n, static_cast<off_t>(offset));
+      if (w < 0) {
+        if (errno == EINTR) continue;
+        // A file system that accepted O_DIRECT at open but not this
+        // alignment: go on through the page cache.
+        if (errno == EINVAL && direct_) {
+          RETURN_IF_ERROR(Buffered());
+          continue;
+        }
+        return PosixError(path_, errno);
+      }
+      p += w;
+      n -= static_cast<size_t>(w);
+      offset += static_cast<uint64_t>(w);
+    }
+    return Status::OK();
+  }
+
+  const std::string path_;
+  int fd_;
+  std::atomic<bool> direct_{true};  // the descriptor has O_DIRECT
+  bool staging_ = true;     // appends go through the buffers; the caller's
+  uint8_t* cur_ = nullptr;  // the buffer being filled, owned by the caller
+  size_t fill_ = 0;
+  uint64_t offset_ = 0;  // file offset of cur_'s first byte
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<uint8_t*> all_;   // guarded by mu_
+  std::vector<uint8_t*> free_;  // guarded by mu_
+  std::deque<Block> queue_;     // guarded by mu_
+  bool busy_ = false;           // guarded by mu_
+  bool stop_ = false;           // guarded by mu_
+  Status error_;                // the writer's first failure; by mu_
+  std::thread writer_;
+};
+
+// Mapped input and the SIGBUS its truncation raises. Reading a mapped page
+// that a truncation took away raises SIGBUS; the handler maps a page of zeros
+// there instead and marks the region damaged, so the stream ends with a clear
+// error (SequentialFile::Finish) rather than a dead process. A SIGBUS at any
+// other address goes to the handler that was there before.
+constexpr size_t kMaxRegions = 256;
+
+struct RegionSlot {
+  std::atomic<uintptr_t> begin{0};  // 0: free
+  std::atomic<uintptr_t> end{0};    // 0: matches nothing
+  std::atomic<bool> damaged{false};
+};
+
+RegionSlot g_regions[kMaxRegions];
+uintptr_t g_page_size = 4096;
+struct sigaction g_previous_sigbus;
+
+void OnSigbus(int, siginfo_t* info, void*) {
+  uintptr_t a = reinterpret_cast<uintptr_t>(info->si_addr);
+  for (RegionSlot& r : g_regions) {
+    if (r.begin.load() <= a && a < r.end.load()) {
+      void* page = reinterpret_cast<void*>(a & ~(g_page_size - 1));
+      if (::mmap(page, g_page_size, PROT_READ,
+                 MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, -1,
+                 0) != MAP_FAILED) {
+        r.damaged.store(true);
+        return;
+      }
+    }
+  }
+  // Not one of ours: the previous disposition takes the retried access.
+  ::sigaction(SIGBUS, &g_previous_sigbus, nullptr);
+}
+
+void InstallSigbusHandler() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    g_page_size = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+    struct sigaction sa;
+    std::memset(&sa, 0, sizeof(sa));
+    sa.sa_sigaction = OnSigbus;
+    sa.sa_flags = SA_SIGINFO | SA_NODEFER;
+    sigemptyset(&sa.sa_mask);
+    ::sigaction(SIGBUS, &sa, &g_previous_sigbus);
+  });
+}
+
+class PosixMappedRegion final : public MappedRegion {
+ public:
+  // Maps [offset, offset + len) of `fd`. `slot` is a claimed RegionSlot or
+  // null; `damaged` learns of a lost page when the region is released.
+  PosixMappedRegion(void* base, size_t map_len, size_t lead, size_t len,
+                    RegionSlot* slot, std::atomic<bool>* damaged)
+      : base_(base),
+        map_len_(map_len),
+        data_(static_cast<const uint8_t*>(base) + lead, len),
+        slot_(slot),
+        damaged_(damaged) {}
+  ~PosixMappedRegion() override {
+    if (base_ != nullptr) ::munmap(base_, map_len_);
+    if (slot_ != nullptr) {
+      if (slot_->damaged.load()) damaged_->store(true);
+      slot_->end.store(0);
+      slot_->damaged.store(false);
+      slot_->begin.store(0);
+    }
+  }
+  ByteView data() const override { return data_; }
+
+ private:
+  void* base_;
+  size_t map_len_;
+  ByteView data_;
+  RegionSlot* slot_;
+  std::atomic<bool>* damaged_;
+};
+
+// A region read with pread into memory of its own: when every slot is taken.
+class CopiedRegion final : public MappedRegion {
+ public:
+  explicit CopiedRegion(Bytes bytes) : bytes_(std::move(bytes)) {}
+  ByteView data() const override { return bytes_; }
+
+ private:
+  Bytes bytes_;
+};
+
+RegionSlot* ClaimSlot(uintptr_t begin, uintptr_t end) {
+  for (RegionSlot& r : g_regions) {
+    uintptr_t expected = 0;
+    if (r.begin.compare_exchange_strong(expected, begin)) {
+      r.end.store(end);
+      return &r;
+    }
+  }
+  return nullptr;
+}
+
 class PosixSequentialFile final : public SequentialFile {
  public:
   PosixSequentialFile(std::string path, int fd, bool owned)
-      : path_(std::move(path)), fd_(fd), owned_(owned) {}
+      : path_(std::move(path)), fd_(fd), owned_(owned) {
+    regular_ = ::fstat(fd_, &at_open_) == 0 && S_ISREG(at_open_.st_mode);
+  }
   ~PosixSequentialFile() override {
     if (owned_) ::close(fd_);
   }
 
   Result<size_t> Read(uint8_t* scratch, size_t n) override {
-    size_t got = 0;
-    // Fill the buffer: pipes return short reads.
-    while (got < n) {
-      ssize_t r = ::read(fd_, scratch + got, n - got);
-      if (r < 0) {
-        if (errno == EINTR) continue;
-        return PosixError(path_, errno);
-      }
-      if (r == 0) break;
-      got += static_cast<size_t>(r);
+    return ReadFully(path_, fd_, scratch, n, -1);
+  }
+
+  bool CanMap() const override { return regular_ && owned_; }
+
+  Result<std::unique_ptr<MappedRegion>> Map(size_t n) override {
+    if (!CanMap()) return SequentialFile::Map(n);
+    uint64_t size = static_cast<uint64_t>(at_open_.st_size);
+    size_t len = static_cast<size_t>(std::min<uint64_t>(n, size - pos_));
+    if (len == 0) {
+      return std::unique_ptr<MappedRegion>(new CopiedRegion(Bytes()));
     }
-    return got;
+    InstallSigbusHandler();
+    uint64_t offset = pos_ & ~static_cast<uint64_t>(g_page_size - 1);
+    size_t lead = static_cast<size_t>(pos_ - offset);
+    size_t map_len = lead + len;
+    void* base = ::mmap(nullptr, map_len, PROT_READ, MAP_SHARED, fd_,
+                        static_cast<off_t>(offset));
+    if (base == MAP_FAILED) return PosixError(path_, errno);
+    uintptr_t b = reinterpret_cast<uintptr_t>(base);
+    RegionSlot* slot = ClaimSlot(b, b + map_len);
+    std::unique_ptr<MappedRegion> region(
+        new PosixMappedRegion(base, map_len, lead, len, slot, &damaged_));
+    if (slot == nullptr) {
+      Bytes copy(len);
+      ASSIGN_OR_RETURN(size_t got, ReadFully(path_, fd_, copy.data(), len,
+                                             static_cast<int64_t>(pos_)));
+      if (got != len) return Changed("it became shorter");
+      region.reset(new CopiedRegion(std::move(copy)));
+    } else if (::madvise(base, map_len, MADV_POPULATE_READ) != 0 &&
+               errno != EINVAL) {
+      // EINVAL: a kernel before 5.14, which faults the pages in on use.
+      if (errno == EFAULT) return Changed("it became shorter");
+      return PosixError(path_, errno);
+    }
+    pos_ += len;
+    return region;
+  }
+
+  Status Finish() override {
+    if (!regular_) return Status::OK();
+    if (damaged_.load()) return Changed("it became shorter");
+    struct stat now;
+    if (::fstat(fd_, &now) != 0) return PosixError(path_, errno);
+    if (now.st_size != at_open_.st_size) {
+      return Changed("its size went from " + std::to_string(at_open_.st_size) +
+                     " to " + std::to_string(now.st_size) + " bytes");
+    }
+    if (now.st_mtim.tv_sec != at_open_.st_mtim.tv_sec ||
+        now.st_mtim.tv_nsec != at_open_.st_mtim.tv_nsec) {
+      return Changed("it was modified");
+    }
+    return Status::OK();
   }
 
  private:
+  Status Changed(const std::string& how) {
+    return Status::Conflict(path_ + " changed while it was read (" + how +
+                            "): what was read may be no version the file "
+                            "ever had, so it is not taken");
+  }
+
   std::string path_;
   int fd_;
   bool owned_;
+  bool regular_ = false;
+  struct stat at_open_;
+  uint64_t pos_ = 0;  // where Map() goes on
+  std::atomic<bool> damaged_{false};
 };
 
 class PosixRandomAccessFile final : public RandomAccessFile {
@@ -107,18 +524,7 @@ class PosixRandomAccessFile final : public RandomAccessFile {
 
   Result<size_t> ReadAt(uint64_t offset, uint8_t* scratch,
                         size_t n) const override {
-    size_t got = 0;
-    while (got < n) {
-      ssize_t r = ::pread(fd_, scratch + got, n - got,
-                          static_cast<off_t>(offset + got));
-      if (r < 0) {
-        if (errno == EINTR) continue;
-        return PosixError(path_, errno);
-      }
-      if (r == 0) break;
-      got += static_cast<size_t>(r);
-    }
-    return got;
+    return ReadFully(path_, fd_, scratch, n, static_cast<int64_t>(offset));
   }
 
   Result<uint64_t> Size() const override {
@@ -152,6 +558,16 @@ class PosixEnv final : public Env {
         ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
     if (fd < 0) return PosixError(path, errno);
     return std::unique_ptr<WritableFile>(new PosixWritableFile(path, fd));
+  }
+
+  Result<std::unique_ptr<WritableFile>> NewStreamingFile(
+      const std::string& path, mode_t mode) override {
+    int fd = ::open(path.c_str(),
+                    O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_DIRECT, mode);
+    // A file system without O_DIRECT: the page cache, as any file.
+    if (fd < 0 && errno == EINVAL) return NewWritableFile(path, mode);
+    if (fd < 0) return PosixError(path, errno);
+    return std::unique_ptr<WritableFile>(new PosixStreamingFile(path, fd));
   }
 
   Result<std::unique_ptr<WritableFile>> NewAppendableFile(

@@ -11,15 +11,19 @@ namespace {
 
 constexpr size_t kRing = 8;
 
-// The ring of chunks shared by the reader and the consumers.
+// The ring of chunks shared by the reader and the consumers. A chunk is
+// either read into one of the ring's buffers or, where the source can be
+// mapped, a region of the file itself that the ring holds until every
+// consumer is done with it.
 class Ring {
  public:
-  Ring(size_t chunk_size, size_t consumers)
-      : buffers_(kRing, Bytes(chunk_size)),
-        sizes_(kRing, 0),
-        consumed_(consumers, 0) {}
+  Ring(size_t chunk_size, size_t consumers, bool mapped)
+      : views_(kRing), regions_(kRing), consumed_(consumers, 0) {
+    if (!mapped) buffers_.assign(kRing, Bytes(chunk_size));
+  }
 
-  // Reader: waits for a free slot; false if the stream was abandoned.
+  // Reader: waits for a free slot; false if the stream was abandoned. The
+  // slot's previous region is released.
   bool WaitFree(uint64_t seq) {
     std::unique_lock<std::mutex> l(mu_);
     cv_.wait(l, [&] {
@@ -27,14 +31,24 @@ class Ring {
              seq - *std::min_element(consumed_.begin(), consumed_.end()) <
                  kRing;
     });
+    regions_[seq % kRing].reset();
     return error_.ok();
   }
   uint8_t* Slot(uint64_t seq) { return buffers_[seq % kRing].data(); }
   void Produced(uint64_t seq, size_t n) {
+    Produced(seq, ByteView(buffers_[seq % kRing].data(), n), nullptr);
+  }
+  void Produced(uint64_t seq, ByteView view,
+                std::unique_ptr<MappedRegion> region) {
     std::lock_guard<std::mutex> l(mu_);
-    sizes_[seq % kRing] = n;
+    views_[seq % kRing] = view;
+    regions_[seq % kRing] = std::move(region);
     produced_ = seq + 1;
     cv_.notify_all();
+  }
+  // Releases every region; only once the reader and consumers are done.
+  void ReleaseRegions() {
+    for (auto& r : regions_) r.reset();
   }
   void End() {
     std::lock_guard<std::mutex> l(mu_);
@@ -56,7 +70,7 @@ class Ring {
       return !error_.ok() || eof_ || produced_ > seq + (need_last ? 1 : 0);
     });
     if (!error_.ok() || seq >= produced_) return false;
-    *chunk = ByteView(buffers_[seq % kRing].data(), sizes_[seq % kRing]);
+    *chunk = views_[seq % kRing];
     *last = eof_ && seq + 1 == produced_;
     return true;
   }
@@ -78,7 +92,8 @@ class Ring {
   std::mutex mu_;
   std::condition_variable cv_;
   std::vector<Bytes> buffers_;
-  std::vector<size_t> sizes_;
+  std::vector<ByteView> views_;
+  std::vector<std::unique_ptr<MappedRegion>> regions_;
   std::vector<uint64_t> consumed_;
   uint64_t produced_ = 0;
   bool eof_ = false;
@@ -93,12 +108,26 @@ Result<StreamDigests> DigestStream(SequentialFile* source,
                                    const ProgressFn& progress) {
   size_t consumers = algorithms.size() + (sink ? 1 : 0);
   if (consumers == 0) return Status::InvalidInput("nothing to do with stream");
-  Ring ring(chunk_size, consumers);
+  const bool mapped = source->CanMap();
+  Ring ring(chunk_size, consumers, mapped);
   StreamDigests out;
 
   std::thread reader([&] {
     for (uint64_t seq = 0;; ++seq) {
       if (!ring.WaitFree(seq)) return;
+      if (mapped) {
+        auto region = source->Map(chunk_size);
+        if (!region.ok()) {
+          ring.Fail(region.status());
+          return;
+        }
+        ByteView view = (*region)->data();
+        if (view.empty()) break;
+        out.size += view.size();
+        ring.Produced(seq, view, std::move(region).value());
+        if (view.size() < chunk_size) break;
+        continue;
+      }
       auto n = source->Read(ring.Slot(seq), chunk_size);
       if (!n.ok()) {
         ring.Fail(n.status());
@@ -152,6 +181,8 @@ Result<StreamDigests> DigestStream(SequentialFile* source,
   reader.join();
   for (auto& t : hashers) t.join();
   RETURN_IF_ERROR(ring.error());
+  ring.ReleaseRegions();
+  RETURN_IF_ERROR(source->Finish());
   for (size_t i = 0; i < algorithms.size(); ++i) {
     out.digests[algorithms[i]] = std::move(results[i]);
   }

@@ -18,7 +18,6 @@ class SealingSink final : public ChunkSink {
     header_ = NewVaultHeader(master, &key);
     cipher_ = std::make_unique<ChunkCipher>(key, header_);
     sodium_memzero(key.data(), key.size());
-    out_.resize(kVaultChunkSize + kVaultTagSize);
   }
 
   Status Start() {
@@ -30,15 +29,15 @@ class SealingSink final : public ChunkSink {
     if (index > UINT32_MAX) {
       return Status::InvalidInput("evidence larger than 4 PiB");
     }
-    cipher_->Seal(static_cast<uint32_t>(index), last, chunk, out_.data());
-    return file_->Append(ByteView(out_.data(), chunk.size() + kVaultTagSize));
+    return file_->AppendWith(chunk.size() + kVaultTagSize, [&](uint8_t* out) {
+      cipher_->Seal(static_cast<uint32_t>(index), last, chunk, out);
+    });
   }
 
  private:
   WritableFile* file_;
   VaultHeader header_;
   std::unique_ptr<ChunkCipher> cipher_;
-  Bytes out_;
 };
 
 // Discards plaintext.
@@ -102,7 +101,7 @@ Result<PutResult> Vault::Put(SequentialFile* source,
 
   Result<StreamDigests> digests = Status::OK();
   Status s = [&]() -> Status {
-    ASSIGN_OR_RETURN(auto file, env_->NewWritableFile(tmp, 0600));
+    ASSIGN_OR_RETURN(auto file, env_->NewStreamingFile(tmp, 0600));
     SealingSink sink(file.get(), master_);
     RETURN_IF_ERROR(sink.Start());
     digests =

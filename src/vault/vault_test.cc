@@ -289,6 +289,48 @@ TEST_F(VaultTest, FullDiskLeavesNothingBehind) {
   EXPECT_TRUE(v.List()->empty());
 }
 
+// A file on disk is read through its mapping, with no copy: the object is
+// the same as from any stream.
+TEST_F(VaultTest, MappedFilesMakeTheSameObjects) {
+  Vault v(Env::Default(), dir_, master_);
+  for (size_t n : {size_t{1}, kVaultChunkSize, 5 * kVaultChunkSize + 7}) {
+    std::string data = Random(n, static_cast<uint32_t>(n + 9));
+    std::string path = WriteInput("input" + std::to_string(n), data);
+    auto file = Env::Default()->NewSequentialFile(path);
+    ASSERT_TRUE(file.ok());
+    ASSERT_TRUE((*file)->CanMap());
+    auto put = v.Put(file->get(), {HashAlgorithm::kMd5});
+    ASSERT_TRUE(put.ok()) << put.status().ToString();
+    EXPECT_EQ(put->size, n);
+    EXPECT_EQ(put->address.digest, Sha256(AsBytes(data)));
+    Collect c;
+    ASSERT_TRUE(v.Read(put->address, &c).ok());
+    EXPECT_TRUE(c.out == data);
+  }
+}
+
+// Evidence that changes while it is ingested (a file still being written,
+// cut short) is refused: its hash would be of no version the file had.
+TEST_F(VaultTest, AFileThatChangesWhileIngestedIsRefused) {
+  Vault v(Env::Default(), dir_, master_);
+  std::string path = WriteInput("input", Random(24 * kVaultChunkSize, 5));
+  auto file = Env::Default()->NewSequentialFile(path);
+  ASSERT_TRUE(file.ok());
+  bool cut = false;
+  auto put = v.Put(file->get(), {}, [&](uint64_t) {
+    if (!cut) {
+      ASSERT_EQ(::truncate(path.c_str(), 3 * kVaultChunkSize), 0);
+    }
+    cut = true;
+  });
+  ASSERT_TRUE(cut);
+  EXPECT_EQ(put.status().code(), Code::kConflict) << put.status().ToString();
+  EXPECT_NE(put.status().message().find("changed while it was read"),
+            std::string::npos);
+  EXPECT_TRUE(v.List()->empty());
+  EXPECT_TRUE(fs::is_empty(dir_ / "tmp"));
+}
+
 TEST(ContentAddressTest, Parse) {
   std::string hex(64, 'a');
   EXPECT_TRUE(ContentAddress::Parse("sha256:" + hex).ok());

@@ -1,0 +1,255 @@
+#include "storage/env.h"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sodium.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <array>
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+
+#include "storage/testutil.h"
+
+namespace amanah {
+namespace {
+
+class StreamingFileTest : public testutil::TempDirTest {
+ protected:
+  // Directories to write in: the test's own, and tmpfs where there is one
+  // (the two take different paths through O_DIRECT).
+  std::vector<std::string> Dirs() {
+    std::vector<std::string> out = {dir_.string()};
+    if (std::filesystem::is_directory("/dev/shm")) {
+      shm_ = std::filesystem::path("/dev/shm") / dir_.filename();
+      std::filesystem::create_directories(shm_);
+      out.push_back(shm_.string());
+    }
+    return out;
+  }
+  void TearDown() override {
+    if (!shm_.empty()) std::filesystem::remove_all(shm_);
+    TempDirTest::TearDown();
+  }
+
+  static std::string Random(size_t n) {
+    std::string s(n, '\0');
+    randombytes_buf(s.data(), n);
+    return s;
+  }
+  static std::string Slurp(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  }
+  static ByteView View(const std::string& s, size_t from, size_t n) {
+    return ByteView(reinterpret_cast<const uint8_t*>(s.data()) + from, n);
+  }
+
+  std::filesystem::path shm_;
+};
+
+// Appends of every awkward size, across buffer boundaries, with syncs at
+// unaligned and aligned offsets in the middle: the file holds exactly what
+// was appended, in order.
+TEST_F(StreamingFileTest, HoldsExactlyWhatWasAppended) {
+  const size_t kMiB = 1 << 20;
+  std::string data = Random(27 * kMiB + 12345);
+  const std::vector<size_t> pieces = {1,         4095,     4096,    104,
+                                      kMiB + 16, 8 * kMiB, 3,       5 * kMiB,
+                                      77,        4 * kMiB, 9 * kMiB};
+  for (const std::string& dir : Dirs()) {
+    for (int sync_mode = 0; sync_mode < 3; ++sync_mode) {
+      SCOPED_TRACE(dir + " sync mode " + std::to_string(sync_mode));
+      std::string path = dir + "/f" + std::to_string(sync_mode);
+      auto file = Env::Default()->NewStreamingFile(path, 0600);
+      ASSERT_TRUE(file.ok()) << file.status().ToString();
+      size_t at = 0;
+      if (sync_mode == 2) {  // a sync at exactly one buffer's end
+        ASSERT_TRUE((*file)->Append(View(data, 0, 8 * kMiB)).ok());
+        ASSERT_TRUE((*file)->Sync().ok());
+        at = 8 * kMiB;
+      }
+      for (size_t i = 0; at < data.size(); ++i) {
+        size_t n = std::min(pieces[i % pieces.size()], data.size() - at);
+        ASSERT_TRUE((*file)->Append(View(data, at, n)).ok());
+        at += n;
+        // A sync at an unaligned offset (8,296 bytes).
+        if (sync_mode == 1 && i == 3) {
+          ASSERT_TRUE((*file)->Sync().ok());
+        }
+      }
+      if (sync_mode == 0) {
+        ASSERT_TRUE((*file)->Sync().ok());
+      }
+      ASSERT_TRUE((*file)->Close().ok());
+      EXPECT_EQ(std::filesystem::file_size(path), data.size());
+      EXPECT_TRUE(Slurp(path) == data);
+      EXPECT_EQ(std::filesystem::status(path).permissions() &
+                    std::filesystem::perms::all,
+                std::filesystem::perms::owner_read |
+                    std::filesystem::perms::owner_write);
+    }
+  }
+}
+
+TEST_F(StreamingFileTest, EmptyAndTinyFiles) {
+  for (const std::string& dir : Dirs()) {
+    auto empty = Env::Default()->NewStreamingFile(dir + "/empty");
+    ASSERT_TRUE(empty.ok());
+    ASSERT_TRUE((*empty)->Sync().ok());
+    ASSERT_TRUE((*empty)->Close().ok());
+    EXPECT_EQ(std::filesystem::file_size(dir + "/empty"), 0u);
+
+    // Closed by the destructor alone: what was appended is written.
+    {
+      auto tiny = Env::Default()->NewStreamingFile(dir + "/tiny");
+      ASSERT_TRUE(tiny.ok());
+      ASSERT_TRUE((*tiny)->Append(View("amanah", 0, 6)).ok());
+    }
+    EXPECT_EQ(Slurp(dir + "/tiny"), "amanah");
+  }
+}
+
+// A write the writer thread cannot make (the file size limit, here) comes
+// back to the caller, at a later Append or at Sync, never lost.
+TEST_F(StreamingFileTest, AFailedWriteIsReported) {
+  struct rlimit old;
+  ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &old), 0);
+  auto old_handler = std::signal(SIGXFSZ, SIG_IGN);
+  struct rlimit small = old;
+  small.rlim_cur = 12 << 20;
+  ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &small), 0);
+  std::string data = Random(1 << 20);
+  Status failed;
+  auto file = Env::Default()->NewStreamingFile((dir_ / "big").string());
+  ASSERT_TRUE(file.ok());
+  for (int i = 0; i < 40 && failed.ok(); ++i) {
+    failed = (*file)->Append(View(data, 0, data.size()));
+  }
+  if (failed.ok()) failed = (*file)->Sync();
+  ::setrlimit(RLIMIT_FSIZE, &old);
+  std::signal(SIGXFSZ, old_handler);
+  ASSERT_FALSE(failed.ok());
+  EXPECT_NE(failed.message().find("big"), std::string::npos)
+      << failed.ToString();
+  EXPECT_FALSE((*file)->Close().ok());
+}
+
+class MappedReadTest : public StreamingFileTest {
+ protected:
+  std::string Make(const std::string& content) {
+    std::string path = WriteInput("input", content);
+    // An old modification time, so that a change now is seen whatever the
+    // clock's granularity.
+    struct timespec times[2] = {{1000000000, 0}, {1000000000, 0}};
+    EXPECT_EQ(::utimensat(AT_FDCWD, path.c_str(), times, 0), 0);
+    return path;
+  }
+  static std::string Text(const MappedRegion& r) {
+    return std::string(reinterpret_cast<const char*>(r.data().data()),
+                       r.data().size());
+  }
+};
+
+TEST_F(MappedReadTest, RegionsHoldTheFile) {
+  const size_t kMiB = 1 << 20;
+  std::string content = Random(5 * kMiB + 123);
+  auto file = Env::Default()->NewSequentialFile(Make(content));
+  ASSERT_TRUE(file.ok());
+  ASSERT_TRUE((*file)->CanMap());
+  std::string seen;
+  std::vector<std::unique_ptr<MappedRegion>> held;  // all alive at once
+  for (;;) {
+    auto r = (*file)->Map(kMiB);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    if ((*r)->data().empty()) break;
+    seen += Text(**r);
+    held.push_back(std::move(r).value());
+  }
+  EXPECT_EQ(held.size(), 6u);
+  EXPECT_EQ(held.back()->data().size(), 123u);
+  EXPECT_TRUE(seen == content);
+  held.clear();
+  EXPECT_TRUE((*file)->Finish().ok());
+}
+
+TEST_F(MappedReadTest, StandardInputAndEmptyFiles) {
+  auto empty = Env::Default()->NewSequentialFile(Make(""));
+  ASSERT_TRUE(empty.ok());
+  auto r = (*empty)->Map(4096);
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE((*r)->data().empty());
+  EXPECT_TRUE((*empty)->Finish().ok());
+  auto in = Env::Default()->NewSequentialFile("-");
+  ASSERT_TRUE(in.ok());
+  EXPECT_FALSE((*in)->CanMap());
+}
+
+// A file cut short after its region was mapped: reading the lost pages
+// raises SIGBUS, which amanah turns into zeros and a failed Finish(), not a
+// dead process.
+TEST_F(MappedReadTest, ATruncationWhileMappedIsReported) {
+  const size_t kMiB = 1 << 20;
+  std::string path = Make(Random(2 * kMiB));
+  auto file = Env::Default()->NewSequentialFile(path);
+  ASSERT_TRUE(file.ok());
+  auto r = (*file)->Map(2 * kMiB);
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(::truncate(path.c_str(), 0), 0);
+  volatile const uint8_t* p = (*r)->data().data();
+  uint8_t x = 0;
+  for (size_t i = 0; i < 2 * kMiB; i += 4096) x |= p[i];
+  EXPECT_EQ(x, 0);  // the lost pages read as zeros
+  r->reset();
+  Status s = (*file)->Finish();
+  EXPECT_EQ(s.code(), Code::kConflict);
+  EXPECT_NE(s.message().find("changed while it was read"), std::string::npos)
+      << s.ToString();
+}
+
+TEST_F(MappedReadTest, ATruncationBeforeMappingIsReported) {
+  const size_t kMiB = 1 << 20;
+  std::string path = Make(Random(3 * kMiB));
+  auto file = Env::Default()->NewSequentialFile(path);
+  ASSERT_TRUE(file.ok());
+  ASSERT_TRUE((*file)->Map(kMiB).ok());
+  ASSERT_EQ(::truncate(path.c_str(), kMiB + 10), 0);
+  auto r = (*file)->Map(kMiB);
+  Status s = r.ok() ? (r->reset(), (*file)->Finish()) : r.status();
+  EXPECT_EQ(s.code(), Code::kConflict) << s.ToString();
+  EXPECT_NE(s.message().find("changed while it was read"), std::string::npos);
+}
+
+TEST_F(MappedReadTest, AChangeOfContentIsReported) {
+  std::string path = Make(Random(100000));
+  for (bool map : {true, false}) {
+    SCOPED_TRACE(map ? "mapped" : "read");
+    ASSERT_EQ(::utimensat(AT_FDCWD, path.c_str(),
+                          std::array<struct timespec, 2>{
+                              {{1000000000, 0}, {1000000000, 0}}}
+                              .data(),
+                          0),
+              0);
+    auto file = Env::Default()->NewSequentialFile(path);
+    ASSERT_TRUE(file.ok());
+    if (map) {
+      ASSERT_TRUE((*file)->Map(1 << 20).ok());
+    } else {
+      uint8_t buf[4096];
+      ASSERT_TRUE((*file)->Read(buf, sizeof(buf)).ok());
+    }
+    std::fstream(path, std::ios::in | std::ios::out | std::ios::binary)
+        .write("x", 1);
+    Status s = (*file)->Finish();
+    EXPECT_EQ(s.code(), Code::kConflict);
+    EXPECT_NE(s.message().find("it was modified"), std::string::npos)
+        << s.ToString();
+  }
+}
+
+}  // namespace
+}  // namespace amanah
