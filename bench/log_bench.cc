@@ -22,6 +22,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <random>
 #include <thread>
@@ -137,8 +138,9 @@ int main(int argc, char** argv) {
   }
 
   // 2. Concurrent single appends.
-  constexpr int kThreads = 256;
-  constexpr int kEach = 400;
+  const char* threads_env = std::getenv("LOG_BENCH_THREADS");
+  const int kThreads = threads_env ? std::atoi(threads_env) : 256;
+  const int kEach = 102400 / kThreads;
   std::vector<std::thread> threads;
   auto t2 = Clock::now();
   for (int t = 0; t < kThreads; ++t) {

@@ -109,6 +109,13 @@ int main(int argc, char** argv) {
       std::_Exit(1);
     }
     ++retried;
+    if (retried == 1) {  // why the first stall happened
+      auto waiting = Mailroom(kw.get()).Outbox(true);
+      if (waiting.ok() && !waiting->empty()) {
+        std::fprintf(stderr, "waiting out a backoff: %s\n",
+                     waiting->front().last_error.c_str());
+      }
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   auto d1 = Clock::now();

@@ -9,7 +9,7 @@ packages=(
   nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev libtomlplusplus-dev
   libewf-dev ewf-tools libcpp-httplib-dev zlib1g-dev libbrotli-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  openssl coreutils bc dc3dd dcfldd wrk curl python3 python3-rdflib
+  openssl coreutils bc dc3dd dcfldd wrk curl python3 python3-rdflib iproute2
 )
 
 if [ "$(id -u)" -ne 0 ]; then

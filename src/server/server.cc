@@ -1,6 +1,7 @@
 #include "server/server.h"
 
 #include <httplib.h>
+#include <sys/socket.h>
 
 #include <atomic>
 #include <chrono>
@@ -250,6 +251,7 @@ struct ApiServer::Impl {
   UserDirectory users;
   UploadDesk uploads;
   int port = 0;
+  int listen_fd = -1;  // the listening socket, once bound
   // Credentials checked in the last few seconds, by the SHA-256 of the
   // secret: the database is asked once per token per kAuthCacheTtl. A token
   // revoked by another process stops working within that time; one revoked
@@ -1429,6 +1431,14 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Create(Node* node,
     return new httplib::ThreadPool(64);  // httplib takes ownership
   };
   http.set_read_timeout(30);
+  // httplib listens with a backlog of 5: peers and clients that connect at
+  // once beyond that (a courier opens a connection per conversation) lose
+  // their handshakes and fail. The listening socket is remembered here and
+  // given the system's full backlog once bound.
+  http.set_socket_options([p](socket_t sock) {
+    httplib::default_socket_options(sock);
+    p->listen_fd = sock;
+  });
   // Only evidence uploads (PATCH) stream large bodies; every other body is
   // JSON of at most max_json_body bytes (checked by ParseBody, which answers
   // 413). Bodies far beyond that, or chunked ones, are refused before they
@@ -1497,6 +1507,7 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Create(Node* node,
     }
     impl->port = impl->options.port;
   }
+  if (impl->listen_fd >= 0) (void)::listen(impl->listen_fd, SOMAXCONN);
   return std::unique_ptr<ApiServer>(new ApiServer(std::move(impl)));
 }
 

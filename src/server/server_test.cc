@@ -9,6 +9,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
 #include <random>
 #include <thread>
 
@@ -126,6 +129,40 @@ TEST_F(ServerTest, HealthAndSignedCheckpoint) {
   ASSERT_TRUE(key.ok());
   EXPECT_TRUE(VerifyNoteSignature(*note, *key).ok());
   EXPECT_EQ(ParseCheckpointBody(note->text)->size, LogSize());
+}
+
+// Many clients connecting at once (a peer's courier opens a connection per
+// conversation) all get in: the listening socket has the system's backlog,
+// not httplib's 5, whose overflow lost handshakes and failed deliveries.
+TEST_F(ServerTest, ManyClientsConnectingAtOnceAreAllServed) {
+  if (std::system("command -v ss > /dev/null 2>&1") != 0) {
+    GTEST_SKIP() << "ss (Debian package iproute2) is not installed";
+  }
+  std::string cmd =
+      "ss -ltnH 'sport = :" + std::to_string(server_->port()) + "'";
+  FILE* out = ::popen(cmd.c_str(), "r");
+  ASSERT_NE(out, nullptr);
+  char line[512] = {};
+  ASSERT_NE(std::fgets(line, sizeof(line), out), nullptr);
+  ::pclose(out);
+  char state[64];
+  unsigned long recv_q = 0, send_q = 0;  // Send-Q: a listener's backlog
+  ASSERT_EQ(std::sscanf(line, "%63s %lu %lu", state, &recv_q, &send_q), 3)
+      << line;
+  EXPECT_GE(send_q, 128u) << line;
+
+  std::atomic<int> served{0};
+  std::vector<std::thread> clients;
+  for (int i = 0; i < 64; ++i) {
+    clients.emplace_back([&] {
+      httplib::Client c("127.0.0.1", server_->port());
+      c.set_connection_timeout(10);
+      auto r = c.Get("/healthz");
+      if (r && r->status == 200) ++served;
+    });
+  }
+  for (auto& t : clients) t.join();
+  EXPECT_EQ(served.load(), 64);
 }
 
 TEST_F(ServerTest, TilesPublicEntriesNeedAUser) {
