@@ -86,6 +86,12 @@ std::string Status::ToString() const {
 
 Status Status::Annotate(std::string_view context) const {
   if (ok()) return *this;
+  // A message that names the context already is not prefixed twice.
+  if (message_.size() > context.size() &&
+      message_.compare(0, context.size(), context) == 0 &&
+      (message_[context.size()] == ':' || message_[context.size()] == ' ')) {
+    return *this;
+  }
   return Status(code_, std::string(context) + ": " + message_);
 }
 

@@ -16,6 +16,11 @@ TEST(StatusTest, CodesMapToExitAndHttp) {
   EXPECT_NE(ExitCodeFor(Code::kCorruption), ExitCodeFor(Code::kIO));
   Status s = Status::NotFound("x").Annotate("opening node");
   EXPECT_EQ(s.ToString(), "not found: opening node: x");
+  // A message that starts with the context already is left as it is.
+  EXPECT_EQ(Status::IOError("/a/b: gone").Annotate("/a/b").message(),
+            "/a/b: gone");
+  EXPECT_EQ(Status::IOError("/a/b.partial: gone").Annotate("/a/b").message(),
+            "/a/b: /a/b.partial: gone");
 }
 
 Result<int> Half(int x) {
