@@ -177,16 +177,32 @@ TEST_F(MappedReadTest, RegionsHoldTheFile) {
   EXPECT_TRUE((*file)->Finish().ok());
 }
 
-TEST_F(MappedReadTest, StandardInputAndEmptyFiles) {
-  auto empty = Env::Default()->NewSequentialFile(Make(""));
-  ASSERT_TRUE(empty.ok());
-  auto r = (*empty)->Map(4096);
-  ASSERT_TRUE(r.ok());
-  EXPECT_TRUE((*r)->data().empty());
-  EXPECT_TRUE((*empty)->Finish().ok());
+// Only large regular files are mapped: not small ones, not standard input,
+// and not /proc, whose files report a size of 0 and have content.
+TEST_F(MappedReadTest, WhatIsNotMapped) {
+  for (const std::string& content : {std::string(), Random(100000)}) {
+    auto small = Env::Default()->NewSequentialFile(Make(content));
+    ASSERT_TRUE(small.ok());
+    EXPECT_FALSE((*small)->CanMap());
+    EXPECT_FALSE((*small)->Map(4096).ok());
+  }
   auto in = Env::Default()->NewSequentialFile("-");
   ASSERT_TRUE(in.ok());
   EXPECT_FALSE((*in)->CanMap());
+  auto proc = Env::Default()->NewSequentialFile("/proc/self/status");
+  ASSERT_TRUE(proc.ok());
+  EXPECT_FALSE((*proc)->CanMap());
+  uint8_t buf[4096];
+  auto got = (*proc)->Read(buf, sizeof(buf));
+  ASSERT_TRUE(got.ok());
+  EXPECT_GT(*got, 0u);
+  // The end of a mapped file: an empty region.
+  auto big = Env::Default()->NewSequentialFile(Make(Random(1 << 20)));
+  ASSERT_TRUE(big.ok());
+  ASSERT_TRUE((*big)->CanMap());
+  EXPECT_EQ((*(*big)->Map(2 << 20))->data().size(), size_t{1} << 20);
+  EXPECT_TRUE((*(*big)->Map(2 << 20))->data().empty());
+  EXPECT_TRUE((*big)->Finish().ok());
 }
 
 // A file cut short after its region was mapped: reading the lost pages
@@ -225,7 +241,7 @@ TEST_F(MappedReadTest, ATruncationBeforeMappingIsReported) {
 }
 
 TEST_F(MappedReadTest, AChangeOfContentIsReported) {
-  std::string path = Make(Random(100000));
+  std::string path = Make(Random(2 << 20));
   for (bool map : {true, false}) {
     SCOPED_TRACE(map ? "mapped" : "read");
     ASSERT_EQ(::utimensat(AT_FDCWD, path.c_str(),

@@ -1,9 +1,11 @@
 #include <dirent.h>
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <signal.h>
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -439,6 +441,14 @@ class PosixSequentialFile final : public SequentialFile {
   PosixSequentialFile(std::string path, int fd, bool owned)
       : path_(std::move(path)), fd_(fd), owned_(owned) {
     regular_ = ::fstat(fd_, &at_open_) == 0 && S_ISREG(at_open_.st_mode);
+    // Mapped: large regular files of real file systems. Small files gain
+    // nothing, and the sizes that /proc and /sys report are not their
+    // contents' (0, or a page).
+    struct statfs fs;
+    mappable_ = regular_ && owned_ &&
+                static_cast<uint64_t>(at_open_.st_size) >= kMinMapSize &&
+                ::fstatfs(fd_, &fs) == 0 && fs.f_type != PROC_SUPER_MAGIC &&
+                fs.f_type != SYSFS_MAGIC;
   }
   ~PosixSequentialFile() override {
     if (owned_) ::close(fd_);
@@ -448,7 +458,7 @@ class PosixSequentialFile final : public SequentialFile {
     return ReadFully(path_, fd_, scratch, n, -1);
   }
 
-  bool CanMap() const override { return regular_ && owned_; }
+  bool CanMap() const override { return mappable_; }
 
   Result<std::unique_ptr<MappedRegion>> Map(size_t n) override {
     if (!CanMap()) return SequentialFile::Map(n);
@@ -474,13 +484,24 @@ class PosixSequentialFile final : public SequentialFile {
                                              static_cast<int64_t>(pos_)));
       if (got != len) return Changed("it became shorter");
       region.reset(new CopiedRegion(std::move(copy)));
-    } else if (::madvise(base, map_len, MADV_POPULATE_READ) != 0 &&
-               errno != EINVAL) {
-      // EINVAL: a kernel before 5.14, which faults the pages in on use.
-      if (errno == EFAULT) return Changed("it became shorter");
-      return PosixError(path_, errno);
+    } else {
+      (void)::madvise(base, map_len, MADV_SEQUENTIAL);
+      if (::madvise(base, map_len, MADV_POPULATE_READ) != 0 &&
+          errno != EINVAL) {
+        // EINVAL: a kernel before 5.14, which faults the pages in on use.
+        if (errno == EFAULT) return Changed("it became shorter");
+        return PosixError(path_, errno);
+      }
     }
     pos_ += len;
+    // Keep the device busy 32-64 MiB ahead: a file not in the page cache (a
+    // disk image never read since boot) streams in while this part is
+    // hashed. For cached pages this is a cheap look-up.
+    while (ahead_ < pos_ + kAhead && ahead_ < size) {
+      (void)::posix_fadvise(fd_, static_cast<off_t>(ahead_),
+                            static_cast<off_t>(kAhead), POSIX_FADV_WILLNEED);
+      ahead_ += kAhead;
+    }
     return region;
   }
 
@@ -510,9 +531,13 @@ class PosixSequentialFile final : public SequentialFile {
   std::string path_;
   int fd_;
   bool owned_;
+  static constexpr uint64_t kMinMapSize = 1 << 20;
+  static constexpr uint64_t kAhead = 32 << 20;
   bool regular_ = false;
+  bool mappable_ = false;
   struct stat at_open_;
-  uint64_t pos_ = 0;  // where Map() goes on
+  uint64_t pos_ = 0;    // where Map() goes on
+  uint64_t ahead_ = 0;  // read-ahead asked for up to here
   std::atomic<bool> damaged_{false};
 };
 
