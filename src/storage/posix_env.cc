@@ -397,13 +397,15 @@ class PosixMappedRegion final : public MappedRegion {
         slot_(slot),
         damaged_(damaged) {}
   ~PosixMappedRegion() override {
-    if (base_ != nullptr) ::munmap(base_, map_len_);
+    // The slot goes first: once unmapped, the addresses may be reused by a
+    // mapping that is not ours.
     if (slot_ != nullptr) {
-      if (slot_->damaged.load()) damaged_->store(true);
       slot_->end.store(0);
+      if (slot_->damaged.load()) damaged_->store(true);
       slot_->damaged.store(false);
       slot_->begin.store(0);
     }
+    if (base_ != nullptr) ::munmap(base_, map_len_);
   }
   ByteView data() const override { return data_; }
 
