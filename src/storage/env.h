@@ -26,11 +26,14 @@ class WritableFile {
   // Appends `n` bytes that `fill` writes in place: where the file keeps
   // buffers of its own, the bytes are made there and never copied (an
   // encrypted vault object is sealed straight into the write buffer).
+  // Elsewhere the bytes are made in a scratch buffer of the calling thread,
+  // kept for its next call (not a fresh megabyte per chunk), then appended.
   virtual Status AppendWith(size_t n,
                             const std::function<void(uint8_t* out)>& fill) {
-    Bytes b(n);
-    fill(b.data());
-    return Append(b);
+    thread_local Bytes scratch;
+    if (scratch.size() < n) scratch.resize(n);
+    fill(scratch.data());
+    return Append(ByteView(scratch.data(), n));
   }
   virtual Status Sync() = 0;
   // Closes without syncing. Also called by the destructor if needed.
@@ -50,7 +53,7 @@ class SequentialFile {
   // Reads up to `n` bytes into `scratch`; returns the count, 0 at the end.
   virtual Result<size_t> Read(uint8_t* scratch, size_t n) = 0;
 
-  // Whether Map() works: a regular file, read without a copy.
+  // Whether Map() works: a large regular file, read without a copy.
   virtual bool CanMap() const { return false; }
   // Maps the next `n` bytes (fewer at the end, none past it) and moves on;
   // a file is read with Map() or with Read(), not both. Each region stays

@@ -23,16 +23,19 @@ class Ring {
   }
 
   // Reader: waits for a free slot; false if the stream was abandoned. The
-  // slot's previous region is released.
+  // slot's previous region is released, after the lock (munmap is slow).
   bool WaitFree(uint64_t seq) {
+    std::unique_ptr<MappedRegion> done;
     std::unique_lock<std::mutex> l(mu_);
     cv_.wait(l, [&] {
       return !error_.ok() ||
              seq - *std::min_element(consumed_.begin(), consumed_.end()) <
                  kRing;
     });
-    regions_[seq % kRing].reset();
-    return error_.ok();
+    done = std::move(regions_[seq % kRing]);
+    bool ok = error_.ok();
+    l.unlock();
+    return ok;
   }
   uint8_t* Slot(uint64_t seq) { return buffers_[seq % kRing].data(); }
   void Produced(uint64_t seq, size_t n) {
