@@ -19,7 +19,42 @@ Result<std::unique_ptr<SqliteDb>> SqliteDb::Open(const std::string& path) {
   return out;
 }
 
-SqliteDb::~SqliteDb() { sqlite3_close(db_); }
+SqliteDb::~SqliteDb() {
+  for (auto& [sql, stmt] : cache_) sqlite3_finalize(stmt);
+  sqlite3_close(db_);
+}
+
+sqlite3_stmt* SqliteDb::TakePrepared(const char* sql, int* rc) const {
+  {
+    std::lock_guard<std::mutex> l(cache_mu_);
+    auto it = cache_.find(sql);
+    if (it != cache_.end()) {
+      sqlite3_stmt* stmt = it->second;
+      cache_.erase(it);
+      *rc = SQLITE_OK;
+      return stmt;
+    }
+  }
+  sqlite3_stmt* stmt = nullptr;
+  *rc = sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt,
+                           nullptr);
+  return stmt;
+}
+
+void SqliteDb::GiveBack(sqlite3_stmt* stmt) const {
+  if (stmt == nullptr) return;
+  // Ends any read the statement holds open and forgets its parameters.
+  sqlite3_reset(stmt);
+  sqlite3_clear_bindings(stmt);
+  {
+    std::lock_guard<std::mutex> l(cache_mu_);
+    if (cache_.size() < kMaxCachedStatements) {
+      cache_.emplace(sqlite3_sql(stmt), stmt);
+      return;
+    }
+  }
+  sqlite3_finalize(stmt);
+}
 
 Status SqliteDb::Exec(const char* sql) {
   char* err = nullptr;
@@ -56,11 +91,18 @@ Status SqliteDb::Transaction(const std::function<Status()>& fn) {
   return s;
 }
 
-Statement::Statement(const SqliteDb& db, const char* sql) : db_(db.handle()) {
-  rc_ = sqlite3_prepare_v2(db_, sql, -1, &stmt_, nullptr);
+Statement::Statement(const SqliteDb& db, const char* sql)
+    : owner_(&db), db_(db.handle()) {
+  stmt_ = db.TakePrepared(sql, &rc_);
 }
 
-Statement::~Statement() { sqlite3_finalize(stmt_); }
+Statement::~Statement() {
+  if (rc_ == SQLITE_OK) {
+    owner_->GiveBack(stmt_);
+  } else {
+    sqlite3_finalize(stmt_);
+  }
+}
 
 Status Statement::status() const {
   if (rc_ == SQLITE_OK) return Status::OK();

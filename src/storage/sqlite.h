@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 #include "base/status.h"
 
@@ -36,13 +37,25 @@ class SqliteDb {
   sqlite3* handle() const { return db_; }
 
  private:
+  friend class Statement;
   explicit SqliteDb(sqlite3* db) : db_(db) {}
+  // Prepared statements kept for reuse, by their SQL text: a Statement
+  // takes one (or prepares it) and gives it back, reset, when it ends, so
+  // that the statements run on every request are parsed once.
+  sqlite3_stmt* TakePrepared(const char* sql, int* rc) const;
+  void GiveBack(sqlite3_stmt* stmt) const;
+  static constexpr size_t kMaxCachedStatements = 512;
+
   sqlite3* db_;
+  mutable std::mutex cache_mu_;
+  mutable std::unordered_multimap<std::string, sqlite3_stmt*>
+      cache_;  // guarded by cache_mu_
   std::recursive_mutex tx_mu_;
   int tx_depth_ = 0;  // guarded by tx_mu_
 };
 
-// A prepared statement, finalized on scope exit. Columns and parameters are
+// A prepared statement, given back to its database's cache (or finalized)
+// on scope exit. Columns and parameters are
 // numbered as in SQLite (parameters from 1, columns from 0).
 class Statement {
  public:
@@ -69,6 +82,7 @@ class Statement {
   Status Error() const;
 
  private:
+  const SqliteDb* owner_;
   sqlite3* db_;
   sqlite3_stmt* stmt_ = nullptr;
   int rc_;

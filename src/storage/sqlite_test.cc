@@ -66,5 +66,34 @@ TEST_F(SqliteTest, NestedTransactionsAreSavepoints) {
   EXPECT_EQ(Count(), 2);
 }
 
+TEST_F(SqliteTest, ReusedStatementsStartAfresh) {
+  for (int v : {1, 2, 3}) ASSERT_TRUE(Insert(v).ok());
+  {
+    // Two of one text at once: each its own statement.
+    Statement a(*db_, "SELECT v FROM t WHERE v >= ? ORDER BY v");
+    Statement b(*db_, "SELECT v FROM t WHERE v >= ? ORDER BY v");
+    a.Bind(1, 2);
+    b.Bind(1, 1);
+    ASSERT_EQ(a.Step(), SQLITE_ROW);
+    ASSERT_EQ(b.Step(), SQLITE_ROW);
+    EXPECT_EQ(a.Int(0), 2);
+    EXPECT_EQ(b.Int(0), 1);
+    // Both left in the middle of their rows.
+  }
+  // Given back reset: a write is not blocked by a read left open, and the
+  // statement taken again has no parameters left over and reads anew.
+  ASSERT_TRUE(db_->Transaction([&] { return Insert(0); }).ok());
+  Statement c(*db_, "SELECT v FROM t WHERE v >= ? ORDER BY v");
+  ASSERT_EQ(c.Step(), SQLITE_DONE);  // v >= NULL holds for no row
+  Statement d(*db_, "SELECT v FROM t WHERE v >= ? ORDER BY v");
+  d.Bind(1, 0);
+  ASSERT_EQ(d.Step(), SQLITE_ROW);
+  EXPECT_EQ(d.Int(0), 0);
+  EXPECT_EQ(Count(), 4);
+  // A statement that does not prepare says why, and is not kept.
+  Statement bad(*db_, "SELECT nothing FROM nowhere");
+  EXPECT_FALSE(bad.status().ok());
+}
+
 }  // namespace
 }  // namespace amanah
