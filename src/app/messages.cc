@@ -3,6 +3,7 @@
 #include <sodium.h>
 
 #include <algorithm>
+#include <map>
 #include <set>
 
 #include "app/custody_index.h"
@@ -232,6 +233,46 @@ Result<Message> ParseMessage(std::string_view body) {
   return m;
 }
 
+std::string FormatMessageBatch(const std::vector<SignedMessage>& batch) {
+  json messages = json::array();
+  for (const SignedMessage& m : batch) {
+    messages.push_back({{"body", m.body}, {"signature", m.signature}});
+  }
+  std::string out;
+  AppendJson(&out, json{{"messages", std::move(messages)}});
+  return out;
+}
+
+Result<std::vector<SignedMessage>> ParseMessageBatch(const json& j) {
+  auto bad = [](const std::string& why) {
+    return Status::InvalidInput(
+        "a message batch is {\"messages\":[{\"body\":"
+        "…,\"signature\":…},…]}: " +
+        why);
+  };
+  if (!j.is_object() || j.size() != 1 || !j.contains("messages") ||
+      !j["messages"].is_array()) {
+    return bad("it is an object of one field, messages, an array");
+  }
+  const json& list = j["messages"];
+  if (list.empty() || list.size() > kMaxBatchMessages) {
+    return bad("it holds 1 to " + std::to_string(kMaxBatchMessages) +
+               " messages, not " + std::to_string(list.size()));
+  }
+  std::vector<SignedMessage> out;
+  for (const json& m : list) {
+    if (!m.is_object() || m.size() != 2 || !m.contains("body") ||
+        !m["body"].is_string() || !m.contains("signature") ||
+        !m["signature"].is_string()) {
+      return bad("message " + std::to_string(out.size()) +
+                 " is not an object of two strings, body and signature");
+    }
+    out.push_back(
+        {m["body"].get<std::string>(), m["signature"].get<std::string>()});
+  }
+  return out;
+}
+
 Status Mailroom::CreateTables(SqliteDb* sql) { return sql->Exec(kSchema); }
 
 std::string Mailroom::NewMessageId() {
@@ -295,8 +336,8 @@ Result<std::string> Mailroom::Enqueue(const std::string& actor,
   return id;
 }
 
-Result<std::string> Mailroom::Receive(std::string_view body,
-                                      std::string_view signature) {
+Result<Message> Mailroom::Check(std::string_view body,
+                                std::string_view signature) {
   ASSIGN_OR_RETURN(Message m, ParseMessage(body));
   if (m.to != node_->info().name) {
     return Status::InvalidInput("the message is addressed to " + m.to +
@@ -319,47 +360,55 @@ Result<std::string> Mailroom::Receive(std::string_view body,
     return Status::InvalidInput(
         "the message is more than 30 days old; stale messages are refused");
   }
+  return m;
+}
 
-  std::string digest = Sha256Hex(body);
-  std::string subject = "message:" + m.id;
-  // A replay changes nothing and is answered with the same receipt. Two
-  // deliveries of one message racing meet at the primary key.
-  auto stored = [&]() -> Result<std::optional<std::string>> {
-    Statement q(node_->sql(), "SELECT body FROM inbox WHERE id=?");
-    q.Bind(1, m.id);
-    int rc = q.Step();
-    if (rc == SQLITE_DONE) return std::optional<std::string>();
-    if (rc != SQLITE_ROW) return q.Error();
-    return std::optional<std::string>(q.Text(0));
-  };
-  ASSIGN_OR_RETURN(std::optional<std::string> before, stored());
-  if (!before) {
-    auto r = node_->Apply([&]() -> Result<std::vector<CustodyEntry>> {
+Result<std::optional<std::string>> Mailroom::StoredBody(const std::string& id) {
+  Statement q(node_->sql(), "SELECT body FROM inbox WHERE id=?");
+  q.Bind(1, id);
+  int rc = q.Step();
+  if (rc == SQLITE_DONE) return std::optional<std::string>();
+  if (rc != SQLITE_ROW) return q.Error();
+  return std::optional<std::string>(q.Text(0));
+}
+
+Status Mailroom::Store(const std::vector<const Message*>& fresh) {
+  auto r = node_->Apply([&]() -> Result<std::vector<CustodyEntry>> {
+    std::vector<CustodyEntry> entries;
+    std::string now = FormatTime(node_->env()->NowUnixNanos() / 1000);
+    for (const Message* m : fresh) {
       Statement ins(node_->sql(),
                     "INSERT INTO inbox(id, peer, type, body, received) "
                     "VALUES(?,?,?,?,?)");
-      ins.Bind(1, m.id);
-      ins.Bind(2, m.from);
-      ins.Bind(3, m.type);
-      ins.Bind(4, body);
-      ins.Bind(5, FormatTime(node_->env()->NowUnixNanos() / 1000));
+      ins.Bind(1, m->id);
+      ins.Bind(2, m->from);
+      ins.Bind(3, m->type);
+      ins.Bind(4, m->body);
+      ins.Bind(5, now);
       RETURN_IF_ERROR(ins.Run());
       CustodyEntry e;
       e.kind = EntryKind::kMessageReceived;
-      e.actor = "peer:" + m.from;
-      e.subject = subject;
-      e.data = {{"from", m.from}, {"type", m.type}, {"body_sha256", digest}};
-      return std::vector<CustodyEntry>{std::move(e)};
-    });
-    if (!r.ok() && r.status().code() != Code::kConflict) return r.status();
-    if (!r.ok()) {
-      ASSIGN_OR_RETURN(before, stored());
+      e.actor = "peer:" + m->from;
+      e.subject = "message:" + m->id;
+      e.data = {{"from", m->from},
+                {"type", m->type},
+                {"body_sha256", Sha256Hex(m->body)}};
+      entries.push_back(std::move(e));
     }
+    return entries;
+  });
+  if (r.ok() || r.status().code() != Code::kConflict || fresh.size() != 1) {
+    return r.status();
   }
-  if (before && *before != body) {
-    return Status::Conflict("message " + m.id +
-                            " was received before with another body");
-  }
+  // Two deliveries of one message raced and met at the primary key: the
+  // other one stored it, with the same body or not.
+  ASSIGN_OR_RETURN(std::optional<std::string> stored, StoredBody(fresh[0]->id));
+  if (stored && *stored == fresh[0]->body) return Status::OK();
+  return Status::Conflict("message " + fresh[0]->id +
+                          " was received before with another body");
+}
+
+Result<std::string> Mailroom::ActAndReceipt(const Message& m) {
   // What the message asks is done once; whether it could be is kept with
   // it (amanah inbox), and the receipt is owed either way.
   if (m.type == "evidence.manifest") {
@@ -371,9 +420,10 @@ Result<std::string> Mailroom::Receive(std::string_view body,
   }
 
   // The receipt, for a first delivery or a replay alike.
+  std::string digest = Sha256Hex(m.body);
   ASSIGN_OR_RETURN(CustodyLog * log, node_->Log());
   CustodyIndex index(&node_->sql());
-  ASSIGN_OR_RETURN(auto found, index.ForSubject(subject, -1, 10));
+  ASSIGN_OR_RETURN(auto found, index.ForSubject("message:" + m.id, -1, 10));
   uint64_t entry_index = 0;
   bool have = false;
   for (const auto& e : found) {
@@ -408,8 +458,80 @@ Result<std::string> Mailroom::Receive(std::string_view body,
   return out;
 }
 
-Status Mailroom::AcceptReceipt(const std::string& id,
-                               std::string_view package_text) {
+Result<std::string> Mailroom::Receive(std::string_view body,
+                                      std::string_view signature) {
+  std::vector<SignedMessage> one;
+  one.push_back({std::string(body), std::string(signature)});
+  return std::move(ReceiveBatch(one)[0]);
+}
+
+std::vector<Result<std::string>> Mailroom::ReceiveBatch(
+    const std::vector<SignedMessage>& batch) {
+  std::vector<Result<std::string>> out;
+  std::vector<std::optional<Message>> checked(batch.size());
+  // Each message checked alone; then whether it is new, a replay (the same
+  // id and body as one stored, or as one earlier in the batch), or a
+  // second body for an id already taken.
+  std::map<std::string, const Message*> seen;
+  std::vector<const Message*> fresh;
+  for (size_t i = 0; i < batch.size(); ++i) {
+    auto m = Check(batch[i].body, batch[i].signature);
+    if (!m.ok()) {
+      out.push_back(m.status());
+      continue;
+    }
+    out.push_back(std::string());  // the receipt, below
+    auto [it, first] = seen.emplace(m->id, nullptr);
+    std::optional<std::string> before;
+    if (!first) {
+      if (it->second != nullptr) before = it->second->body;
+    } else {
+      auto stored = StoredBody(m->id);
+      if (!stored.ok()) {
+        out[i] = stored.status();
+        continue;
+      }
+      before = std::move(stored).value();
+    }
+    if (before && *before != m->body) {
+      out[i] = Status::Conflict("message " + m->id +
+                                " was received before with another body");
+      continue;
+    }
+    checked[i] = std::move(m).value();
+    if (first) it->second = &*checked[i];
+    if (first && !before) fresh.push_back(&*checked[i]);
+  }
+  // The new ones stored together, in one group commit; should that fail,
+  // each alone, so that one message's failure is its own.
+  if (!fresh.empty()) {
+    Status all = Store(fresh);
+    for (const Message* m : fresh) {
+      if (all.ok()) break;
+      Status s = fresh.size() == 1 ? all : Store({m});
+      for (size_t i = 0; i < batch.size() && !s.ok(); ++i) {
+        if (checked[i] && checked[i]->id == m->id) out[i] = s;
+      }
+    }
+  }
+  // Acted on in order: a conversation's messages follow one another.
+  for (size_t i = 0; i < batch.size(); ++i) {
+    if (!checked[i] || !out[i].ok()) continue;
+    out[i] = ActAndReceipt(*checked[i]);
+  }
+  return out;
+}
+
+// What a checked receipt proves, to be recorded.
+struct Mailroom::Delivery {
+  std::string id, peer, digest, package;
+  bool delivered_before = false;
+  uint64_t entry_index = 0, checkpoint_size = 0;
+};
+
+Result<Mailroom::Delivery> Mailroom::CheckReceipt(
+    const std::string& id, std::string_view package_text,
+    std::map<std::string, Checkpoint>* verified) {
   Statement q(node_->sql(), (std::string("SELECT ") + kOutboxColumns +
                              " FROM outbox WHERE id=?")
                                 .c_str());
@@ -456,38 +578,81 @@ Status Mailroom::AcceptReceipt(const std::string& id,
   }
   // The entry is in the peer's log, at that index, under a checkpoint the
   // peer signed.
-  auto cp = VerifyPeerCheckpoint(*peer, p["checkpoint"].get<std::string>());
+  // Receipts that travel together mostly share one checkpoint.
+  std::string note = p["checkpoint"];
+  std::string seen = item.peer + "\n" + note;
+  auto known = verified->find(seen);
+  Result<Checkpoint> cp = known != verified->end()
+                              ? Result<Checkpoint>(known->second)
+                              : VerifyPeerCheckpoint(*peer, note);
   if (!cp.ok()) return bad("its checkpoint: " + cp.status().message());
+  if (known == verified->end()) verified->emplace(seen, *cp);
   auto proof = ProofFromJson(p["proof"]);
   if (!proof.ok()) return bad(proof.status().message());
   Status included = VerifyEntryInclusion(*cp, entry_index, entry, *proof);
   if (!included.ok()) return bad(included.message());
 
-  if (item.state == "delivered") return Status::OK();
-  std::string package(package_text);
-  auto r = node_->Apply([&]() -> Result<std::vector<CustodyEntry>> {
-    Statement up(node_->sql(),
-                 "UPDATE outbox SET state='delivered', receipt=?, "
-                 "last_error='' WHERE id=? AND state='pending'");
-    up.Bind(1, package);
-    up.Bind(2, id);
-    RETURN_IF_ERROR(up.Run());
-    if (sqlite3_changes(node_->sql().handle()) == 0) {
-      return Status::Conflict("message " + id + " is delivered already");
+  Delivery d;
+  d.id = id;
+  d.peer = item.peer;
+  d.digest = digest;
+  d.package = std::string(package_text);
+  d.delivered_before = item.state == "delivered";
+  d.entry_index = entry_index;
+  d.checkpoint_size = cp->size;
+  return d;
+}
+
+Status Mailroom::AcceptReceipt(const std::string& id,
+                               std::string_view package) {
+  return AcceptReceipts({{id, std::string(package)}})[0];
+}
+
+std::vector<Status> Mailroom::AcceptReceipts(
+    const std::vector<std::pair<std::string, std::string>>& receipts) {
+  std::vector<Status> out;
+  std::vector<Delivery> todo;
+  std::vector<size_t> slot;  // todo[k] answers receipts[slot[k]]
+  std::map<std::string, Checkpoint> verified;  // checkpoint notes
+  for (size_t i = 0; i < receipts.size(); ++i) {
+    auto d = CheckReceipt(receipts[i].first, receipts[i].second, &verified);
+    out.push_back(d.status());
+    if (d.ok() && !d->delivered_before) {
+      todo.push_back(std::move(d).value());
+      slot.push_back(i);
     }
-    CustodyEntry d;
-    d.kind = EntryKind::kMessageDelivered;
-    d.actor = "system:amanah";
-    d.subject = "message:" + id;
-    d.data = {{"to", item.peer},
-              {"peer_entry_index", entry_index},
-              {"peer_checkpoint_size", cp->size},
-              {"body_sha256", digest}};
-    return std::vector<CustodyEntry>{std::move(d)};
+  }
+  if (todo.empty()) return out;
+  auto r = node_->Apply([&]() -> Result<std::vector<CustodyEntry>> {
+    std::vector<CustodyEntry> entries;
+    for (const Delivery& d : todo) {
+      Statement up(node_->sql(),
+                   "UPDATE outbox SET state='delivered', receipt=?, "
+                   "last_error='' WHERE id=? AND state='pending'");
+      up.Bind(1, d.package);
+      up.Bind(2, d.id);
+      RETURN_IF_ERROR(up.Run());
+      // A concurrent acceptance of the same receipt got there first: fine.
+      if (sqlite3_changes(node_->sql().handle()) == 0) continue;
+      CustodyEntry e;
+      e.kind = EntryKind::kMessageDelivered;
+      e.actor = "system:amanah";
+      e.subject = "message:" + d.id;
+      e.data = {{"to", d.peer},
+                {"peer_entry_index", d.entry_index},
+                {"peer_checkpoint_size", d.checkpoint_size},
+                {"body_sha256", d.digest}};
+      entries.push_back(std::move(e));
+    }
+    if (entries.empty()) {
+      return Status::Conflict("every message is delivered already");
+    }
+    return entries;
   });
-  // A concurrent acceptance of the same receipt got there first: fine.
-  if (!r.ok() && r.status().code() != Code::kConflict) return r.status();
-  return Status::OK();
+  if (!r.ok() && r.status().code() != Code::kConflict) {
+    for (size_t k : slot) out[k] = r.status();
+  }
+  return out;
 }
 
 Status Mailroom::NoteFailure(const std::string& id, const std::string& error) {

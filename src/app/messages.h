@@ -23,10 +23,12 @@
 #ifndef AMANAH_APP_MESSAGES_H_
 #define AMANAH_APP_MESSAGES_H_
 
+#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "app/node.h"
@@ -80,6 +82,20 @@ Status VerifyMessageBody(std::string_view body, std::string_view signature,
 // Parses and checks a body's shape (every field, a known type, v = 1).
 Result<Message> ParseMessage(std::string_view body);
 
+// A message as it travels: its exact body and the sender's signature.
+struct SignedMessage {
+  std::string body, signature;
+};
+
+// At most this many messages travel in one batch
+// (POST /federation/v1/messages/batch).
+inline constexpr size_t kMaxBatchMessages = 256;
+
+// The body of a batch: {"messages":[{"body":"<the exact body>",
+// "signature":"<base64>"},...]}, 1 to kMaxBatchMessages messages.
+std::string FormatMessageBatch(const std::vector<SignedMessage>& batch);
+Result<std::vector<SignedMessage>> ParseMessageBatch(const nlohmann::json& j);
+
 struct OutboxItem {
   std::string id, peer, type, created, state;  // state: pending, delivered
   int attempts = 0;
@@ -124,10 +140,21 @@ class Mailroom {
   // or stale message.
   Result<std::string> Receive(std::string_view body,
                               std::string_view signature);
+  // Messages arriving together (POST /federation/v1/messages/batch): each
+  // is checked and answered as Receive would, but the new ones are stored,
+  // with their message.received entries, in one group commit, and then
+  // acted on in the order given. Returns, for each message, its receipt
+  // package or why it was refused.
+  std::vector<Result<std::string>> ReceiveBatch(
+      const std::vector<SignedMessage>& batch);
 
   // Checks a receipt package from `peer` for outbox message `id` and marks
   // it delivered, with a message.delivered custody entry.
   Status AcceptReceipt(const std::string& id, std::string_view package);
+  // AcceptReceipt for several messages (id, package), their entries in one
+  // group commit; the outcome of each.
+  std::vector<Status> AcceptReceipts(
+      const std::vector<std::pair<std::string, std::string>>& receipts);
   // Records a failed delivery; the next attempt waits 2^attempts seconds,
   // at most five minutes.
   Status NoteFailure(const std::string& id, const std::string& error);
@@ -141,6 +168,18 @@ class Mailroom {
 
  private:
   int64_t NowUnix() const;
+  struct Delivery;
+  // `verified` holds the checkpoints already verified, by peer name, "\n"
+  // and note, and gets this one.
+  Result<Delivery> CheckReceipt(const std::string& id, std::string_view package,
+                                std::map<std::string, Checkpoint>* verified);
+  // Receive's checks of one message, before anything is stored.
+  Result<Message> Check(std::string_view body, std::string_view signature);
+  Result<std::optional<std::string>> StoredBody(const std::string& id);
+  // Stores new messages with their message.received entries, together.
+  Status Store(const std::vector<const Message*>& fresh);
+  // Does what a stored message asks and makes its receipt package.
+  Result<std::string> ActAndReceipt(const Message& m);
   Node* node_;
 };
 

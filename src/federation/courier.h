@@ -1,12 +1,16 @@
-// Delivers the outbox: each pending message whose time has come is posted
-// to its peer's /federation/v1/messages, and the receipt that comes back is
-// checked and kept (Mailroom::AcceptReceipt); a failure is recorded and the
-// message waits longer before the next attempt.
+// Delivers the outbox: pending messages whose time has come are posted to
+// their peer's /federation/v1/messages/batch, several at a time (or one by
+// one to /federation/v1/messages, to a peer that does not take batches),
+// and the receipts that come back are checked and kept
+// (Mailroom::AcceptReceipts); a failure is recorded and the message waits
+// longer before the next attempt.
 
 #ifndef AMANAH_FEDERATION_COURIER_H_
 #define AMANAH_FEDERATION_COURIER_H_
 
+#include <atomic>
 #include <chrono>
+#include <vector>
 
 #include "app/messages.h"
 #include "app/node.h"
@@ -26,10 +30,21 @@ class Courier {
   Result<int> DeliverDue();
 
   static constexpr size_t kConnections = 16;
+  // A batch holds at most this many messages, and bodies of at most this
+  // many bytes in all (escaped in the batch, they stay under the peer's
+  // 1 MiB limit on a request's body); a larger body travels alone.
+  static constexpr size_t kBatchMessages = 64;
+  static constexpr size_t kBatchBytes = 400 << 10;
 
  private:
   // `client` is null when the peer is no longer pinned.
   Status DeliverWith(PeerClient* client, const OutboxItem& item);
+  // Delivers `items` (of one peer, no two of one conversation) in one
+  // batch; the outcome of each. Sets *batches_refused, and delivers them
+  // one by one, if the peer does not take batches.
+  std::vector<Status> DeliverBatch(PeerClient* client,
+                                   const std::vector<const OutboxItem*>& items,
+                                   std::atomic<bool>* batches_refused);
   Node* node_;
   std::chrono::milliseconds timeout_;
 };

@@ -35,10 +35,7 @@ class FetcherTest : public testutil::ServedPeerFixture {
   void SetUp() override {
     ServedPeerFixture::SetUp();
     StartPeer(/*tls=*/false);
-    ASSERT_TRUE(PeerBook(us_.get())
-                    .Add("local:a", "ccd.moi.gov.kw", "http://127.0.0.1:9",
-                         node_->info().verifier_key, "")
-                    .ok());
+    UsPinsKuwait();
     LinkRequest();
   }
 

@@ -29,15 +29,6 @@ class MutualTlsTest : public testutil::ServedPeerFixture {
     kw_pin_ = *CertificatePin(node_->tls_identity().cert);
   }
 
-  // How the US pins Kuwait: with `pin` (empty: no certificate pinned).
-  void UsPinsKuwait(const std::string& pin) {
-    (void)PeerBook(us_.get()).Remove("local:a", "ccd.moi.gov.kw");
-    ASSERT_TRUE(PeerBook(us_.get())
-                    .Add("local:a", "ccd.moi.gov.kw", "http://127.0.0.1:9",
-                         node_->info().verifier_key, pin)
-                    .ok());
-  }
-
   // Queues a message to the US and delivers it at once; the outbox row.
   OutboxItem SendNow() {
     auto id = Mailroom(node_.get())
@@ -86,9 +77,16 @@ TEST_F(MutualTlsTest, OnlyThePinnedClientCertificateGetsThrough) {
     EXPECT_NE(r->body.find("present your node's TLS certificate"),
               std::string::npos)
         << r->body;
+    auto b =
+        bare.http().Post("/federation/v1/messages/batch",
+                         FormatMessageBatch({{queued.body, queued.signature}}),
+                         "application/json");
+    ASSERT_TRUE(b);
+    EXPECT_EQ(b->status, 403) << b->body;
   }
   EXPECT_TRUE(Mailroom(us_.get()).Inbox()->empty());
-  // The right one: every queued message is delivered.
+  // The right one: every queued message is delivered (the two together,
+  // in one batch).
   (void)Courier(node_.get(), std::chrono::seconds(10)).DeliverDue();
   env_.AdvanceClock(600);  // past the backoff of the refused attempts
   (void)Courier(node_.get(), std::chrono::seconds(10)).DeliverDue();

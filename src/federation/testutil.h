@@ -45,6 +45,16 @@ class ServedPeerFixture : public NodeFixture {
                          us_->info().verifier_key, pin)
                     .ok());
   }
+  // Pins the fixture's node on the US node, by its certificate too if
+  // `tls_pin` is given, in place of any earlier pin.
+  void UsPinsKuwait(const std::string& tls_pin = "") {
+    (void)PeerBook(us_.get()).Remove("local:a", "ccd.moi.gov.kw");
+    ASSERT_TRUE(PeerBook(us_.get())
+                    .Add("local:a", "ccd.moi.gov.kw", "http://127.0.0.1:9",
+                         node_->info().verifier_key, tls_pin)
+                    .ok());
+  }
+
   void TearDown() override {
     if (server_) server_->Stop();
     if (thread_.joinable()) thread_.join();

@@ -451,6 +451,50 @@ struct ApiServer::Impl {
             r.headers.emplace("Cache-Control", "no-store");
             return r;
           });
+    // Several messages from one peer in one request: each with its own
+    // signature, answered each with its receipt or its problem, the new
+    // ones stored in one group commit (docs/formats.md, Batched delivery).
+    Route("POST", "/federation/v1/messages/batch",
+          "POST /federation/v1/messages/batch",
+          [this](const httplib::Request& req) -> Result<Reply> {
+            ASSIGN_OR_RETURN(
+                json j,
+                ParseBody(req, {{"messages", json::value_t::array, true}}));
+            ASSIGN_OR_RETURN(std::vector<SignedMessage> batch,
+                             ParseMessageBatch(j));
+            // One sender, whose pinned certificate the connection shows.
+            std::string from;
+            for (const SignedMessage& m : batch) {
+              auto parsed = ParseMessage(m.body);
+              if (!parsed.ok()) continue;
+              if (!from.empty() && parsed->from != from) {
+                return Status::InvalidInput(
+                    "a batch holds the messages of one sender: " + from +
+                    " and " + parsed->from);
+              }
+              from = parsed->from;
+            }
+            if (!from.empty()) RETURN_IF_ERROR(CheckPeerCertificate(req, from));
+            std::vector<Result<std::string>> results =
+                Mailroom(node).ReceiveBatch(batch);
+            Lang lang = RequestLang(req);
+            json out = json::array();
+            for (const auto& r : results) {
+              if (r.ok()) {
+                out.push_back({{"receipt", *r}});
+              } else {
+                int status = HttpStatusFor(r.status().code());
+                out.push_back({{"problem", json::parse(ProblemBody(
+                                               status, r.status().code(),
+                                               r.status().message(), lang))}});
+              }
+            }
+            Reply r;
+            AppendJson(&r.body, json{{"results", std::move(out)}});
+            r.content_type = "application/json";
+            r.headers.emplace("Cache-Control", "no-store");
+            return r;
+          });
     // A peer pulls evidence offered to it in a manifest, in ranges. The
     // Amanah-Pull header, signed by the peer's pinned key, authenticates.
     Route("GET", R"(/federation/v1/objects/(sha256:[0-9a-f]{64}))",
