@@ -89,7 +89,10 @@ class Node {
   // `indexed`, if given, runs in the same transaction once the entries'
   // indices are known (the first one is passed), to store them with the
   // change; its failure fails the whole transaction, as a failed commit
-  // would.
+  // would, after the entries are durable (the custody index catches up on
+  // the next open, but the batch's rows are gone). So it only writes what
+  // `change` has already checked can be written: every refusal belongs in
+  // `change`, which fails alone.
   using Change = std::function<Result<std::vector<CustodyEntry>>()>;
   using Indexed = std::function<Status(uint64_t first)>;
   Result<uint64_t> Apply(const Change& change,

@@ -723,6 +723,20 @@ Status Transfers::Complete(const Transfer& t, const PutResult& put) {
   std::string time = FormatTime(node_->env()->NowUnixNanos() / 1000);
   auto r = node_->Apply(
       [&]() -> Result<std::vector<CustodyEntry>> {
+        // Checked before the entry is written: once it is in the log, only
+        // a failing disk may undo the rest.
+        Statement up(node_->sql(),
+                     "UPDATE evidence_transfers SET state='done', offset=?, "
+                     "last_error='' WHERE message_id=? AND address=? AND "
+                     "state='pending'");
+        up.Bind(1, put.size);
+        up.Bind(2, t.message_id);
+        up.Bind(3, t.address);
+        RETURN_IF_ERROR(up.Run());
+        if (sqlite3_changes(node_->sql().handle()) == 0) {
+          return Status::Conflict(t.address + " from message " + t.message_id +
+                                  " was received already");
+        }
         CustodyEntry e;
         e.kind = EntryKind::kEvidenceReceived;
         e.actor = "peer:" + t.peer;
@@ -739,18 +753,12 @@ Status Transfers::Complete(const Transfer& t, const PutResult& put) {
       },
       [&](uint64_t index) -> Status {
         Statement up(node_->sql(),
-                     "UPDATE evidence_transfers SET state='done', offset=?, "
-                     "entry_index=?, last_error='' WHERE message_id=? AND "
-                     "address=? AND state='pending'");
-        up.Bind(1, put.size);
-        up.Bind(2, index);
-        up.Bind(3, t.message_id);
-        up.Bind(4, t.address);
+                     "UPDATE evidence_transfers SET entry_index=? WHERE "
+                     "message_id=? AND address=?");
+        up.Bind(1, index);
+        up.Bind(2, t.message_id);
+        up.Bind(3, t.address);
         RETURN_IF_ERROR(up.Run());
-        if (sqlite3_changes(node_->sql().handle()) == 0) {
-          return Status::Conflict(t.address + " from message " + t.message_id +
-                                  " was received already");
-        }
         return node_->db().RecordIngest(
             {t.address, put.size, hex(HashAlgorithm::kMd5),
              hex(HashAlgorithm::kSha1)},
