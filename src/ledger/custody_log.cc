@@ -1,5 +1,10 @@
 #include "ledger/custody_log.h"
 
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <atomic>
 #include <cstring>
 #include <utility>
 
@@ -35,32 +40,62 @@ Status TooLarge(size_t i, size_t n) {
 
 }  // namespace
 
-// An Append call waiting for its turn to lead or for its entries to be
-// published. It waits on its own mutex, so that completing a batch of many
-// writers does not make each of them contend for the log's mutex.
+// Events posted to one waiting thread. Posting is an atomic OR and, if
+// the thread sleeps, a futex wake on the word's address; the wake reads and
+// writes no memory, so the waiter may return, and its word go, as soon as
+// it has seen the event (the property glibc's sem_post has). A waiter
+// woken this way takes the thread's one switch and no lock: a mutex and
+// condition variable cost a second switch whenever the woken thread found
+// the mutex still held by the one waking it.
+class Doorbell {
+ public:
+  void Ring(uint32_t events) {
+    uint32_t before = word_.fetch_or(events, std::memory_order_acq_rel);
+    if (before & kSleeping) {
+      syscall(SYS_futex, Address(), FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0);
+    }
+  }
+  // Returns the events posted since the last call, waiting for one.
+  uint32_t Wait() {
+    for (;;) {
+      uint32_t events = word_.exchange(0, std::memory_order_acq_rel);
+      events &= ~kSleeping;
+      if (events != 0) return events;
+      uint32_t expected = 0;
+      if (!word_.compare_exchange_strong(expected, kSleeping,
+                                         std::memory_order_acq_rel)) {
+        continue;  // an event came in between
+      }
+      syscall(SYS_futex, Address(), FUTEX_WAIT_PRIVATE, kSleeping, nullptr,
+              nullptr, 0);
+    }
+  }
+
+ private:
+  static constexpr uint32_t kSleeping = 1u << 31;
+  uint32_t* Address() { return reinterpret_cast<uint32_t*>(&word_); }
+  std::atomic<uint32_t> word_{0};
+  static_assert(sizeof(word_) == sizeof(uint32_t));
+};
+
+// An Append call waiting for its turn to lead or to publish, or for its
+// entries to be published.
 struct CustodyLog::Writer {
   explicit Writer(const std::vector<std::string>* e) : entries(e) {}
+  enum Event : uint32_t {
+    kLead = 1,     // its turn to journal
+    kPublish = 2,  // its turn to publish queued batches
+    kDone = 4,     // its entries are published, or failed: see status
+  };
   const std::vector<std::string>* entries;
   uint64_t first = 0;  // set by the leader before the batch is queued
-  std::mutex m;
-  std::condition_variable cv;
-  bool lead = false;     // guarded by m: its turn to journal
-  bool publish = false;  // guarded by m: its turn to publish queued batches
-  bool done = false;     // guarded by m
-  Status status;         // guarded by m
+  // Set before kDone is posted: the outcome, and the writers this one
+  // wakes in turn (see Finish).
+  Status status;
+  Writer* wakes[2] = {nullptr, nullptr};
+  Doorbell bell;
 
-  void Wake(bool Writer::*flag) {
-    std::lock_guard<std::mutex> l(m);
-    this->*flag = true;
-    cv.notify_one();
-  }
-  // After this the writer may return at once: touch nothing of it.
-  void Complete(const Status& s) {
-    std::lock_guard<std::mutex> l(m);
-    status = s;
-    done = true;
-    cv.notify_one();
-  }
+  void Wake(Event e) { bell.Ring(e); }
 };
 
 // Writers journaled together, waiting to be published.
@@ -377,24 +412,24 @@ Result<uint64_t> CustodyLog::Append(std::vector<std::string> entries) {
   Writer w(&entries);
   std::unique_lock<std::mutex> l(mu_);
   writers_.push_back(&w);
+  uint32_t events = 0;
   if (!journaling_ && writers_.front() == &w) {
     journaling_ = true;
-    w.lead = true;  // not yet shared: no one else wakes a writer that leads
+    events = Writer::kLead;  // no one else wakes a writer that leads
   }
   l.unlock();
   for (;;) {
-    std::unique_lock<std::mutex> wl(w.m);
-    while (!w.done && !w.lead && !w.publish) w.cv.wait(wl);
-    if (w.done) break;
-    bool lead = std::exchange(w.lead, false);
-    w.publish = false;
-    wl.unlock();
-    if (lead) {
-      JournalBatch();
-    } else {
+    if (events == 0) events = w.bell.Wait();
+    if (events & Writer::kDone) break;
+    if (events & Writer::kLead) JournalBatch();
+    if (events & Writer::kPublish) {
       l.lock();
       PublishQueued(l);
     }
+    events = 0;
+  }
+  for (Writer* x : w.wakes) {
+    if (x != nullptr) x->Wake(Writer::kDone);
   }
   if (!w.status.ok()) return w.status;
   return w.first;
@@ -452,10 +487,10 @@ void CustodyLog::JournalBatch() {
   }
   // Hand the journal to the next writer in line, if any.
   journaling_ = !writers_.empty();
-  if (journaling_) writers_.front()->Wake(&Writer::lead);
+  if (journaling_) writers_.front()->Wake(Writer::kLead);
   if (batch) {
     l.unlock();
-    Finish(*batch, status);
+    Finish(batch->writers, status);
   } else if (!publishing_) {
     // Nobody is publishing, so nothing else is queued: publish this batch
     // here, while the next leader journals the next one.
@@ -466,8 +501,21 @@ void CustodyLog::JournalBatch() {
   }
 }
 
-void CustodyLog::Finish(Batch& batch, const Status& status) {
-  for (Writer* x : batch.writers) x->Complete(status);
+void CustodyLog::Finish(const std::vector<Writer*>& writers,
+                        const Status& status) {
+  // Each writer woken wakes two more, a binary tree over the writers: the
+  // wake-ups, a system call each, then run on the woken threads instead of
+  // holding up the one publishing, the log's one serial stage.
+  for (size_t i = 0; i < writers.size(); ++i) {
+    Writer* w = writers[i];
+    w->status = status;
+    for (size_t c = 0; c < 2; ++c) {
+      size_t child = 2 * i + 1 + c;
+      w->wakes[c] = child < writers.size() ? writers[child] : nullptr;
+    }
+  }
+  // After this a writer may return at any time: touch nothing of them.
+  if (!writers.empty()) writers[0]->Wake(Writer::kDone);
 }
 
 void CustodyLog::PublishQueued(std::unique_lock<std::mutex>& l) {
@@ -490,7 +538,11 @@ void CustodyLog::PublishQueued(std::unique_lock<std::mutex>& l) {
     if (status.ok()) status = WriteEdges();
     if (status.ok()) status = PublishCheckpoint();
   }
-  for (const auto& b : taken) Finish(*b, status);
+  std::vector<Writer*> done;
+  for (const auto& b : taken) {
+    done.insert(done.end(), b->writers.begin(), b->writers.end());
+  }
+  Finish(done, status);
 
   l.lock();
   if (!status.ok() && poisoned_.ok()) poisoned_ = status;
@@ -500,7 +552,7 @@ void CustodyLog::PublishQueued(std::unique_lock<std::mutex>& l) {
   } else {
     // This writer's own batch is done: a writer of the next queued batch
     // publishes the rest, so no Append waits on more than its own round.
-    to_publish_.front()->writers.front()->Wake(&Writer::publish);
+    to_publish_.front()->writers.front()->Wake(Writer::kPublish);
   }
   l.unlock();
 }

@@ -91,8 +91,8 @@ class CustodyLog {
   // next queued batch, if any. REQUIRES: l holds mu_ and the caller holds
   // the publishing role; returns with l unlocked.
   void PublishQueued(std::unique_lock<std::mutex>& l);
-  // Completes every writer of `batch` with `status`.
-  static void Finish(Batch& batch, const Status& status);
+  // Completes `writers` with `status`.
+  static void Finish(const std::vector<Writer*>& writers, const Status& status);
 
   Status Recover();
   // Integrates entries into the in-memory edge and writes the tiles they
