@@ -30,7 +30,7 @@ pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2> /dev/null || true; done
   wait 2> /dev/null || true
-  rm -rf "$work"
+  [ -n "${KEEP:-}" ] || rm -rf "$work"
 }
 trap cleanup EXIT
 file=$work/input.bin
@@ -80,8 +80,11 @@ transfer_once() {
   us init --name cyber.doj.example > /dev/null
   kw peer add cyber.doj.example --url "https://127.0.0.1:$us_port" \
     --key "$(cat "$work/us/keys/verifier.key")" --tls-cert "$work/us.pem" > /dev/null
+  # Nodes authenticate each other by TLS certificate: the US node pins the
+  # one `amanah init` made for the Kuwaiti node, which its courier presents.
   us peer add ccd.moi.gov.kw --url "http://127.0.0.1:$kw_port" \
-    --key "$(cat "$work/kw/keys/verifier.key")" > /dev/null
+    --key "$(cat "$work/kw/keys/verifier.key")" \
+    --tls-cert "$work/kw/keys/tls.pem" > /dev/null
   kw case open KW-1 --title t --offence cybercrime --legal-basis x > /dev/null
   local req msg theirs
   req=$(kw --json request create --case KW-1 --type production \
