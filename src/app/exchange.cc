@@ -26,11 +26,6 @@ CREATE TABLE IF NOT EXISTS inbox_outcomes (
 // The outcome of an update that waits for its request to be filed.
 constexpr char kWaiting[] = "waiting: applied once message ";
 
-std::string PayloadString(const json& p, const char* key) {
-  return p.contains(key) && p[key].is_string() ? p[key].get<std::string>()
-                                               : std::string();
-}
-
 }  // namespace
 
 std::recursive_mutex& ExchangeMutex() {
@@ -131,10 +126,9 @@ Result<Request> Exchange::File(const std::string& actor,
   ASSIGN_OR_RETURN(Message m, ParseMessage(item->body));
   RequestDraft d;
   d.direction = Direction::kIncoming;
-  ASSIGN_OR_RETURN(d.type, ParseRequestType(PayloadString(m.payload, "type")));
-  ASSIGN_OR_RETURN(d.profile,
-                   ParseProfile(PayloadString(m.payload, "profile")));
-  std::string remote = PayloadString(m.payload, "request");
+  ASSIGN_OR_RETURN(d.type, ParseRequestType(JsonString(m.payload, "type")));
+  ASSIGN_OR_RETURN(d.profile, ParseProfile(JsonString(m.payload, "profile")));
+  std::string remote = JsonString(m.payload, "request");
   d.reference = remote;
   d.fields = m.payload.value("fields", json::object());
   // The clock runs from when the message arrived, not from filing.
@@ -186,7 +180,7 @@ Result<std::optional<std::string>> Exchange::UnfiledRequest(
   for (const auto& i : inbox) {
     if (i.type != "request" || i.peer != peer) continue;
     auto m = ParseMessage(i.body);
-    if (!m.ok() || PayloadString(m->payload, "request") != remote_id) continue;
+    if (!m.ok() || JsonString(m->payload, "request") != remote_id) continue;
     ASSIGN_OR_RETURN(std::string outcome, Outcome(i.id));
     if (outcome.empty()) return std::optional<std::string>(i.id);
   }
@@ -225,9 +219,9 @@ Status Exchange::Apply(const Message& m) {
   ASSIGN_OR_RETURN(std::string done, Outcome(m.id));
   // Applied before (a replay), unless it was waiting for its request.
   if (!done.empty() && done.rfind(kWaiting, 0) != 0) return Status::OK();
-  std::string id = PayloadString(m.payload, "request");
-  std::string from_request = PayloadString(m.payload, "from_request");
-  auto state = ParseRequestState(PayloadString(m.payload, "state"));
+  std::string id = JsonString(m.payload, "request");
+  std::string from_request = JsonString(m.payload, "from_request");
+  auto state = ParseRequestState(JsonString(m.payload, "state"));
   Status s;
   std::optional<RequestLink> link;
   if (id.empty() && state.ok()) {
@@ -275,7 +269,7 @@ Status Exchange::Apply(const Message& m) {
     RETURN_IF_ERROR(up.Run());
   }
   int64_t preserved_until = 0;
-  std::string until = PayloadString(m.payload, "preserved_until");
+  std::string until = JsonString(m.payload, "preserved_until");
   if (s.ok() && !until.empty()) {
     auto t = ParseTime(until);
     if (t.ok()) {
@@ -286,8 +280,8 @@ Status Exchange::Apply(const Message& m) {
   }
   if (s.ok()) {
     s = RequestBook(node_)
-            .Move("peer:" + m.from, id, *state,
-                  PayloadString(m.payload, "reason"), preserved_until)
+            .Move("peer:" + m.from, id, *state, JsonString(m.payload, "reason"),
+                  preserved_until)
             .status();
   }
   RETURN_IF_ERROR(NoteOutcome(m.id, s.ok() ? "applied" : s.message()));

@@ -89,6 +89,13 @@ constexpr char kOutboxColumns[] =
 
 }  // namespace
 
+std::string JsonString(const json& j, const char* key) {
+  if (!j.is_object()) return std::string();
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>()
+                                          : std::string();
+}
+
 Status VerifyStatement(const char* domain, std::string_view body,
                        std::string_view signature, ByteView public_key) {
   auto sig = Base64Decode(signature);
@@ -561,10 +568,11 @@ Result<Mailroom::Delivery> Mailroom::CheckReceipt(
                       .Annotate("the receipt's signature"));
   json receipt = json::parse(receipt_text, nullptr, false);
   std::string digest = Sha256Hex(item.body);
-  if (receipt.is_discarded() || receipt.value("message", "") != id ||
-      receipt.value("from", "") != item.peer ||
-      receipt.value("to", "") != node_->info().name ||
-      receipt.value("body_sha256", "") != digest ||
+  if (!receipt.is_object() || JsonString(receipt, "message") != id ||
+      JsonString(receipt, "from") != item.peer ||
+      JsonString(receipt, "to") != node_->info().name ||
+      JsonString(receipt, "body_sha256") != digest ||
+      !receipt.contains("entry_index") ||
       !receipt["entry_index"].is_number_unsigned()) {
     return bad("it does not name this message, its body and both nodes");
   }
@@ -573,7 +581,7 @@ Result<Mailroom::Delivery> Mailroom::CheckReceipt(
   std::string entry = p["entry"];
   ASSIGN_OR_RETURN(CustodyEntry e, ParseCustodyEntry(entry));
   if (e.kind != EntryKind::kMessageReceived || e.subject != "message:" + id ||
-      e.node != item.peer || e.data.value("body_sha256", "") != digest) {
+      e.node != item.peer || JsonString(e.data, "body_sha256") != digest) {
     return bad("its custody entry is not the receipt of this message");
   }
   // The entry is in the peer's log, at that index, under a checkpoint the

@@ -44,6 +44,10 @@ inline constexpr int64_t kMessageClockSkewSeconds = 15 * 60;
 inline constexpr int64_t kMessageMaxAgeSeconds = 30 * 86400;
 inline constexpr size_t kMaxMessageBytes = 1 << 20;
 
+// A string field of a JSON object; empty if it is missing, of another type,
+// or `j` is not an object (where json::value would throw).
+std::string JsonString(const nlohmann::json& j, const char* key);
+
 // The closed list of message types.
 //   request         a request (cases/request.h) sent to the peer
 //   request.update  a move of a request between the two sides: state, reason

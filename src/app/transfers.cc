@@ -78,12 +78,6 @@ Transfer ReadTransfer(const Statement& q) {
   return t;
 }
 
-std::string Str(const json& j, const char* key) {
-  return j.is_object() && j.contains(key) && j[key].is_string()
-             ? j[key].get<std::string>()
-             : std::string();
-}
-
 bool IsLowerHex(const std::string& s, size_t n) {
   return s.size() == n && std::all_of(s.begin(), s.end(), [](char c) {
            return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
@@ -105,7 +99,7 @@ Status CheckItem(const json& item, const Checkpoint& cp, const Message& m,
                  Transfer* t) {
   if (!item.is_object()) return Status::InvalidInput("an item is an object");
   ASSIGN_OR_RETURN(ContentAddress address,
-                   ContentAddress::Parse(Str(item, "address")));
+                   ContentAddress::Parse(JsonString(item, "address")));
   t->address = address.ToString();
   auto bad = [&](const std::string& why) {
     return Status::InvalidInput(t->address + ": " + why);
@@ -124,7 +118,7 @@ Status CheckItem(const json& item, const Checkpoint& cp, const Message& m,
       return bad("hash " + name.substr(0, 16) + " is not a known hash in hex");
     }
   }
-  if (Str(hashes, "sha256") != HexEncode(address.digest)) {
+  if (JsonString(hashes, "sha256") != HexEncode(address.digest)) {
     return bad("its sha256 is not its address");
   }
   t->hashes = hashes;
@@ -166,8 +160,9 @@ Status CheckItem(const json& item, const Checkpoint& cp, const Message& m,
     }
     if (i + 1 == entries.size()) {
       if (e->kind != EntryKind::kEvidenceTransferred ||
-          Str(e->data, "to") != me || Str(e->data, "message") != m.id ||
-          Str(e->data, "request") != from_request) {
+          JsonString(e->data, "to") != me ||
+          JsonString(e->data, "message") != m.id ||
+          JsonString(e->data, "request") != from_request) {
         return bad(
             "the last entry must be the evidence.transferred releasing it to " +
             me + " in this message");
@@ -490,8 +485,8 @@ Status Transfers::AcceptManifest(const Message& m) {
   auto check = [&]() -> Status {
     ASSIGN_OR_RETURN(std::optional<Peer> peer, PeerBook(node_).Find(m.from));
     if (!peer) return Status::Permission(m.from + " is not a pinned peer");
-    std::string ours = Str(m.payload, "request");
-    std::string theirs = Str(m.payload, "from_request");
+    std::string ours = JsonString(m.payload, "request");
+    std::string theirs = JsonString(m.payload, "from_request");
     ASSIGN_OR_RETURN(std::optional<RequestLink> link, exchange.Link(ours));
     if (!link || link->peer != m.from) {
       return Status::Permission(m.from + " may not deliver for request " +
@@ -506,7 +501,7 @@ Status Transfers::AcceptManifest(const Message& m) {
     if (!r || r->direction != Direction::kOutgoing) {
       return Status::InvalidInput(ours + " is not a request of ours");
     }
-    auto cp = VerifyPeerCheckpoint(*peer, Str(m.payload, "checkpoint"));
+    auto cp = VerifyPeerCheckpoint(*peer, JsonString(m.payload, "checkpoint"));
     if (!cp.ok()) return cp.status().Annotate("the manifest's checkpoint");
     const json& items = m.payload.value("items", json());
     if (!items.is_array() || items.empty() ||
@@ -566,7 +561,7 @@ Status Transfers::AcceptConfirmation(const Message& m) {
   Exchange exchange(node_);
   ASSIGN_OR_RETURN(std::string done, exchange.Outcome(m.id));
   if (!done.empty()) return Status::OK();
-  std::string manifest = Str(m.payload, "manifest");
+  std::string manifest = JsonString(m.payload, "manifest");
   const json& items = m.payload.value("items", json());
   auto check = [&]() -> Status {
     if (!items.is_array() || items.empty() ||
@@ -575,11 +570,13 @@ Status Transfers::AcceptConfirmation(const Message& m) {
     }
     ASSIGN_OR_RETURN(std::optional<Peer> peer, PeerBook(node_).Find(m.from));
     if (!peer) return Status::Permission(m.from + " is not a pinned peer");
-    auto cp = VerifyPeerCheckpoint(*peer, Str(m.payload, "checkpoint"));
+    auto cp = VerifyPeerCheckpoint(*peer, JsonString(m.payload, "checkpoint"));
     if (!cp.ok()) return cp.status().Annotate("the confirmation's checkpoint");
     for (const auto& item : items) {
-      std::string address = Str(item, "address");
-      std::string text = Str(item, "entry");
+      if (!item.is_object())
+        return Status::InvalidInput("an item is an object");
+      std::string address = JsonString(item, "address");
+      std::string text = JsonString(item, "entry");
       const json& at = item.value("entry_index", json());
       if (!at.is_number_unsigned()) {
         return Status::InvalidInput(address.substr(0, 80) + ": no entry_index");
@@ -593,7 +590,7 @@ Status Transfers::AcceptConfirmation(const Message& m) {
       auto e = ParseCustodyEntry(text);
       if (!offer || offer->message_id != manifest || !e.ok() ||
           e->kind != EntryKind::kEvidenceReceived || e->subject != address ||
-          e->node != m.from || Str(e->data, "message") != manifest ||
+          e->node != m.from || JsonString(e->data, "message") != manifest ||
           e->data.value("peer_entry", json()) != offer->entry_index ||
           !item.value("entry_index", json()).is_number_unsigned()) {
         return Status::InvalidInput(
@@ -615,7 +612,7 @@ Status Transfers::AcceptConfirmation(const Message& m) {
                    "WHERE message_id=? AND address=? AND peer=?");
       up.Bind(1, item["entry_index"].get<uint64_t>());
       up.Bind(2, manifest);
-      up.Bind(3, Str(item, "address"));
+      up.Bind(3, JsonString(item, "address"));
       up.Bind(4, m.from);
       RETURN_IF_ERROR(up.Run());
     }

@@ -101,9 +101,10 @@ std::vector<Status> Courier::DeliverBatch(
       } else if (r.is_object() && r.contains("problem") &&
                  r["problem"].is_object()) {
         const nlohmann::json& p = r["problem"];
-        int status = p.value("status", 0);
-        std::string detail = p.value("detail", std::string());
-        out.push_back(Refused(peer, status, detail));
+        int status = p.contains("status") && p["status"].is_number_integer()
+                         ? p["status"].get<int>()
+                         : 0;
+        out.push_back(Refused(peer, status, JsonString(p, "detail")));
       } else {
         out.push_back(Status::Corruption(
             peer + " answered with neither a receipt nor a problem"));

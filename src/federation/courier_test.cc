@@ -41,6 +41,21 @@ class CourierTest : public testutil::ServedPeerFixture {
     return found.ok() && !found->empty() ? (*found)[0].index : 0;
   }
 
+  // Serves `stub` on a free loopback port as the US node, for the
+  // courier; the thread serving it.
+  std::thread ServeInstead(httplib::Server& stub) {
+    int port = stub.bind_to_any_port("127.0.0.1");
+    std::thread serving([&stub] { stub.listen_after_bind(); });
+    EXPECT_TRUE(
+        PeerBook(node_.get()).Remove("local:a", "cyber.doj.example").ok());
+    EXPECT_TRUE(PeerBook(node_.get())
+                    .Add("local:a", "cyber.doj.example",
+                         "http://127.0.0.1:" + std::to_string(port),
+                         us_->info().verifier_key, "")
+                    .ok());
+    return serving;
+  }
+
   // How many requests the US node's server answered on `route`.
   int Served(const std::string& route) {
     httplib::Client c(server_->url());
@@ -106,15 +121,7 @@ TEST_F(CourierTest, APeerThatTakesNoBatchesGetsMessagesOneByOne) {
              }
              res.set_content(*r, "application/json");
            });
-  int port = old.bind_to_any_port("127.0.0.1");
-  std::thread serving([&] { old.listen_after_bind(); });
-  ASSERT_TRUE(
-      PeerBook(node_.get()).Remove("local:a", "cyber.doj.example").ok());
-  ASSERT_TRUE(PeerBook(node_.get())
-                  .Add("local:a", "cyber.doj.example",
-                       "http://127.0.0.1:" + std::to_string(port),
-                       us_->info().verifier_key, "")
-                  .ok());
+  std::thread serving = ServeInstead(old);
   for (int i = 0; i < 5; ++i) {
     Enqueue("request", {{"request", "KW-R-" + std::to_string(i)}});
   }
@@ -126,6 +133,34 @@ TEST_F(CourierTest, APeerThatTakesNoBatchesGetsMessagesOneByOne) {
   EXPECT_EQ(singles, 5);
   EXPECT_TRUE(Mailroom(node_.get()).Outbox(true)->empty());
   EXPECT_EQ(Mailroom(us_.get()).Inbox()->size(), 5u);
+}
+
+TEST_F(CourierTest, AMalformedBatchAnswerFailsItsMessagesAndNothingElse) {
+  // A peer answering with fields of the wrong types, and a receipt that is
+  // JSON but not an object: each message fails, and is retried later.
+  httplib::Server odd;
+  odd.Post("/federation/v1/messages/batch",
+           [](const httplib::Request&, httplib::Response& res) {
+             res.set_content(
+                 "{\"results\":[{\"problem\":{\"status\":\"x\",\"detail\":5}},"
+                 "{\"receipt\":\"{\\\"receipt\\\":\\\"[1]\\\"}\"},{\"x\":1}]}",
+                 "application/json");
+           });
+  std::thread serving = ServeInstead(odd);
+  for (int i = 0; i < 3; ++i) {
+    Enqueue("request", {{"request", "KW-R-" + std::to_string(i)}});
+  }
+  auto delivered = Courier(node_.get(), std::chrono::seconds(10)).DeliverDue();
+  odd.stop();
+  serving.join();
+  ASSERT_TRUE(delivered.ok()) << delivered.status().ToString();
+  EXPECT_EQ(*delivered, 0);
+  auto pending = Mailroom(node_.get()).Outbox(true);
+  ASSERT_EQ(pending->size(), 3u);
+  for (const OutboxItem& o : *pending) {
+    EXPECT_EQ(o.attempts, 1);
+    EXPECT_FALSE(o.last_error.empty());
+  }
 }
 
 TEST_F(CourierTest, TheBatchEndpointAnswersEachMessageOrRefusesTheBatch) {
