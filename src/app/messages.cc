@@ -511,14 +511,11 @@ std::vector<Result<std::string>> Mailroom::ReceiveBatch(
   }
   // The new ones stored together, in one group commit; should that fail,
   // each alone, so that one message's failure is its own.
-  if (!fresh.empty()) {
-    Status all = Store(fresh);
-    for (const Message* m : fresh) {
-      if (all.ok()) break;
-      Status s = fresh.size() == 1 ? all : Store({m});
-      for (size_t i = 0; i < batch.size() && !s.ok(); ++i) {
-        if (checked[i] && checked[i]->id == m->id) out[i] = s;
-      }
+  Status all = fresh.empty() ? Status::OK() : Store(fresh);
+  for (size_t f = 0; !all.ok() && f < fresh.size(); ++f) {
+    Status s = fresh.size() == 1 ? all : Store({fresh[f]});
+    for (size_t i = 0; i < batch.size() && !s.ok(); ++i) {
+      if (checked[i] && checked[i]->id == fresh[f]->id) out[i] = s;
     }
   }
   // Acted on in order: a conversation's messages follow one another.
