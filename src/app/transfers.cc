@@ -430,6 +430,10 @@ Status Transfers::QueueManifest(const std::string& actor,
 }
 
 Status Transfers::QueueOwedManifests() {
+  // Deliver releases and queues under this lock: without it, a manifest
+  // it is about to queue looks owed here, and one of the two fails on the
+  // outbox's key.
+  std::lock_guard<std::recursive_mutex> one_at_a_time(ExchangeMutex());
   Statement q(node_->sql(),
               "SELECT DISTINCT message_id FROM evidence_offers WHERE "
               "message_id NOT IN (SELECT id FROM outbox)");
