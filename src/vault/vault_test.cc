@@ -193,9 +193,13 @@ TEST_F(VaultTest, StagedObjectRefusesADamagedStagingFile) {
   ASSERT_TRUE((*staged)->Sync().ok());
   staged->reset();
   {
+    // Flip a bit: writing a fixed byte leaves the file as it was whenever
+    // the ciphertext already held that byte, one run in 256.
     std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekg(kVaultHeaderSize + 1000);
+    char c = static_cast<char>(f.get());
     f.seekp(kVaultHeaderSize + 1000);
-    f.put('!');
+    f.put(static_cast<char>(c ^ 0x01));
   }
   auto resumed = StagedObject::Resume(Env::Default(), master_, path, {},
                                       2 * kVaultChunkSize);
