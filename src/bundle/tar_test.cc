@@ -22,6 +22,8 @@
 namespace amanah {
 namespace {
 
+using testutil::StringSource;
+
 namespace fs = std::filesystem;
 using namespace std::string_literals;
 
@@ -38,28 +40,6 @@ class StringSink : public ByteSink {
   }
   std::string out;
   std::vector<std::pair<const uint8_t*, size_t>> appends;
-};
-
-// A SequentialFile over a string returning at most `chunk` bytes a read,
-// recording the sizes asked for.
-class StringSource : public SequentialFile {
- public:
-  explicit StringSource(std::string s,
-                        size_t chunk = std::numeric_limits<size_t>::max())
-      : s_(std::move(s)), chunk_(chunk) {}
-  Result<size_t> Read(uint8_t* scratch, size_t n) override {
-    requests.push_back(n);
-    size_t k = std::min({n, chunk_, s_.size() - pos_});
-    std::memcpy(scratch, s_.data() + pos_, k);
-    pos_ += k;
-    return k;
-  }
-  std::vector<size_t> requests;
-
- private:
-  std::string s_;
-  size_t chunk_;
-  size_t pos_ = 0;
 };
 
 // Writes to a WritableFile.

@@ -7,9 +7,15 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <string>
+#include <vector>
+
+#include "storage/env.h"
 
 namespace amanah::testutil {
 
@@ -33,6 +39,28 @@ class TempDirTest : public ::testing::Test {
   }
 
   std::filesystem::path dir_;
+};
+
+// A SequentialFile over a string returning at most `chunk` bytes a read,
+// recording the sizes asked for.
+class StringSource : public SequentialFile {
+ public:
+  explicit StringSource(std::string s,
+                        size_t chunk = std::numeric_limits<size_t>::max())
+      : s_(std::move(s)), chunk_(chunk) {}
+  Result<size_t> Read(uint8_t* scratch, size_t n) override {
+    requests.push_back(n);
+    size_t k = std::min({n, chunk_, s_.size() - pos_});
+    std::memcpy(scratch, s_.data() + pos_, k);
+    pos_ += k;
+    return k;
+  }
+  std::vector<size_t> requests;
+
+ private:
+  std::string s_;
+  size_t chunk_;
+  size_t pos_ = 0;
 };
 
 }  // namespace amanah::testutil

@@ -1,6 +1,9 @@
 #include "vault/stream.h"
 
+#include <sched.h>
+
 #include <algorithm>
+#include <chrono>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -11,14 +14,39 @@ namespace {
 
 constexpr size_t kRing = 8;
 
+// Worker threads for `consumers`: one per CPU this process may run on, and
+// no more than there are consumers.
+size_t WorkerCount(size_t consumers) {
+  cpu_set_t set;
+  size_t cpus = 1;
+  if (::sched_getaffinity(0, sizeof(set), &set) == 0) {
+    cpus = static_cast<size_t>(CPU_COUNT(&set));
+  }
+  return std::clamp<size_t>(cpus, 1, consumers);
+}
+
 // The ring of chunks shared by the reader and the consumers. A chunk is
 // either read into one of the ring's buffers or, where the source can be
 // mapped, a region of the file itself that the ring holds until every
 // consumer is done with it.
 class Ring {
  public:
-  Ring(size_t chunk_size, size_t consumers, bool mapped)
-      : views_(kRing), regions_(kRing), consumed_(consumers, 0) {
+  struct Step {
+    size_t consumer;
+    uint64_t seq;
+    ByteView chunk;
+    bool last;
+  };
+
+  // The last of `consumers` is the sink if `sink`: it is told which chunk
+  // is the last, so it waits until that is known.
+  Ring(size_t chunk_size, size_t consumers, bool mapped, bool sink)
+      : views_(kRing),
+        regions_(kRing),
+        next_(consumers, 0),
+        busy_(consumers, false),
+        spent_(consumers, std::chrono::nanoseconds(0)),
+        sink_(sink) {
     if (!mapped) buffers_.assign(kRing, Bytes(chunk_size));
   }
 
@@ -29,8 +57,7 @@ class Ring {
     std::unique_lock<std::mutex> l(mu_);
     cv_.wait(l, [&] {
       return !error_.ok() ||
-             seq - *std::min_element(consumed_.begin(), consumed_.end()) <
-                 kRing;
+             seq - *std::min_element(next_.begin(), next_.end()) < kRing;
     });
     done = std::move(regions_[seq % kRing]);
     bool ok = error_.ok();
@@ -64,22 +91,48 @@ class Ring {
     cv_.notify_all();
   }
 
-  // Consumer: waits for chunk `seq`. Returns false at the end of the stream
-  // or on failure. With `need_last`, also waits until it is known whether
-  // `seq` is the final chunk.
-  bool WaitChunk(uint64_t seq, bool need_last, ByteView* chunk, bool* last) {
+  // Workers: a step is one consumer's work on one chunk. Waits for a step
+  // and claims it: of the consumers no worker is serving whose next chunk
+  // is ready, the one furthest behind, and of those the one that has taken
+  // longest so far. Returns false once every consumer has been through the
+  // stream, or on failure.
+  //
+  // So on two CPUs with MD5, SHA-1, SHA-256 and the sink, one worker stays
+  // on MD5, the slowest, and the other serves the rest; with a thread per
+  // consumer, as before, the scheduler gave MD5 a fair share of a CPU
+  // whenever the others were runnable, and the slowest hash ran slower.
+  bool NextStep(Step* step) {
     std::unique_lock<std::mutex> l(mu_);
-    cv_.wait(l, [&] {
-      return !error_.ok() || eof_ || produced_ > seq + (need_last ? 1 : 0);
-    });
-    if (!error_.ok() || seq >= produced_) return false;
-    *chunk = views_[seq % kRing];
-    *last = eof_ && seq + 1 == produced_;
-    return true;
+    for (;;) {
+      if (!error_.ok()) return false;
+      size_t best = next_.size();
+      bool finished = true;
+      for (size_t c = 0; c < next_.size(); ++c) {
+        if (!eof_ || next_[c] < produced_) finished = false;
+        bool ready = !busy_[c] && (produced_ > next_[c] + LastWait(c) ||
+                                   (eof_ && produced_ > next_[c]));
+        if (ready && (best == next_.size() || next_[c] < next_[best] ||
+                      (next_[c] == next_[best] && spent_[c] > spent_[best]))) {
+          best = c;
+        }
+      }
+      if (finished) return false;
+      if (best == next_.size()) {
+        cv_.wait(l);
+        continue;
+      }
+      uint64_t seq = next_[best];
+      busy_[best] = true;
+      *step =
+          Step{best, seq, views_[seq % kRing], eof_ && seq + 1 == produced_};
+      return true;
+    }
   }
-  void Consumed(size_t consumer, uint64_t seq) {
+  void StepDone(const Step& step, std::chrono::nanoseconds took) {
     std::lock_guard<std::mutex> l(mu_);
-    consumed_[consumer] = seq + 1;
+    busy_[step.consumer] = false;
+    next_[step.consumer] = step.seq + 1;
+    spent_[step.consumer] += took;
     cv_.notify_all();
   }
   bool EmptyStream() {
@@ -92,12 +145,19 @@ class Ring {
   }
 
  private:
+  uint64_t LastWait(size_t c) const {
+    return sink_ && c + 1 == next_.size() ? 1 : 0;
+  }
+
   std::mutex mu_;
   std::condition_variable cv_;
   std::vector<Bytes> buffers_;
   std::vector<ByteView> views_;
   std::vector<std::unique_ptr<MappedRegion>> regions_;
-  std::vector<uint64_t> consumed_;
+  std::vector<uint64_t> next_;  // per consumer, the next chunk to take
+  std::vector<bool> busy_;      // a worker is on the consumer's next chunk
+  std::vector<std::chrono::nanoseconds> spent_;
+  const bool sink_;
   uint64_t produced_ = 0;
   bool eof_ = false;
   Status error_;
@@ -112,7 +172,7 @@ Result<StreamDigests> DigestStream(SequentialFile* source,
   size_t consumers = algorithms.size() + (sink ? 1 : 0);
   if (consumers == 0) return Status::InvalidInput("nothing to do with stream");
   const bool mapped = source->CanMap();
-  Ring ring(chunk_size, consumers, mapped);
+  Ring ring(chunk_size, consumers, mapped, sink != nullptr);
   StreamDigests out;
 
   std::thread reader([&] {
@@ -144,50 +204,46 @@ Result<StreamDigests> DigestStream(SequentialFile* source,
     ring.End();
   });
 
-  std::vector<Bytes> results(algorithms.size());
-  std::vector<std::thread> hashers;
-  for (size_t i = 0; i < algorithms.size(); ++i) {
-    hashers.emplace_back([&, i] {
-      Hasher h(algorithms[i]);
-      ByteView chunk;
-      bool last = false;
-      for (uint64_t seq = 0; ring.WaitChunk(seq, false, &chunk, &last); ++seq) {
-        h.Update(chunk);
-        ring.Consumed(i, seq);
-      }
-      results[i] = h.Finish();
-    });
+  std::vector<std::unique_ptr<Hasher>> hashers;
+  for (HashAlgorithm a : algorithms) {
+    hashers.push_back(std::make_unique<Hasher>(a));
   }
-
-  if (sink != nullptr) {
-    size_t me = algorithms.size();
-    ByteView chunk;
-    bool last = false;
-    uint64_t done = 0;
-    uint64_t seq = 0;
-    for (; ring.WaitChunk(seq, true, &chunk, &last); ++seq) {
-      Status s = sink->Consume(chunk, seq, last);
-      if (!s.ok()) {
-        ring.Fail(s);
-        break;
+  uint64_t sink_done = 0;
+  auto work = [&] {
+    Ring::Step step;
+    while (ring.NextStep(&step)) {
+      auto t0 = std::chrono::steady_clock::now();
+      if (step.consumer < hashers.size()) {
+        hashers[step.consumer]->Update(step.chunk);
+      } else {
+        Status s = sink->Consume(step.chunk, step.seq, step.last);
+        if (!s.ok()) {
+          ring.Fail(s);
+          return;
+        }
+        sink_done += step.chunk.size();
+        if (progress && (step.seq % 64 == 0 || step.last)) progress(sink_done);
       }
-      done += chunk.size();
-      ring.Consumed(me, seq);
-      if (progress && (seq % 64 == 0 || last)) progress(done);
+      ring.StepDone(step, std::chrono::steady_clock::now() - t0);
     }
-    if (ring.error().ok() && ring.EmptyStream()) {
-      Status s = sink->Consume(ByteView(), 0, true);
-      if (!s.ok()) ring.Fail(s);
-    }
+  };
+  std::vector<std::thread> workers;
+  for (size_t i = 1; i < WorkerCount(consumers); ++i) {
+    workers.emplace_back(work);
+  }
+  work();  // the calling thread is a worker too
+  for (auto& t : workers) t.join();
+  if (sink != nullptr && ring.error().ok() && ring.EmptyStream()) {
+    Status s = sink->Consume(ByteView(), 0, true);
+    if (!s.ok()) ring.Fail(s);
   }
 
   reader.join();
-  for (auto& t : hashers) t.join();
   RETURN_IF_ERROR(ring.error());
   ring.ReleaseRegions();
   RETURN_IF_ERROR(source->Finish());
   for (size_t i = 0; i < algorithms.size(); ++i) {
-    out.digests[algorithms[i]] = std::move(results[i]);
+    out.digests[algorithms[i]] = hashers[i]->Finish();
   }
   if (progress && sink == nullptr) progress(out.size);
   return out;

@@ -17,23 +17,9 @@
 namespace amanah {
 namespace {
 
+using testutil::StringSource;
+
 namespace fs = std::filesystem;
-
-// A SequentialFile over a string.
-class StringSource : public SequentialFile {
- public:
-  explicit StringSource(std::string s) : s_(std::move(s)) {}
-  Result<size_t> Read(uint8_t* scratch, size_t n) override {
-    size_t k = std::min(n, s_.size() - pos_);
-    std::memcpy(scratch, s_.data() + pos_, k);
-    pos_ += k;
-    return k;
-  }
-
- private:
-  std::string s_;
-  size_t pos_ = 0;
-};
 
 class Collect : public ChunkSink {
  public:
