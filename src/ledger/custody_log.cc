@@ -438,7 +438,19 @@ Result<uint64_t> CustodyLog::Append(std::vector<std::string> entries) {
 void CustodyLog::JournalBatch() {
   std::unique_lock<std::mutex> l(mu_);
   // This writer leads (journaling_ is set for it): journal a batch of
-  // queued writers, itself first.
+  // queued writers, itself first. While a journaled batch still waits for
+  // the writer publishing, a batch journaled now would only wait behind
+  // it: wait until the publisher takes the queue, and journal everything
+  // queued by then. Where publishing is the slower stage (fast storage),
+  // this makes fewer and larger journal writes; where the journal's sync
+  // is slower, the queue is empty when a batch is journaled.
+  Writer* me = writers_.front();
+  while (publishing_ && !to_publish_.empty() && poisoned_.ok()) {
+    parked_leader_ = me;
+    l.unlock();
+    (void)me->bell.Wait();  // kLead, from the publisher
+    l.lock();
+  }
   auto batch = std::make_unique<Batch>();
   while (!writers_.empty()) {
     Writer* x = writers_.front();
@@ -524,6 +536,10 @@ void CustodyLog::PublishQueued(std::unique_lock<std::mutex>& l) {
   while (!to_publish_.empty()) {
     taken.push_back(std::move(to_publish_.front()));
     to_publish_.pop_front();
+  }
+  if (parked_leader_ != nullptr) {
+    parked_leader_->Wake(Writer::kLead);
+    parked_leader_ = nullptr;
   }
   Status status = poisoned_;
   l.unlock();

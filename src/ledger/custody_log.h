@@ -122,6 +122,8 @@ class CustodyLog {
   // A writer holds the publishing role; always so while to_publish_ is not
   // empty.
   bool publishing_ = false;
+  // The leader waiting for the publisher to take the queue, if any.
+  Writer* parked_leader_ = nullptr;
   std::condition_variable idle_cv_;  // publishing_ went false
   Status poisoned_;                  // a failure after the journal was written
 
