@@ -753,21 +753,69 @@ Status Transfers::Complete(const Transfer& t, const PutResult& put) {
         return std::vector<CustodyEntry>{std::move(e)};
       },
       [&](uint64_t index) -> Status {
-        Statement up(node_->sql(),
-                     "UPDATE evidence_transfers SET entry_index=? WHERE "
-                     "message_id=? AND address=?");
-        up.Bind(1, index);
-        up.Bind(2, t.message_id);
-        up.Bind(3, t.address);
-        RETURN_IF_ERROR(up.Run());
-        return node_->db().RecordIngest(
-            {t.address, put.size, hex(HashAlgorithm::kMd5),
-             hex(HashAlgorithm::kSha1)},
-            {t.address, t.case_id, index, "peer:" + t.peer, time});
+        return RecordReceived(t, index, put.size, hex(HashAlgorithm::kMd5),
+                              hex(HashAlgorithm::kSha1), time);
       });
   RETURN_IF_ERROR(r.status());
   // The confirmation is queued now, or by the next round after a crash.
   return SendConfirmations();
+}
+
+Status Transfers::RecordReceived(const Transfer& t, uint64_t index,
+                                 uint64_t size, const std::string& md5,
+                                 const std::string& sha1,
+                                 const std::string& time) {
+  Statement up(node_->sql(),
+               "UPDATE evidence_transfers SET entry_index=? WHERE "
+               "message_id=? AND address=?");
+  up.Bind(1, index);
+  up.Bind(2, t.message_id);
+  up.Bind(3, t.address);
+  RETURN_IF_ERROR(up.Run());
+  return node_->db().RecordIngest(
+      {t.address, size, md5, sha1},
+      {t.address, t.case_id, index, "peer:" + t.peer, time});
+}
+
+Result<bool> Transfers::CompleteFromLog(const Transfer& t) {
+  ASSIGN_OR_RETURN(ContentAddress address, ContentAddress::Parse(t.address));
+  if (!node_->vault().Contains(address)) return false;
+  // The custody index caught up with the log when it was opened.
+  ASSIGN_OR_RETURN(CustodyLog * log, node_->Log());
+  LogReader reader = log->Reader();
+  CustodyIndex index(&node_->sql());
+  for (int64_t after = -1;;) {
+    ASSIGN_OR_RETURN(auto about, index.ForSubject(t.address, after, 256));
+    if (about.empty()) return false;
+    for (const auto& found : about) {
+      after = static_cast<int64_t>(found.index);
+      if (found.kind != EntryKindName(EntryKind::kEvidenceReceived)) continue;
+      ASSIGN_OR_RETURN(std::string text, reader.Entry(found.index));
+      ASSIGN_OR_RETURN(CustodyEntry e, ParseCustodyEntry(text));
+      if (JsonString(e.data, "message") != t.message_id ||
+          JsonString(e.data, "from") != t.peer || !e.data.contains("size") ||
+          !e.data["size"].is_number_unsigned()) {
+        continue;
+      }
+      const json& hashes = e.data.value("hashes", json::object());
+      Status s = node_->sql().Transaction([&]() -> Status {
+        Statement up(node_->sql(),
+                     "UPDATE evidence_transfers SET state='done', offset=?, "
+                     "last_error='' WHERE message_id=? AND address=? AND "
+                     "state='pending'");
+        up.Bind(1, e.data["size"].get<uint64_t>());
+        up.Bind(2, t.message_id);
+        up.Bind(3, t.address);
+        RETURN_IF_ERROR(up.Run());
+        return RecordReceived(t, found.index, e.data["size"].get<uint64_t>(),
+                              JsonString(hashes, "md5"),
+                              JsonString(hashes, "sha1"), found.time);
+      });
+      RETURN_IF_ERROR(s);
+      RETURN_IF_ERROR(SendConfirmations());
+      return true;
+    }
+  }
 }
 
 Status Transfers::SendConfirmations() {

@@ -121,6 +121,12 @@ class Transfers {
   // it against the manifest, moves it into the vault, records
   // evidence.received, and queues the confirmation to the peer.
   Status Complete(const Transfer& t, const PutResult& put);
+  // A crash after Complete's evidence.received entry became durable, and
+  // before the database committed, leaves the transfer pending with the
+  // object in the vault. Completes it from that entry and returns true, so
+  // that it is neither pulled nor recorded a second time; false if the log
+  // holds no such entry (or the vault lacks the object).
+  Result<bool> CompleteFromLog(const Transfer& t);
   // Queues confirmations that a crash kept from being queued.
   Status SendConfirmations();
   // Queues manifests that a crash (or a failure) kept from being queued
@@ -136,6 +142,11 @@ class Transfers {
   Status NoteFailureRow(const Transfer& t, const std::string& error,
                         bool refused, bool restart, int64_t wait);
   int64_t NowUnix() const;
+  // Stores the index of the transfer's evidence.received entry and the
+  // object's ingest record. REQUIRES: inside a database transaction.
+  Status RecordReceived(const Transfer& t, uint64_t index, uint64_t size,
+                        const std::string& md5, const std::string& sha1,
+                        const std::string& time);
   Node* node_;
 };
 

@@ -213,6 +213,64 @@ TEST_F(FetcherTest, AnInterruptedPullResumesWithARangeRequest) {
   EXPECT_EQ(ranges[1], "bytes=" + std::to_string(t.offset) + "-");
 }
 
+// Killed after the evidence.received entry became durable and before the
+// database committed: the object is in the vault and the entry in the log,
+// but the transfer is still pending. The next round completes it from the
+// entry: nothing is pulled or recorded a second time.
+TEST_F(FetcherTest, AReceiptLoggedBeforeACrashIsNeitherPulledNorLoggedTwice) {
+  ContentAddress a = UsEvidence(2 * kVaultChunkSize + 7, 11, true);
+  Message m = Deliver({a});
+  Post(us_.get(), node_.get());
+  Fetcher fetcher(node_.get(), std::chrono::seconds(10));
+  ASSERT_EQ(*fetcher.FetchDue(), 1);
+  Transfer before = (*Transfers(node_.get()).List())[0];
+  ASSERT_EQ(before.state, "done");
+  // What the commit would have written is gone; the log keeps its entry.
+  ASSERT_TRUE(
+      node_->sql()
+          .Transaction([&] {
+            for (const char* sql :
+                 {"UPDATE evidence_transfers SET state='pending', "
+                  "entry_index=-1, confirmed=0, offset=0",
+                  "DELETE FROM ingest WHERE entry_index=?",
+                  "DELETE FROM outbox WHERE type='evidence.received'"}) {
+              Statement st(node_->sql(), sql);
+              if (std::string(sql).find('?') != std::string::npos) {
+                st.Bind(1, before.entry_index);
+              }
+              RETURN_IF_ERROR(st.Run());
+            }
+            return Status::OK();
+          })
+          .ok());
+  ASSERT_EQ((*Transfers(node_.get()).List())[0].state, "pending");
+
+  ASSERT_EQ(*fetcher.FetchDue(), 1);
+  Transfer after = (*Transfers(node_.get()).List())[0];
+  EXPECT_EQ(after.state, "done");
+  EXPECT_EQ(after.entry_index, before.entry_index);
+  EXPECT_EQ(after.offset, 2 * kVaultChunkSize + 7);
+  auto about = CustodyIndex(&node_->sql()).ForSubject(a.ToString(), -1, 100);
+  int received = 0;
+  for (const auto& e : *about) received += e.kind == "evidence.received";
+  EXPECT_EQ(received, 1);
+  auto ingests = node_->db().IngestsOf(a.ToString());
+  ASSERT_EQ(ingests->size(), 1u);
+  EXPECT_EQ((*ingests)[0].entry_index,
+            static_cast<uint64_t>(before.entry_index));
+  EXPECT_EQ(node_->db().FindEvidence(a.ToString()).value()->md5.size(), 32u);
+  // The US served one pull, and hears of the one entry.
+  auto pulls = CustodyIndex(&us_->sql()).ForSubject(a.ToString(), -1, 100);
+  int accessed = 0;
+  for (const auto& e : *pulls) accessed += e.kind == "evidence.accessed";
+  EXPECT_EQ(accessed, 1);
+  Post(node_.get(), us_.get());
+  auto offers = *Transfers(us_.get()).Offers();
+  ASSERT_EQ(offers.size(), 1u);
+  EXPECT_EQ(offers[0].received_index, before.entry_index);
+  EXPECT_EQ(offers[0].message_id, m.id);
+}
+
 // Objects released but their manifest never queued (the node died in
 // between): the next round queues it, under the id the entries name.
 TEST_F(FetcherTest, AManifestLostToACrashIsQueuedAgain) {
