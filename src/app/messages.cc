@@ -379,20 +379,57 @@ Result<std::optional<std::string>> Mailroom::StoredBody(const std::string& id) {
   return std::optional<std::string>(q.Text(0));
 }
 
+Status Mailroom::InsertInbox(const Message& m, const std::string& received) {
+  Statement ins(node_->sql(),
+                "INSERT INTO inbox(id, peer, type, body, received) "
+                "VALUES(?,?,?,?,?)");
+  ins.Bind(1, m.id);
+  ins.Bind(2, m.from);
+  ins.Bind(3, m.type);
+  ins.Bind(4, m.body);
+  ins.Bind(5, received);
+  return ins.Run();
+}
+
+Result<std::optional<std::string>> Mailroom::LoggedAt(const Message& m) {
+  // The custody index caught up with the log when the log was opened.
+  CustodyIndex index(&node_->sql());
+  ASSIGN_OR_RETURN(auto found, index.ForSubject("message:" + m.id, -1, 16));
+  std::string digest;
+  for (const auto& e : found) {
+    if (e.kind != EntryKindName(EntryKind::kMessageReceived)) continue;
+    ASSIGN_OR_RETURN(CustodyLog * log, node_->Log());
+    ASSIGN_OR_RETURN(std::string text, log->Reader().Entry(e.index));
+    ASSIGN_OR_RETURN(CustodyEntry entry, ParseCustodyEntry(text));
+    if (digest.empty()) digest = Sha256Hex(m.body);
+    if (JsonString(entry.data, "from") == m.from &&
+        JsonString(entry.data, "body_sha256") == digest) {
+      return std::optional<std::string>(e.time);
+    }
+  }
+  return std::optional<std::string>();
+}
+
 Status Mailroom::Store(const std::vector<const Message*>& fresh) {
+  // A message whose message.received entry became durable before a crash
+  // kept the database from committing is stored under that entry, and not
+  // recorded a second time.
+  std::vector<const Message*> unlogged;
+  for (const Message* m : fresh) {
+    ASSIGN_OR_RETURN(std::optional<std::string> logged, LoggedAt(*m));
+    if (!logged) {
+      unlogged.push_back(m);
+      continue;
+    }
+    RETURN_IF_ERROR(
+        node_->sql().Transaction([&] { return InsertInbox(*m, *logged); }));
+  }
+  if (unlogged.empty()) return Status::OK();
   auto r = node_->Apply([&]() -> Result<std::vector<CustodyEntry>> {
     std::vector<CustodyEntry> entries;
     std::string now = FormatTime(node_->env()->NowUnixNanos() / 1000);
-    for (const Message* m : fresh) {
-      Statement ins(node_->sql(),
-                    "INSERT INTO inbox(id, peer, type, body, received) "
-                    "VALUES(?,?,?,?,?)");
-      ins.Bind(1, m->id);
-      ins.Bind(2, m->from);
-      ins.Bind(3, m->type);
-      ins.Bind(4, m->body);
-      ins.Bind(5, now);
-      RETURN_IF_ERROR(ins.Run());
+    for (const Message* m : unlogged) {
+      RETURN_IF_ERROR(InsertInbox(*m, now));
       CustodyEntry e;
       e.kind = EntryKind::kMessageReceived;
       e.actor = "peer:" + m->from;
@@ -404,14 +441,15 @@ Status Mailroom::Store(const std::vector<const Message*>& fresh) {
     }
     return entries;
   });
-  if (r.ok() || r.status().code() != Code::kConflict || fresh.size() != 1) {
+  if (r.ok() || r.status().code() != Code::kConflict || unlogged.size() != 1) {
     return r.status();
   }
   // Two deliveries of one message raced and met at the primary key: the
   // other one stored it, with the same body or not.
-  ASSIGN_OR_RETURN(std::optional<std::string> stored, StoredBody(fresh[0]->id));
-  if (stored && *stored == fresh[0]->body) return Status::OK();
-  return Status::Conflict("message " + fresh[0]->id +
+  ASSIGN_OR_RETURN(std::optional<std::string> stored,
+                   StoredBody(unlogged[0]->id));
+  if (stored && *stored == unlogged[0]->body) return Status::OK();
+  return Status::Conflict("message " + unlogged[0]->id +
                           " was received before with another body");
 }
 

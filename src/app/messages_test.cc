@@ -110,6 +110,38 @@ TEST_F(MessagesTest, DeliveredOnceWithAReceiptThatProvesIt) {
   EXPECT_EQ((*history)[1].kind, "message.delivered");
 }
 
+// Killed after the message.received entry became durable and before the
+// database committed: the sender, never answered, delivers again. The
+// message is stored under the entry already in the log, not recorded twice.
+TEST_F(MessagesTest, AMessageLoggedBeforeACrashIsNotRecordedTwice) {
+  OutboxItem m = Send({{"reference", "KW-24/7-119"}});
+  Mailroom us(us_.get());
+  uint64_t before = Size(us_.get());
+  ASSERT_TRUE(us.Receive(m.body, m.signature).ok());
+  auto received = us.Inbox();
+  ASSERT_EQ(received->size(), 1u);
+  // What the commit would have written is gone; the log keeps its entry.
+  Statement drop(us_->sql(), "DELETE FROM inbox WHERE id=?");
+  drop.Bind(1, m.id);
+  ASSERT_TRUE(drop.Run().ok());
+  ASSERT_TRUE(us.Inbox()->empty());
+
+  auto package = us.Receive(m.body, m.signature);
+  ASSERT_TRUE(package.ok()) << package.status().ToString();
+  EXPECT_EQ(Size(us_.get()), before + 1);
+  auto inbox = us.Inbox();
+  ASSERT_EQ(inbox->size(), 1u);
+  EXPECT_EQ((*inbox)[0].body, m.body);
+  auto history =
+      CustodyIndex(&us_->sql()).ForSubject("message:" + m.id, -1, 10);
+  ASSERT_EQ(history->size(), 1u);
+  EXPECT_EQ((*inbox)[0].received, (*history)[0].time);
+  auto receipt =
+      json::parse(json::parse(*package)["receipt"].get<std::string>());
+  EXPECT_EQ(receipt["entry_index"], before);
+  ASSERT_TRUE(Mailroom(node_.get()).AcceptReceipt(m.id, *package).ok());
+}
+
 TEST_F(MessagesTest, RefusesWhatIsNotAFreshSignedMessageFromAPeer) {
   OutboxItem m = Send({{"n", 1}});
   Mailroom us(us_.get());
