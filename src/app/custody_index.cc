@@ -91,4 +91,23 @@ Result<std::vector<IndexedEntry>> CustodyIndex::ForSubject(
   return Query("subject", subject, after, limit);
 }
 
+Result<std::optional<std::pair<IndexedEntry, CustodyEntry>>> CustodyIndex::Find(
+    LogReader& reader, const std::string& subject, EntryKind kind,
+    const std::function<bool(const CustodyEntry&)>& match) {
+  using Found = std::optional<std::pair<IndexedEntry, CustodyEntry>>;
+  for (int64_t after = -1;;) {
+    ASSIGN_OR_RETURN(auto about, ForSubject(subject, after, 256));
+    if (about.empty()) return Found();
+    for (auto& at : about) {
+      after = static_cast<int64_t>(at.index);
+      if (at.kind != EntryKindName(kind) || at.index >= reader.size()) {
+        continue;
+      }
+      ASSIGN_OR_RETURN(std::string text, reader.Entry(at.index));
+      ASSIGN_OR_RETURN(CustodyEntry e, ParseCustodyEntry(text));
+      if (match(e)) return Found(std::make_pair(std::move(at), std::move(e)));
+    }
+  }
+}
+
 }  // namespace amanah

@@ -6,7 +6,10 @@
 #ifndef AMANAH_APP_CUSTODY_INDEX_H_
 #define AMANAH_APP_CUSTODY_INDEX_H_
 
+#include <functional>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "ledger/custody_entry.h"
@@ -37,6 +40,11 @@ class CustodyIndex {
                                             int64_t after, size_t limit);
   Result<std::vector<IndexedEntry>> ForSubject(const std::string& subject,
                                                int64_t after, size_t limit);
+  // The first entry of `kind` about `subject` that `match` accepts, read
+  // from `reader` (entries beyond its size are not looked at).
+  Result<std::optional<std::pair<IndexedEntry, CustodyEntry>>> Find(
+      LogReader& reader, const std::string& subject, EntryKind kind,
+      const std::function<bool(const CustodyEntry&)>& match);
 
  private:
   Result<std::vector<IndexedEntry>> Query(const char* column,

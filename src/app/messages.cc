@@ -393,21 +393,20 @@ Status Mailroom::InsertInbox(const Message& m, const std::string& received) {
 
 Result<std::optional<std::string>> Mailroom::LoggedAt(const Message& m) {
   // The custody index caught up with the log when the log was opened.
-  CustodyIndex index(&node_->sql());
-  ASSIGN_OR_RETURN(auto found, index.ForSubject("message:" + m.id, -1, 16));
-  std::string digest;
-  for (const auto& e : found) {
-    if (e.kind != EntryKindName(EntryKind::kMessageReceived)) continue;
-    ASSIGN_OR_RETURN(CustodyLog * log, node_->Log());
-    ASSIGN_OR_RETURN(std::string text, log->Reader().Entry(e.index));
-    ASSIGN_OR_RETURN(CustodyEntry entry, ParseCustodyEntry(text));
-    if (digest.empty()) digest = Sha256Hex(m.body);
-    if (JsonString(entry.data, "from") == m.from &&
-        JsonString(entry.data, "body_sha256") == digest) {
-      return std::optional<std::string>(e.time);
-    }
-  }
-  return std::optional<std::string>();
+  ASSIGN_OR_RETURN(CustodyLog * log, node_->Log());
+  LogReader reader = log->Reader();
+  std::string digest;  // only if some entry is a candidate
+  ASSIGN_OR_RETURN(
+      auto found,
+      CustodyIndex(&node_->sql())
+          .Find(reader, "message:" + m.id, EntryKind::kMessageReceived,
+                [&](const CustodyEntry& e) {
+                  if (digest.empty()) digest = Sha256Hex(m.body);
+                  return JsonString(e.data, "from") == m.from &&
+                         JsonString(e.data, "body_sha256") == digest;
+                }));
+  if (!found) return std::optional<std::string>();
+  return std::optional<std::string>(found->first.time);
 }
 
 Status Mailroom::Store(const std::vector<const Message*>& fresh) {

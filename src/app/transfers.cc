@@ -783,39 +783,34 @@ Result<bool> Transfers::CompleteFromLog(const Transfer& t) {
   // The custody index caught up with the log when it was opened.
   ASSIGN_OR_RETURN(CustodyLog * log, node_->Log());
   LogReader reader = log->Reader();
-  CustodyIndex index(&node_->sql());
-  for (int64_t after = -1;;) {
-    ASSIGN_OR_RETURN(auto about, index.ForSubject(t.address, after, 256));
-    if (about.empty()) return false;
-    for (const auto& found : about) {
-      after = static_cast<int64_t>(found.index);
-      if (found.kind != EntryKindName(EntryKind::kEvidenceReceived)) continue;
-      ASSIGN_OR_RETURN(std::string text, reader.Entry(found.index));
-      ASSIGN_OR_RETURN(CustodyEntry e, ParseCustodyEntry(text));
-      if (JsonString(e.data, "message") != t.message_id ||
-          JsonString(e.data, "from") != t.peer || !e.data.contains("size") ||
-          !e.data["size"].is_number_unsigned()) {
-        continue;
-      }
-      const json& hashes = e.data.value("hashes", json::object());
-      Status s = node_->sql().Transaction([&]() -> Status {
-        Statement up(node_->sql(),
-                     "UPDATE evidence_transfers SET state='done', offset=?, "
-                     "last_error='' WHERE message_id=? AND address=? AND "
-                     "state='pending'");
-        up.Bind(1, e.data["size"].get<uint64_t>());
-        up.Bind(2, t.message_id);
-        up.Bind(3, t.address);
-        RETURN_IF_ERROR(up.Run());
-        return RecordReceived(t, found.index, e.data["size"].get<uint64_t>(),
-                              JsonString(hashes, "md5"),
-                              JsonString(hashes, "sha1"), found.time);
-      });
-      RETURN_IF_ERROR(s);
-      RETURN_IF_ERROR(SendConfirmations());
-      return true;
-    }
-  }
+  ASSIGN_OR_RETURN(auto found,
+                   CustodyIndex(&node_->sql())
+                       .Find(reader, t.address, EntryKind::kEvidenceReceived,
+                             [&](const CustodyEntry& e) {
+                               return JsonString(e.data, "message") ==
+                                          t.message_id &&
+                                      JsonString(e.data, "from") == t.peer &&
+                                      e.data.contains("size") &&
+                                      e.data["size"].is_number_unsigned();
+                             }));
+  if (!found) return false;
+  const auto& [at, e] = *found;
+  const uint64_t size = e.data["size"].get<uint64_t>();
+  const json& hashes = e.data.value("hashes", json::object());
+  RETURN_IF_ERROR(node_->sql().Transaction([&]() -> Status {
+    Statement up(node_->sql(),
+                 "UPDATE evidence_transfers SET state='done', offset=?, "
+                 "last_error='' WHERE message_id=? AND address=? AND "
+                 "state='pending'");
+    up.Bind(1, size);
+    up.Bind(2, t.message_id);
+    up.Bind(3, t.address);
+    RETURN_IF_ERROR(up.Run());
+    return RecordReceived(t, at.index, size, JsonString(hashes, "md5"),
+                          JsonString(hashes, "sha1"), at.time);
+  }));
+  RETURN_IF_ERROR(SendConfirmations());
+  return true;
 }
 
 Status Transfers::SendConfirmations() {
