@@ -94,13 +94,20 @@ class Env {
   // Creates or truncates `path`, with permission bits `mode` on creation.
   virtual Result<std::unique_ptr<WritableFile>> NewWritableFile(
       const std::string& path, mode_t mode = 0644) = 0;
-  // Like NewWritableFile, for a large file written once from start to end
-  // (a vault object, a bundle): the data may bypass the page cache and be
-  // written behind the caller, so Append() reports a failure a few calls
-  // late, or at Sync() or Close(), which write everything appended.
+  // Like NewWritableFile, for a large file written from start to end (a
+  // vault object, a staging file, a bundle): the data may bypass the page
+  // cache and be written behind the caller, so Append() reports a failure a
+  // few calls late, or at Sync() or Close(), which write everything
+  // appended.
   virtual Result<std::unique_ptr<WritableFile>> NewStreamingFile(
       const std::string& path, mode_t mode = 0644) {
     return NewWritableFile(path, mode);
+  }
+  // A streaming file that goes on from the end of the existing `path` (a
+  // staging file resumed after a restart).
+  virtual Result<std::unique_ptr<WritableFile>> ReopenStreamingFile(
+      const std::string& path) {
+    return NewAppendableFile(path, 0600);
   }
   // Opens `path` for appending, creating it if absent.
   virtual Result<std::unique_ptr<WritableFile>> NewAppendableFile(
@@ -110,6 +117,14 @@ class Env {
       const std::string& path) = 0;
   virtual Result<std::unique_ptr<RandomAccessFile>> NewRandomAccessFile(
       const std::string& path) = 0;
+  // Like NewRandomAccessFile, for a large file read mostly from start to
+  // end (a vault object sent to a peer, exported or checked): the data may
+  // bypass the page cache, and reads that follow one another are read ahead
+  // of by a thread of the file's own. Not safe for concurrent use.
+  virtual Result<std::unique_ptr<RandomAccessFile>> NewStreamingReadFile(
+      const std::string& path) {
+    return NewRandomAccessFile(path);
+  }
 
   virtual bool FileExists(const std::string& path) = 0;
   virtual Result<uint64_t> GetFileSize(const std::string& path) = 0;

@@ -9,6 +9,7 @@
 
 #include <array>
 #include <csignal>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -62,7 +63,7 @@ TEST_F(StreamingFileTest, HoldsExactlyWhatWasAppended) {
                                       kMiB + 16, 8 * kMiB, 3,       5 * kMiB,
                                       77,        4 * kMiB, 9 * kMiB};
   for (const std::string& dir : Dirs()) {
-    for (int sync_mode = 0; sync_mode < 3; ++sync_mode) {
+    for (int sync_mode = 0; sync_mode < 4; ++sync_mode) {
       SCOPED_TRACE(dir + " sync mode " + std::to_string(sync_mode));
       std::string path = dir + "/f" + std::to_string(sync_mode);
       auto file = Env::Default()->NewStreamingFile(path, 0600);
@@ -77,8 +78,9 @@ TEST_F(StreamingFileTest, HoldsExactlyWhatWasAppended) {
         size_t n = std::min(pieces[i % pieces.size()], data.size() - at);
         ASSERT_TRUE((*file)->Append(View(data, at, n)).ok());
         at += n;
-        // A sync at an unaligned offset (8,296 bytes).
-        if (sync_mode == 1 && i == 3) {
+        // A sync at an unaligned offset (8,296 bytes), or after every
+        // piece (a staging file committed as it arrives).
+        if ((sync_mode == 1 && i == 3) || sync_mode == 3) {
           ASSERT_TRUE((*file)->Sync().ok());
         }
       }
@@ -94,6 +96,43 @@ TEST_F(StreamingFileTest, HoldsExactlyWhatWasAppended) {
                     std::filesystem::perms::owner_write);
     }
   }
+}
+
+// A streaming file reopened goes on from where the file ends, whether that
+// is on a block boundary or not, and keeps what was there.
+TEST_F(StreamingFileTest, ReopenedGoesOnFromTheEnd) {
+  const size_t kMiB = 1 << 20;
+  std::string data = Random(20 * kMiB + 777);
+  for (const std::string& dir : Dirs()) {
+    for (size_t cut : {size_t{0}, size_t{104}, size_t{8192}, kMiB + 16 + 104,
+                       9 * kMiB + 5}) {
+      SCOPED_TRACE(dir + " cut at " + std::to_string(cut));
+      std::string path = dir + "/re" + std::to_string(cut);
+      {
+        auto file = Env::Default()->NewStreamingFile(path, 0600);
+        ASSERT_TRUE(file.ok());
+        ASSERT_TRUE((*file)->Append(View(data, 0, cut)).ok());
+        ASSERT_TRUE((*file)->Sync().ok());
+        // More that is never synced nor kept: a crash would lose it, and
+        // the caller cuts it off before going on.
+        ASSERT_TRUE((*file)->Append(View(data, cut, 3 * kMiB + 1)).ok());
+        ASSERT_TRUE((*file)->Close().ok());
+      }
+      ASSERT_EQ(::truncate(path.c_str(), static_cast<off_t>(cut)), 0);
+      auto file = Env::Default()->ReopenStreamingFile(path);
+      ASSERT_TRUE(file.ok()) << file.status().ToString();
+      size_t at = cut;
+      for (size_t n : {size_t{5}, kMiB + 16, 8 * kMiB, size_t{4091}}) {
+        ASSERT_TRUE((*file)->Append(View(data, at, n)).ok());
+        at += n;
+        ASSERT_TRUE((*file)->Sync().ok());
+      }
+      ASSERT_TRUE((*file)->Append(View(data, at, data.size() - at)).ok());
+      ASSERT_TRUE((*file)->Close().ok());
+      EXPECT_TRUE(Slurp(path) == data);
+    }
+  }
+  EXPECT_FALSE(Env::Default()->ReopenStreamingFile(dir_ / "absent").ok());
 }
 
 TEST_F(StreamingFileTest, EmptyAndTinyFiles) {
@@ -137,6 +176,63 @@ TEST_F(StreamingFileTest, AFailedWriteIsReported) {
   EXPECT_NE(failed.message().find("big"), std::string::npos)
       << failed.ToString();
   EXPECT_FALSE((*file)->Close().ok());
+}
+
+// A file read through NewStreamingReadFile gives exactly the bytes a plain
+// read gives: in pieces that follow one another (read ahead), of every
+// awkward size across its windows, at random places (no read-ahead), at the
+// end and past it, for sizes on and off block boundaries.
+TEST_F(StreamingFileTest, StreamingReadsGiveTheFile) {
+  const size_t kMiB = 1 << 20;
+  for (const std::string& dir : Dirs()) {
+    for (size_t size :
+         {size_t{0}, size_t{100}, size_t{4096}, 4 * kMiB, 13 * kMiB + 4321}) {
+      SCOPED_TRACE(dir + " size " + std::to_string(size));
+      std::string data = Random(size);
+      std::string path = dir + "/r" + std::to_string(size);
+      {
+        std::ofstream out(path, std::ios::binary);
+        out << data;
+      }
+      auto file = Env::Default()->NewStreamingReadFile(path);
+      ASSERT_TRUE(file.ok()) << file.status().ToString();
+      auto size_read = (*file)->Size();
+      ASSERT_TRUE(size_read.ok());
+      EXPECT_EQ(*size_read, size);
+
+      // From the start to the end, as a vault object is read: its header,
+      // then sealed chunks.
+      std::string got;
+      std::vector<uint8_t> buf(kMiB + 16);
+      size_t at = 0;
+      for (size_t i = 0;; ++i) {
+        size_t n = i == 0 ? 104 : kMiB + 16;
+        auto r = (*file)->ReadAt(at, buf.data(), n);
+        ASSERT_TRUE(r.ok()) << r.status().ToString();
+        got.append(reinterpret_cast<const char*>(buf.data()), *r);
+        at += *r;
+        if (*r < n) break;
+      }
+      EXPECT_EQ(got.size(), size);
+      EXPECT_TRUE(got == data);
+
+      // Anywhere, in any order.
+      for (int i = 0; i < 40; ++i) {
+        size_t off = size == 0 ? 0 : randombytes_uniform(size + 1);
+        size_t n = randombytes_uniform(static_cast<uint32_t>(kMiB + 16)) + 1;
+        auto r = (*file)->ReadAt(off, buf.data(), n);
+        ASSERT_TRUE(r.ok()) << r.status().ToString();
+        size_t want = std::min(n, size - off);
+        ASSERT_EQ(*r, want) << "at " << off;
+        EXPECT_TRUE(std::memcmp(buf.data(), data.data() + off, want) == 0)
+            << "at " << off;
+      }
+      // Past the end: nothing.
+      auto past = (*file)->ReadAt(size + 5000, buf.data(), 10);
+      ASSERT_TRUE(past.ok());
+      EXPECT_EQ(*past, 0u);
+    }
+  }
 }
 
 class MappedReadTest : public StreamingFileTest {

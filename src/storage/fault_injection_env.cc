@@ -68,6 +68,13 @@ Result<std::unique_ptr<WritableFile>> FaultInjectionEnv::NewAppendableFile(
       new FaultyWritableFile(this, std::move(f)));
 }
 
+Result<std::unique_ptr<WritableFile>> FaultInjectionEnv::ReopenStreamingFile(
+    const std::string& path) {
+  ASSIGN_OR_RETURN(auto f, base_->ReopenStreamingFile(path));
+  return std::unique_ptr<WritableFile>(
+      new FaultyWritableFile(this, std::move(f)));
+}
+
 Status FaultInjectionEnv::RenameFile(const std::string& from,
                                      const std::string& to) {
   if (fail_rename_) return Status::IOError("rename failed (injected)");

@@ -40,6 +40,8 @@ class FaultInjectionEnv final : public Env {
       const std::string& path, mode_t mode) override;
   Result<std::unique_ptr<WritableFile>> NewAppendableFile(
       const std::string& path, mode_t mode) override;
+  Result<std::unique_ptr<WritableFile>> ReopenStreamingFile(
+      const std::string& path) override;
   Result<std::unique_ptr<SequentialFile>> NewSequentialFile(
       const std::string& path) override {
     return base_->NewSequentialFile(path);
@@ -47,6 +49,10 @@ class FaultInjectionEnv final : public Env {
   Result<std::unique_ptr<RandomAccessFile>> NewRandomAccessFile(
       const std::string& path) override {
     return base_->NewRandomAccessFile(path);
+  }
+  Result<std::unique_ptr<RandomAccessFile>> NewStreamingReadFile(
+      const std::string& path) override {
+    return base_->NewStreamingReadFile(path);
   }
   bool FileExists(const std::string& path) override {
     return base_->FileExists(path);

@@ -40,6 +40,40 @@ Status PosixError(const std::string& context, int err) {
   }
 }
 
+// After a failed read or write on `fd`: whether to try again. Yes after
+// EINTR, and after EINVAL from a file system that took O_DIRECT at open but
+// refuses an access of this alignment: O_DIRECT is turned off, and `direct`
+// (if given) cleared, so the file goes on through the page cache.
+Status TryAgain(const std::string& path, int fd, std::atomic<bool>* direct) {
+  int err = errno;
+  if (err == EINTR) return Status::OK();
+  if (err == EINVAL && direct != nullptr && direct->load()) {
+    int flags = ::fcntl(fd, F_GETFL);
+    if (flags < 0 || ::fcntl(fd, F_SETFL, flags & ~O_DIRECT) != 0) {
+      return PosixError(path, errno);
+    }
+    direct->store(false);
+    return Status::OK();
+  }
+  return PosixError(path, err);
+}
+
+// Writes all of [p, p + n) at `offset` of `fd`; `direct` as for TryAgain.
+Status WriteFullyAt(const std::string& path, int fd, const uint8_t* p, size_t n,
+                    uint64_t offset, std::atomic<bool>* direct) {
+  while (n > 0) {
+    ssize_t w = ::pwrite(fd, p, n, static_cast<off_t>(offset));
+    if (w < 0) {
+      RETURN_IF_ERROR(TryAgain(path, fd, direct));
+      continue;
+    }
+    p += w;
+    n -= static_cast<size_t>(w);
+    offset += static_cast<uint64_t>(w);
+  }
+  return Status::OK();
+}
+
 class PosixWritableFile final : public WritableFile {
  public:
   PosixWritableFile(std::string path, int fd)
@@ -100,14 +134,16 @@ Result<size_t> ReadFully(const std::string& path, int fd, uint8_t* out,
   return got;
 }
 
-// A file written once from start to end, for large objects (vault objects,
-// bundles). Where the file system allows, the data goes to the device with
-// O_DIRECT from a few aligned buffers that are used again and again, so
-// writing 2 GiB allocates no page cache (on a virtual machine, touching 2 GiB
-// of fresh page cache costs as much CPU as hashing it), and a thread of the
-// file's own writes each full buffer while the caller fills the next. The
-// unaligned tail goes through the page cache at Sync() or Close(), and the
-// file stays buffered from there on.
+// A large file written from start to end (a vault object, a staging file
+// received over many requests, a bundle). Where the file system allows, the
+// data goes to the device with O_DIRECT from a few aligned buffers that are
+// used again and again, so writing 2 GiB allocates no page cache (on a
+// virtual machine, touching 2 GiB of fresh page cache costs as much CPU as
+// hashing it), and a thread of the file's own writes each full buffer while
+// the caller fills the next. At Sync() or Close() the unaligned tail is
+// written through a second descriptor, without O_DIRECT, and kept in the
+// buffer: the next direct write starts at the block boundary before it and
+// writes those bytes again, so a file synced many times stays direct.
 class PosixStreamingFile final : public WritableFile {
  public:
   static constexpr size_t kAlign = 4096;
@@ -118,16 +154,32 @@ class PosixStreamingFile final : public WritableFile {
   // the next buffer.
   static constexpr size_t kSpill = 2 << 20;
 
-  PosixStreamingFile(std::string path, int fd)
-      : path_(std::move(path)), fd_(fd) {}
+  // `fd` has O_DIRECT; `buffered_fd` is the same file without it.
+  PosixStreamingFile(std::string path, int fd, int buffered_fd)
+      : path_(std::move(path)), fd_(fd), buffered_fd_(buffered_fd) {}
   ~PosixStreamingFile() override {
     (void)Close();
     for (uint8_t* b : all_) std::free(b);
   }
 
+  // Goes on from the end of the file as it is: its last partial block is
+  // read into the first buffer, to be written again with what follows.
+  Status ContinueAtEnd() {
+    struct stat st;
+    if (::fstat(buffered_fd_, &st) != 0) return PosixError(path_, errno);
+    uint64_t size = static_cast<uint64_t>(st.st_size);
+    offset_ = size & ~uint64_t{kAlign - 1};
+    size_t tail = static_cast<size_t>(size - offset_);
+    if (tail == 0) return Status::OK();
+    ASSIGN_OR_RETURN(cur_, TakeBuffer());
+    ASSIGN_OR_RETURN(fill_, ReadFully(path_, buffered_fd_, cur_, tail,
+                                      static_cast<int64_t>(offset_)));
+    if (fill_ != tail) return Status::IOError(path_ + ": short read");
+    return Status::OK();
+  }
+
   Status Append(ByteView data) override {
-    RETURN_IF_ERROR(Failed());
-    if (!staging_) return WriteAt(data.data(), data.size());
+    RETURN_IF_ERROR(Usable());
     while (!data.empty()) {
       if (cur_ == nullptr) {
         ASSIGN_OR_RETURN(cur_, TakeBuffer());
@@ -147,8 +199,8 @@ class PosixStreamingFile final : public WritableFile {
 
   Status AppendWith(size_t n,
                     const std::function<void(uint8_t*)>& fill) override {
-    if (!staging_ || n > kSpill) return WritableFile::AppendWith(n, fill);
-    RETURN_IF_ERROR(Failed());
+    if (n > kSpill) return WritableFile::AppendWith(n, fill);
+    RETURN_IF_ERROR(Usable());
     if (cur_ == nullptr) {
       ASSIGN_OR_RETURN(cur_, TakeBuffer());
       fill_ = 0;
@@ -172,8 +224,9 @@ class PosixStreamingFile final : public WritableFile {
   }
 
   Status Sync() override {
+    RETURN_IF_ERROR(Usable());
     RETURN_IF_ERROR(Flush());
-    if (::fdatasync(fd_) != 0) return PosixError(path_, errno);
+    if (::fdatasync(buffered_fd_) != 0) return PosixError(path_, errno);
     return Status::OK();
   }
 
@@ -182,7 +235,8 @@ class PosixStreamingFile final : public WritableFile {
     Status s = Flush();
     StopWriter();
     if (::close(fd_) != 0 && s.ok()) s = PosixError(path_, errno);
-    fd_ = -1;
+    if (::close(buffered_fd_) != 0 && s.ok()) s = PosixError(path_, errno);
+    fd_ = buffered_fd_ = -1;
     return s;
   }
 
@@ -192,6 +246,11 @@ class PosixStreamingFile final : public WritableFile {
     size_t size;
     uint64_t offset;
   };
+
+  Status Usable() {
+    if (fd_ < 0) return Status::IOError(path_ + ": written after Close()");
+    return Failed();
+  }
 
   Status Failed() {
     std::lock_guard<std::mutex> l(mu_);
@@ -255,8 +314,9 @@ class PosixStreamingFile final : public WritableFile {
     if (writer_.joinable()) writer_.join();
   }
 
-  // Waits for the writer, then writes what is left in the current buffer:
-  // its aligned part directly, the rest through the page cache.
+  // Waits for the writer, then writes what the current buffer holds: its
+  // aligned part directly, the rest through the page cache. The rest stays
+  // at the start of the buffer, for the next direct write.
   Status Flush() {
     {
       std::unique_lock<std::mutex> l(mu_);
@@ -265,67 +325,38 @@ class PosixStreamingFile final : public WritableFile {
     }
     if (cur_ == nullptr || fill_ == 0) return Status::OK();
     size_t aligned = fill_ & ~(kAlign - 1);
-    RETURN_IF_ERROR(WriteAt(cur_, aligned, offset_));
+    Status s = WriteAt(cur_, aligned, offset_);
+    if (s.ok() && aligned < fill_) {
+      s = WriteBuffered(cur_ + aligned, fill_ - aligned, offset_ + aligned);
+    }
+    if (!s.ok()) {
+      std::lock_guard<std::mutex> l(mu_);
+      if (error_.ok()) error_ = s;
+      return s;
+    }
+    std::memmove(cur_, cur_ + aligned, fill_ - aligned);
     offset_ += aligned;
-    if (aligned < fill_) {
-      RETURN_IF_ERROR(Buffered());
-      staging_ = false;
-      RETURN_IF_ERROR(WriteAt(cur_ + aligned, fill_ - aligned, offset_));
-      offset_ += fill_ - aligned;
-    }
-    std::lock_guard<std::mutex> l(mu_);
-    free_.push_back(cur_);
-    cur_ = nullptr;
-    fill_ = 0;
+    fill_ -= aligned;
     return Status::OK();
   }
 
-  // Turns O_DIRECT off for the rest of the file's life.
-  Status Buffered() {
-    if (!direct_) return Status::OK();
-    // Only one thread writes at a time: the writer, or the caller once the
-    // writer is idle.
-    int flags = ::fcntl(fd_, F_GETFL);
-    if (flags < 0 || ::fcntl(fd_, F_SETFL, flags & ~O_DIRECT) != 0) {
-      return PosixError(path_, errno);
-    }
-    direct_ = false;
-    return Status::OK();
-  }
-
-  Status WriteAt(const uint8_t* p, size_t n) {
-    RETURN_IF_ERROR(WriteAt(p, n, offset_));
-    offset_ += n;
-    return Status::OK();
-  }
-
+  // Only one thread writes at a time: the writer, or the caller once the
+  // writer is idle.
   Status WriteAt(const uint8_t* p, size_t n, uint64_t offset) {
-    while (n > 0) {
-      ssize_t w = ::pwrite(fd_, p, n, static_cast<off_t>(offset));
-      if (w < 0) {
-        if (errno == EINTR) continue;
-        // A file system that accepted O_DIRECT at open but not this
-        // alignment: go on through the page cache.
-        if (errno == EINVAL && direct_) {
-          RETURN_IF_ERROR(Buffered());
-          continue;
-        }
-        return PosixError(path_, errno);
-      }
-      p += w;
-      n -= static_cast<size_t>(w);
-      offset += static_cast<uint64_t>(w);
-    }
-    return Status::OK();
+    return WriteFullyAt(path_, fd_, p, n, offset, &direct_);
+  }
+
+  Status WriteBuffered(const uint8_t* p, size_t n, uint64_t offset) {
+    return WriteFullyAt(path_, buffered_fd_, p, n, offset, nullptr);
   }
 
   const std::string path_;
   int fd_;
-  std::atomic<bool> direct_{true};  // the descriptor has O_DIRECT
-  bool staging_ = true;     // appends go through the buffers; the caller's
+  int buffered_fd_;
+  std::atomic<bool> direct_{true};  // fd_ has O_DIRECT
   uint8_t* cur_ = nullptr;  // the buffer being filled, owned by the caller
   size_t fill_ = 0;
-  uint64_t offset_ = 0;  // file offset of cur_'s first byte
+  uint64_t offset_ = 0;  // file offset of cur_'s first byte: block-aligned
 
   std::mutex mu_;
   std::condition_variable cv_;
@@ -565,6 +596,196 @@ class PosixRandomAccessFile final : public RandomAccessFile {
   int fd_;
 };
 
+// A large file read mostly from start to end, in pieces (a vault object
+// sent to a peer, exported or checked). Where the file system allows, reads
+// bypass the page cache with O_DIRECT into a few aligned windows that are
+// used again and again: reading 2 GiB allocates no page cache, which on a
+// virtual machine costs a CPU for as long as the disk takes. A thread of the
+// file's own reads each window; once reads follow one another, it reads
+// the next windows ahead of the caller, so the disk and the caller overlap.
+class PosixStreamingReader final : public RandomAccessFile {
+ public:
+  static constexpr size_t kAlign = 4096;
+  static constexpr size_t kWindowSize = 4 << 20;
+  static constexpr size_t kWindows = 3;
+
+  PosixStreamingReader(std::string path, int fd)
+      : path_(std::move(path)), fd_(fd) {}
+  ~PosixStreamingReader() override {
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    if (reader_.joinable()) reader_.join();
+    for (Window& w : windows_) std::free(w.data);
+    ::close(fd_);
+  }
+
+  Result<size_t> ReadAt(uint64_t offset, uint8_t* scratch,
+                        size_t n) const override {
+    std::unique_lock<std::mutex> l(mu_);
+    const bool sequential = offset == next_;
+    size_t got = 0;
+    while (got < n) {
+      uint64_t at = offset + got;
+      uint64_t index = at / kWindowSize;
+      Window* w = Find(index);
+      if (w == nullptr) {
+        ASSIGN_OR_RETURN(w, Claim(l, index, /*ahead_only=*/false));
+      }
+      cv_.wait(l, [&] { return w->state == kReady || w->state == kFailed; });
+      if (w->index != index) continue;  // taken back meanwhile: look again
+      if (w->state == kFailed) {
+        Status s = w->error;
+        w->state = kEmpty;  // a later read tries the disk again
+        return s;
+      }
+      uint64_t in = at - index * kWindowSize;
+      if (in >= w->size) break;  // the end of the file
+      size_t take =
+          static_cast<size_t>(std::min<uint64_t>(n - got, w->size - in));
+      std::memcpy(scratch + got, w->data + in, take);
+      got += take;
+      if (w->size < kWindowSize) break;  // a short window ends the file
+    }
+    next_ = offset + got;
+    if (sequential && got > 0) {
+      // Reads follow one another: read the windows after this one ahead.
+      uint64_t last = (next_ - 1) / kWindowSize;
+      for (uint64_t i = last + 1; i < last + kWindows; ++i) {
+        if (Find(i) != nullptr) continue;
+        auto w = Claim(l, i, /*ahead_only=*/true);
+        if (!w.ok() || *w == nullptr) break;
+      }
+    }
+    return got;
+  }
+
+  Result<uint64_t> Size() const override {
+    struct stat st;
+    if (::fstat(fd_, &st) != 0) return PosixError(path_, errno);
+    return static_cast<uint64_t>(st.st_size);
+  }
+
+ private:
+  enum State { kEmpty, kQueued, kReading, kReady, kFailed };
+  struct Window {
+    uint64_t index = 0;  // covers [index, index + 1) * kWindowSize
+    uint8_t* data = nullptr;
+    size_t size = 0;  // bytes read: fewer than kWindowSize at the end
+    State state = kEmpty;
+    Status error;
+  };
+
+  Window* Find(uint64_t index) const {
+    for (Window& w : windows_) {
+      if (w.state != kEmpty && w.index == index) return &w;
+    }
+    return nullptr;
+  }
+
+  // A window to read `index` into, queued for the reader thread. A read
+  // ahead (`ahead_only`) takes only an empty window or one behind `index`,
+  // and returns null rather than wait; a read the caller waits for takes
+  // the window furthest from it, waiting if all are being read.
+  Result<Window*> Claim(std::unique_lock<std::mutex>& l, uint64_t index,
+                        bool ahead_only) const {
+    if (windows_.empty()) {
+      windows_.resize(kWindows);
+      for (Window& w : windows_) {
+        void* p = nullptr;
+        if (::posix_memalign(&p, kAlign, kWindowSize) != 0) {
+          return Status::IOError(path_ + ": out of memory for read buffers");
+        }
+        w.data = static_cast<uint8_t*>(p);
+      }
+      reader_ = std::thread([this] { ReaderLoop(); });
+    }
+    for (;;) {
+      Window* best = nullptr;
+      for (Window& w : windows_) {
+        if (w.state == kQueued || w.state == kReading) continue;
+        if (w.state != kEmpty && ahead_only && w.index > index) continue;
+        auto distance = [&](const Window& x) {
+          if (x.state == kEmpty) return UINT64_MAX;
+          return x.index > index ? x.index - index : index - x.index;
+        };
+        if (best == nullptr || distance(w) > distance(*best)) best = &w;
+      }
+      if (best != nullptr) {
+        best->index = index;
+        best->size = 0;
+        best->state = kQueued;
+        cv_.notify_all();
+        return best;
+      }
+      if (ahead_only) return nullptr;
+      cv_.wait(l);
+    }
+  }
+
+  void ReaderLoop() const {
+    std::unique_lock<std::mutex> l(mu_);
+    for (;;) {
+      Window* w = nullptr;
+      cv_.wait(l, [&] {
+        if (stop_) return true;
+        // The lowest index first: the caller waits for it, or needs it next.
+        for (Window& x : windows_) {
+          if (x.state == kQueued && (w == nullptr || x.index < w->index)) {
+            w = &x;
+          }
+        }
+        return w != nullptr;
+      });
+      if (stop_) return;
+      w->state = kReading;
+      uint64_t offset = w->index * kWindowSize;
+      l.unlock();
+      Result<size_t> got = ReadWindow(w->data, offset);
+      l.lock();
+      if (got.ok()) {
+        w->size = *got;
+        w->state = kReady;
+      } else {
+        w->error = got.status();
+        w->state = kFailed;
+      }
+      cv_.notify_all();
+    }
+  }
+
+  // Reads one window from `offset`, up to the end of the file.
+  Result<size_t> ReadWindow(uint8_t* out, uint64_t offset) const {
+    size_t got = 0;
+    while (got < kWindowSize) {
+      ssize_t r = ::pread(fd_, out + got, kWindowSize - got,
+                          static_cast<off_t>(offset + got));
+      if (r < 0) {
+        RETURN_IF_ERROR(TryAgain(path_, fd_, &direct_));  // this thread only
+        continue;
+      }
+      if (r == 0) break;
+      got += static_cast<size_t>(r);
+      // O_DIRECT reads whole blocks: a read that ends off a block boundary
+      // ended at the end of the file.
+      if (got % kAlign != 0) break;
+    }
+    return got;
+  }
+
+  const std::string path_;
+  const int fd_;
+  mutable std::atomic<bool> direct_{true};  // fd_ has O_DIRECT
+  mutable std::mutex mu_;
+  mutable std::condition_variable cv_;
+  mutable std::vector<Window> windows_;  // guarded by mu_
+  mutable uint64_t next_ = UINT64_MAX;   // where the last read ended; by mu_
+  mutable bool stop_ = false;            // guarded by mu_
+  mutable std::thread reader_;
+};
+
 class PosixFileLock final : public FileLock {
  public:
   explicit PosixFileLock(int fd) : fd_(fd) {}
@@ -589,12 +810,12 @@ class PosixEnv final : public Env {
 
   Result<std::unique_ptr<WritableFile>> NewStreamingFile(
       const std::string& path, mode_t mode) override {
-    int fd = ::open(path.c_str(),
-                    O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_DIRECT, mode);
-    // A file system without O_DIRECT: the page cache, as any file.
-    if (fd < 0 && errno == EINVAL) return NewWritableFile(path, mode);
-    if (fd < 0) return PosixError(path, errno);
-    return std::unique_ptr<WritableFile>(new PosixStreamingFile(path, fd));
+    return OpenStreaming(path, mode, /*truncate=*/true);
+  }
+
+  Result<std::unique_ptr<WritableFile>> ReopenStreamingFile(
+      const std::string& path) override {
+    return OpenStreaming(path, 0600, /*truncate=*/false);
   }
 
   Result<std::unique_ptr<WritableFile>> NewAppendableFile(
@@ -629,6 +850,16 @@ class PosixEnv final : public Env {
     if (fd < 0) return PosixError(path, errno);
     return std::unique_ptr<RandomAccessFile>(
         new PosixRandomAccessFile(path, fd));
+  }
+
+  Result<std::unique_ptr<RandomAccessFile>> NewStreamingReadFile(
+      const std::string& path) override {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_DIRECT);
+    // A file system without O_DIRECT: the page cache, as any file.
+    if (fd < 0 && errno == EINVAL) return NewRandomAccessFile(path);
+    if (fd < 0) return PosixError(path, errno);
+    return std::unique_ptr<RandomAccessFile>(
+        new PosixStreamingReader(path, fd));
   }
 
   bool FileExists(const std::string& path) override {
@@ -747,6 +978,31 @@ class PosixEnv final : public Env {
     return std::chrono::duration_cast<std::chrono::nanoseconds>(
                std::chrono::system_clock::now().time_since_epoch())
         .count();
+  }
+
+ private:
+  // A streaming file at `path`, created or truncated if `truncate`, else
+  // opened to go on from its end. A file system without O_DIRECT gets a
+  // plain file.
+  Result<std::unique_ptr<WritableFile>> OpenStreaming(const std::string& path,
+                                                      mode_t mode,
+                                                      bool truncate) {
+    int flags = O_WRONLY | O_CLOEXEC | (truncate ? O_CREAT | O_TRUNC : 0);
+    int fd = ::open(path.c_str(), flags | O_DIRECT, mode);
+    if (fd < 0 && errno == EINVAL) {
+      return truncate ? NewWritableFile(path, mode)
+                      : NewAppendableFile(path, mode);
+    }
+    if (fd < 0) return PosixError(path, errno);
+    int buffered = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
+    if (buffered < 0) {
+      int err = errno;
+      ::close(fd);
+      return PosixError(path, err);
+    }
+    auto f = std::make_unique<PosixStreamingFile>(path, fd, buffered);
+    if (!truncate) RETURN_IF_ERROR(f->ContinueAtEnd());
+    return std::unique_ptr<WritableFile>(std::move(f));
   }
 };
 

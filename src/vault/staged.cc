@@ -132,7 +132,7 @@ Result<std::unique_ptr<StagedObject>> StagedObject::Create(
   VaultHeader header = NewVaultHeader(master, &key);
   s->cipher_ = std::make_unique<ChunkCipher>(key, header);
   sodium_memzero(key.data(), key.size());
-  ASSIGN_OR_RETURN(s->file_, env->NewWritableFile(path, 0600));
+  ASSIGN_OR_RETURN(s->file_, env->NewStreamingFile(path, 0600));
   auto h = header.Encode();
   RETURN_IF_ERROR(s->file_->Append(ByteView(h.data(), h.size())));
   RETURN_IF_ERROR(s->file_->Sync());
@@ -182,7 +182,7 @@ Result<std::unique_ptr<StagedObject>> StagedObject::Resume(
   }
   s->chunks_ = chunks;
   if (size > want) RETURN_IF_ERROR(env->TruncateFile(path, want));
-  ASSIGN_OR_RETURN(s->file_, env->NewAppendableFile(path, 0600));
+  ASSIGN_OR_RETURN(s->file_, env->ReopenStreamingFile(path));
   return s;
 }
 

@@ -192,7 +192,7 @@ Result<std::unique_ptr<ObjectReader>> Vault::OpenReader(
     const ContentAddress& address) const {
   std::unique_ptr<ObjectReader> r(new ObjectReader);
   r->path_ = PathOf(address);
-  auto file = env_->NewRandomAccessFile(r->path_);
+  auto file = env_->NewStreamingReadFile(r->path_);
   if (!file.ok()) {
     if (file.status().code() == Code::kNotFound) {
       return Status::NotFound(address.ToString() + " is not in the vault");
