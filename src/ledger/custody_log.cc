@@ -231,7 +231,8 @@ Status CustodyLog::Recover() {
   }
   RETURN_IF_ERROR(PublishCheckpoint());
 
-  ASSIGN_OR_RETURN(journal_, env_->NewAppendableFile(jpath, 0600));
+  ASSIGN_OR_RETURN(
+      journal_, env_->NewJournalFile(jpath, pos, options_.journal_preallocate));
   journal_bytes_ = pos;
   if (!entries.empty()) RETURN_IF_ERROR(RollJournal());
   return Status::OK();
@@ -364,8 +365,14 @@ Status CustodyLog::WriteJournal(const std::vector<const std::string*>& entries,
   Status s = journal_->Append(AsBytes(buf));
   if (s.ok()) s = journal_->Sync();
   if (!s.ok()) {
-    // Nothing of this batch may survive: cut the journal back.
-    Status t = env_->TruncateFile(options_.journal_path, journal_bytes_);
+    // Nothing of this batch may survive: open the journal again where the
+    // records before it end, which writes zeros over the rest, and go on
+    // from there.
+    journal_.reset();
+    auto reopened = env_->NewJournalFile(options_.journal_path, journal_bytes_,
+                                         options_.journal_preallocate);
+    Status t = reopened.status();
+    if (t.ok()) journal_ = std::move(reopened).value();
     if (!t.ok()) {
       std::lock_guard<std::mutex> g(mu_);
       poisoned_ = t.Annotate("cutting back the custody journal");
@@ -383,7 +390,8 @@ Status CustodyLog::RollJournal() {
   RETURN_IF_ERROR(
       WriteFileAtomic(env_, options_.journal_path, AsBytes(header), 0600));
   ASSIGN_OR_RETURN(journal_,
-                   env_->NewAppendableFile(options_.journal_path, 0600));
+                   env_->NewJournalFile(options_.journal_path, header.size(),
+                                        options_.journal_preallocate));
   journal_bytes_ = header.size();
   // Partial tiles of completed tiles are no longer needed for recovery.
   for (const auto& [level, index] : completed_) {

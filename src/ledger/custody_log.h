@@ -12,6 +12,7 @@
 //
 // Durability: the journal (<data>/journal/custody.wal) holds every entry
 // appended since its base size, fsynced before the checkpoint is published.
+// Past its records it holds zeros (written ahead, see NewJournalFile).
 // Tiles, bundles and the checkpoint are written by atomic rename without
 // fsync; when the journal grows past a limit the filesystem is synced and a
 // new journal starts at the current size. After a crash, Open() replays the
@@ -41,6 +42,9 @@ struct CustodyLogOptions {
   std::string origin;        // e.g. "ccd.moi.gov.kw/custody"; also key name
   Ed25519PrivateKey signer = Ed25519PrivateKey::Generate();
   uint64_t journal_roll_bytes = 64 << 20;
+  // The journal is kept written with zeros this far past its records, so
+  // that a batch's sync commits no change of the file's size or blocks.
+  uint64_t journal_preallocate = 16 << 20;
   size_t max_batch_entries = 8192;
 };
 

@@ -206,13 +206,17 @@ TEST_F(CustodyLogTest, FullDiskLosesNothing) {
     EXPECT_EQ(*log->Append(all.back()), 10u);
   }
   CheckLog(all, all.size());
-  // A failed fsync of the journal is not acknowledged either.
+  // A failed fsync of the journal is not acknowledged either; the next
+  // append takes its place, and survives a reopening.
   {
     auto log = OpenLog(&env);
     env.SetSyncFailure(true);
     EXPECT_FALSE(log->Append(EntryText(12345)).ok());
     env.ClearFaults();
+    all.push_back(EntryText(11));
+    EXPECT_EQ(*log->Append(all.back()), 11u);
   }
+  CheckLog(all, all.size());
   auto log = OpenLog();
   EXPECT_EQ(log->Latest().size, all.size());
 }

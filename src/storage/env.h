@@ -112,6 +112,20 @@ class Env {
   // Opens `path` for appending, creating it if absent.
   virtual Result<std::unique_ptr<WritableFile>> NewAppendableFile(
       const std::string& path, mode_t mode = 0644) = 0;
+  // Opens the existing `path` as a write-ahead journal whose records end at
+  // `end`: appends go on from there, and the file holds zeros beyond what
+  // was appended (its reader stops at the first record of length zero).
+  // Where the file system allows, writes bypass the page cache, onto blocks
+  // of zeros written `preallocate` bytes ahead, so that Sync() makes a batch
+  // durable without a metadata commit. After a failed Append or Sync, the
+  // caller opens the journal again at the end of the records it keeps,
+  // which writes zeros over the rest.
+  virtual Result<std::unique_ptr<WritableFile>> NewJournalFile(
+      const std::string& path, uint64_t end, uint64_t preallocate) {
+    (void)preallocate;
+    RETURN_IF_ERROR(TruncateFile(path, end));
+    return NewAppendableFile(path, 0600);
+  }
   // "-" is standard input.
   virtual Result<std::unique_ptr<SequentialFile>> NewSequentialFile(
       const std::string& path) = 0;

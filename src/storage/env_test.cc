@@ -135,6 +135,64 @@ TEST_F(StreamingFileTest, ReopenedGoesOnFromTheEnd) {
   EXPECT_FALSE(Env::Default()->ReopenStreamingFile(dir_ / "absent").ok());
 }
 
+// A journal file holds what was there up to its end, then exactly what was
+// appended, then zeros: across block boundaries, past the zeros written
+// ahead, reopened in the middle of a block, and cut back after a failure.
+TEST_F(StreamingFileTest, JournalHoldsItsRecordsThenZeros) {
+  const size_t kAhead = 64 << 10;
+  std::string records = Random(300 * 1024 + 17);
+  for (const std::string& dir : Dirs()) {
+    SCOPED_TRACE(dir);
+    std::string path = dir + "/journal";
+    std::string expect = records.substr(0, 5000);
+    {
+      std::ofstream out(path, std::ios::binary);
+      out << expect;
+    }
+    auto check = [&](const std::string& why) {
+      std::string got = Slurp(path);
+      ASSERT_GE(got.size(), expect.size()) << why;
+      EXPECT_TRUE(got.substr(0, expect.size()) == expect) << why;
+      EXPECT_EQ(got.find_first_not_of('\0', expect.size()), std::string::npos)
+          << why;
+    };
+    auto file = Env::Default()->NewJournalFile(path, expect.size(), kAhead);
+    ASSERT_TRUE(file.ok()) << file.status().ToString();
+    check("opened");
+    EXPECT_GE(std::filesystem::file_size(path), expect.size() + kAhead);
+    size_t at = expect.size();
+    for (size_t n : {size_t{1}, size_t{4095}, size_t{10000}, size_t{90000},
+                     size_t{3}, size_t{8192}}) {
+      ASSERT_TRUE((*file)->Append(View(records, at, n)).ok());
+      ASSERT_TRUE((*file)->Sync().ok());
+      at += n;
+      expect = records.substr(0, at);
+      check("after " + std::to_string(n) + " bytes");
+    }
+    ASSERT_TRUE((*file)->Close().ok());
+
+    // Reopened where the records end, inside a block.
+    file = Env::Default()->NewJournalFile(path, at, kAhead);
+    ASSERT_TRUE(file.ok()) << file.status().ToString();
+    ASSERT_TRUE((*file)->Append(View(records, at, 20000)).ok());
+    at += 20000;
+    expect = records.substr(0, at);
+    check("reopened");
+
+    // A batch whose sync failed is dropped by opening the journal again
+    // where the records before it end; appends go on from there.
+    ASSERT_TRUE((*file)->Append(View(std::string(7000, 'x'), 0, 7000)).ok());
+    file = Env::Default()->NewJournalFile(path, at, kAhead);
+    ASSERT_TRUE(file.ok()) << file.status().ToString();
+    check("dropped");
+    ASSERT_TRUE((*file)->Append(View(records, at, 100)).ok());
+    ASSERT_TRUE((*file)->Sync().ok());
+    at += 100;
+    expect = records.substr(0, at);
+    check("went on");
+  }
+}
+
 TEST_F(StreamingFileTest, EmptyAndTinyFiles) {
   for (const std::string& dir : Dirs()) {
     auto empty = Env::Default()->NewStreamingFile(dir + "/empty");

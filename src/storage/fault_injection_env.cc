@@ -75,6 +75,13 @@ Result<std::unique_ptr<WritableFile>> FaultInjectionEnv::ReopenStreamingFile(
       new FaultyWritableFile(this, std::move(f)));
 }
 
+Result<std::unique_ptr<WritableFile>> FaultInjectionEnv::NewJournalFile(
+    const std::string& path, uint64_t end, uint64_t preallocate) {
+  ASSIGN_OR_RETURN(auto f, base_->NewJournalFile(path, end, preallocate));
+  return std::unique_ptr<WritableFile>(
+      new FaultyWritableFile(this, std::move(f)));
+}
+
 Status FaultInjectionEnv::RenameFile(const std::string& from,
                                      const std::string& to) {
   if (fail_rename_) return Status::IOError("rename failed (injected)");

@@ -42,6 +42,8 @@ class FaultInjectionEnv final : public Env {
       const std::string& path, mode_t mode) override;
   Result<std::unique_ptr<WritableFile>> ReopenStreamingFile(
       const std::string& path) override;
+  Result<std::unique_ptr<WritableFile>> NewJournalFile(
+      const std::string& path, uint64_t end, uint64_t preallocate) override;
   Result<std::unique_ptr<SequentialFile>> NewSequentialFile(
       const std::string& path) override {
     return base_->NewSequentialFile(path);

@@ -74,10 +74,33 @@ Status WriteFullyAt(const std::string& path, int fd, const uint8_t* p, size_t n,
   return Status::OK();
 }
 
-class PosixWritableFile final : public WritableFile {
+// A file written through one descriptor: syncs and closes it.
+class PosixFdFile : public WritableFile {
+ public:
+  Status Sync() override {
+    if (::fdatasync(fd_) != 0) return PosixError(path_, errno);
+    return Status::OK();
+  }
+
+  Status Close() override {
+    if (fd_ < 0) return Status::OK();
+    int rc = ::close(fd_);
+    fd_ = -1;
+    if (rc != 0) return PosixError(path_, errno);
+    return Status::OK();
+  }
+
+ protected:
+  PosixFdFile(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
+
+  const std::string path_;
+  int fd_;
+};
+
+class PosixWritableFile final : public PosixFdFile {
  public:
   PosixWritableFile(std::string path, int fd)
-      : path_(std::move(path)), fd_(fd) {}
+      : PosixFdFile(std::move(path), fd) {}
   ~PosixWritableFile() override { (void)Close(); }
 
   Status Append(ByteView data) override {
@@ -94,23 +117,6 @@ class PosixWritableFile final : public WritableFile {
     }
     return Status::OK();
   }
-
-  Status Sync() override {
-    if (::fdatasync(fd_) != 0) return PosixError(path_, errno);
-    return Status::OK();
-  }
-
-  Status Close() override {
-    if (fd_ < 0) return Status::OK();
-    int rc = ::close(fd_);
-    fd_ = -1;
-    if (rc != 0) return PosixError(path_, errno);
-    return Status::OK();
-  }
-
- private:
-  std::string path_;
-  int fd_;
 };
 
 // Reads until `n` bytes or the end: with read() from the file position if
@@ -367,6 +373,134 @@ class PosixStreamingFile final : public WritableFile {
   bool stop_ = false;           // guarded by mu_
   Status error_;                // the writer's first failure; by mu_
   std::thread writer_;
+};
+
+// A write-ahead journal, appended in batches and synced after each. Writes
+// go to the device with O_DIRECT (where the file system allows), from an
+// aligned buffer: each batch is written from the start of the block where
+// the last one ended, that block's earlier bytes again, and padded with
+// zeros to a whole block. The file is kept written with zeros some way
+// ahead of the records, so a batch lands on blocks the file system has
+// allocated and recorded already: fdatasync then writes the data and
+// flushes the device, with no journal commit of the file system's own,
+// which would also wait for every other file written meanwhile. No page
+// cache is touched.
+class PosixJournalFile final : public PosixFdFile {
+ public:
+  static constexpr size_t kAlign = 4096;
+
+  PosixJournalFile(std::string path, int fd, uint64_t preallocate)
+      : PosixFdFile(std::move(path), fd),
+        preallocate_(std::max<uint64_t>(preallocate, kAlign)) {}
+  ~PosixJournalFile() override {
+    (void)Close();
+    std::free(buf_);
+  }
+
+  // Reads the block where the records end, and writes zeros from there up
+  // to `preallocate` bytes ahead.
+  Status Start(uint64_t end) {
+    pos_ = end;
+    uint64_t block = end & ~uint64_t{kAlign - 1};
+    size_t tail = static_cast<size_t>(end - block);
+    RETURN_IF_ERROR(Reserve(kAlign));
+    std::memset(buf_, 0, kAlign);
+    while (tail > 0) {
+      // One read of the whole block (a direct read cannot go on from an
+      // unaligned offset): the file may end inside it.
+      ssize_t got = ::pread(fd_, buf_, kAlign, static_cast<off_t>(block));
+      if (got < 0) {
+        RETURN_IF_ERROR(TryAgain(path_, fd_, &direct_));
+        continue;
+      }
+      if (static_cast<size_t>(got) < tail) {
+        return Status::IOError(path_ + ": shorter than its records");
+      }
+      std::memset(buf_ + tail, 0, kAlign - tail);
+      break;
+    }
+    zeroed_ = block;  // ZeroAhead writes the block at `block` again
+    return ZeroAhead(end);
+  }
+
+  Status Append(ByteView data) override {
+    if (fd_ < 0) return Status::IOError(path_ + ": written after Close()");
+    uint64_t block = pos_ & ~uint64_t{kAlign - 1};
+    size_t tail = static_cast<size_t>(pos_ - block);
+    size_t len = tail + data.size();
+    size_t padded = (len + kAlign - 1) & ~(kAlign - 1);
+    RETURN_IF_ERROR(Reserve(padded));
+    std::memcpy(buf_ + tail, data.data(), data.size());
+    std::memset(buf_ + len, 0, padded - len);
+    if (block + padded > zeroed_) RETURN_IF_ERROR(ZeroAhead(block + padded));
+    RETURN_IF_ERROR(WriteFullyAt(path_, fd_, buf_, padded, block, &direct_));
+    pos_ += data.size();
+    // The block where the records now end, for the next batch (none if
+    // they end on a block boundary).
+    size_t last = len & ~(kAlign - 1);
+    if (last > 0 && last < len) std::memmove(buf_, buf_ + last, kAlign);
+    return Status::OK();
+  }
+
+ private:
+  // An aligned buffer of at least `n` bytes, keeping its first block.
+  Status Reserve(size_t n) {
+    if (n <= cap_) return Status::OK();
+    size_t cap = std::max(n, 2 * cap_);
+    void* p = nullptr;
+    if (::posix_memalign(&p, kAlign, cap) != 0) {
+      return Status::IOError(path_ + ": out of memory for the journal");
+    }
+    if (buf_ != nullptr) std::memcpy(p, buf_, kAlign);
+    std::free(buf_);
+    buf_ = static_cast<uint8_t*>(p);
+    cap_ = cap;
+    return Status::OK();
+  }
+
+  // Writes zeros from the end of the zeroed region (or the block where the
+  // records end, whichever is later) to `preallocate_` bytes past `upto`,
+  // and makes them durable: the file's size and blocks change here, once,
+  // not at every batch's sync.
+  Status ZeroAhead(uint64_t upto) {
+    static constexpr size_t kChunk = 1 << 20;
+    uint64_t from = std::max(zeroed_, pos_ & ~uint64_t{kAlign - 1});
+    uint64_t to = (upto + preallocate_ + kAlign - 1) & ~uint64_t{kAlign - 1};
+    if (zeros_ == nullptr) {
+      void* p = nullptr;
+      if (::posix_memalign(&p, kAlign, kChunk) != 0) {
+        return Status::IOError(path_ + ": out of memory for the journal");
+      }
+      zeros_.reset(static_cast<uint8_t*>(p));
+      std::memset(zeros_.get(), 0, kChunk);
+    }
+    if (from == (pos_ & ~uint64_t{kAlign - 1}) && from < to) {
+      // The block holding the end of the records: its records, then zeros.
+      RETURN_IF_ERROR(WriteFullyAt(path_, fd_, buf_, kAlign, from, &direct_));
+      from += kAlign;
+    }
+    while (from < to) {
+      size_t n = static_cast<size_t>(std::min<uint64_t>(kChunk, to - from));
+      RETURN_IF_ERROR(
+          WriteFullyAt(path_, fd_, zeros_.get(), n, from, &direct_));
+      from += n;
+    }
+    if (::fdatasync(fd_) != 0) return PosixError(path_, errno);
+    zeroed_ = to;
+    return Status::OK();
+  }
+
+  struct Free {
+    void operator()(uint8_t* p) const { std::free(p); }
+  };
+
+  const uint64_t preallocate_;
+  std::atomic<bool> direct_{true};  // fd_ has O_DIRECT
+  uint64_t pos_ = 0;                // where the records end
+  uint64_t zeroed_ = 0;             // the file holds zeros from pos_ up to here
+  uint8_t* buf_ = nullptr;          // its first block: the block holding pos_
+  size_t cap_ = 0;
+  std::unique_ptr<uint8_t, Free> zeros_;
 };
 
 // Mapped input and the SIGBUS its truncation raises. Reading a mapped page
@@ -816,6 +950,18 @@ class PosixEnv final : public Env {
   Result<std::unique_ptr<WritableFile>> ReopenStreamingFile(
       const std::string& path) override {
     return OpenStreaming(path, 0600, /*truncate=*/false);
+  }
+
+  Result<std::unique_ptr<WritableFile>> NewJournalFile(
+      const std::string& path, uint64_t end, uint64_t preallocate) override {
+    int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC | O_DIRECT);
+    if (fd < 0 && errno == EINVAL) {
+      fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);  // no O_DIRECT here
+    }
+    if (fd < 0) return PosixError(path, errno);
+    auto f = std::make_unique<PosixJournalFile>(path, fd, preallocate);
+    RETURN_IF_ERROR(f->Start(end));
+    return std::unique_ptr<WritableFile>(std::move(f));
   }
 
   Result<std::unique_ptr<WritableFile>> NewAppendableFile(
