@@ -207,7 +207,10 @@ Status CustodyLog::Recover() {
     leaves.push_back(leaf);
     pos += kRecordHeader + len;
   }
-  if (pos != j.size()) RETURN_IF_ERROR(env_->TruncateFile(jpath, pos));
+  // Past the records: zeros written ahead, kept; anything else is cut off.
+  if (j.find_first_not_of('\0', pos) != std::string_view::npos) {
+    RETURN_IF_ERROR(env_->TruncateFile(jpath, pos));
+  }
 
   std::vector<const std::string*> ptrs;
   for (const auto& e : entries) ptrs.push_back(&e);
@@ -365,14 +368,17 @@ Status CustodyLog::WriteJournal(const std::vector<const std::string*>& entries,
   Status s = journal_->Append(AsBytes(buf));
   if (s.ok()) s = journal_->Sync();
   if (!s.ok()) {
-    // Nothing of this batch may survive: open the journal again where the
-    // records before it end, which writes zeros over the rest, and go on
-    // from there.
+    // Nothing of this batch may survive: cut the journal back to the
+    // records before it (which also frees the zeros written ahead, on a
+    // full disk) and go on from there.
     journal_.reset();
-    auto reopened = env_->NewJournalFile(options_.journal_path, journal_bytes_,
-                                         options_.journal_preallocate);
-    Status t = reopened.status();
-    if (t.ok()) journal_ = std::move(reopened).value();
+    Status t = env_->TruncateFile(options_.journal_path, journal_bytes_);
+    if (t.ok()) {
+      auto reopened = env_->NewJournalFile(
+          options_.journal_path, journal_bytes_, options_.journal_preallocate);
+      t = reopened.status();
+      if (t.ok()) journal_ = std::move(reopened).value();
+    }
     if (!t.ok()) {
       std::lock_guard<std::mutex> g(mu_);
       poisoned_ = t.Annotate("cutting back the custody journal");

@@ -113,13 +113,13 @@ class Env {
   virtual Result<std::unique_ptr<WritableFile>> NewAppendableFile(
       const std::string& path, mode_t mode = 0644) = 0;
   // Opens the existing `path` as a write-ahead journal whose records end at
-  // `end`: appends go on from there, and the file holds zeros beyond what
-  // was appended (its reader stops at the first record of length zero).
-  // Where the file system allows, writes bypass the page cache, onto blocks
-  // of zeros written `preallocate` bytes ahead, so that Sync() makes a batch
+  // `end`; past `end` the file must hold nothing but zeros (the caller cuts
+  // anything else off first). Appends go on from `end` and keep the file
+  // so: its reader stops at the first record of length zero. Where the file
+  // system allows, writes bypass the page cache, onto blocks of zeros
+  // written up to `preallocate` bytes ahead, so that Sync() makes a batch
   // durable without a metadata commit. After a failed Append or Sync, the
-  // caller opens the journal again at the end of the records it keeps,
-  // which writes zeros over the rest.
+  // caller cuts the file back to the records it keeps and opens it again.
   virtual Result<std::unique_ptr<WritableFile>> NewJournalFile(
       const std::string& path, uint64_t end, uint64_t preallocate) {
     (void)preallocate;

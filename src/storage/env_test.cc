@@ -136,61 +136,106 @@ TEST_F(StreamingFileTest, ReopenedGoesOnFromTheEnd) {
 }
 
 // A journal file holds what was there up to its end, then exactly what was
-// appended, then zeros: across block boundaries, past the zeros written
-// ahead, reopened in the middle of a block, and cut back after a failure.
+// appended, then zeros: across block boundaries, ending on one, past the
+// zeros written ahead, reopened inside a block and on its boundary, and cut
+// back after a failed batch.
 TEST_F(StreamingFileTest, JournalHoldsItsRecordsThenZeros) {
   const size_t kAhead = 64 << 10;
   std::string records = Random(300 * 1024 + 17);
   for (const std::string& dir : Dirs()) {
-    SCOPED_TRACE(dir);
-    std::string path = dir + "/journal";
-    std::string expect = records.substr(0, 5000);
-    {
-      std::ofstream out(path, std::ios::binary);
-      out << expect;
-    }
-    auto check = [&](const std::string& why) {
-      std::string got = Slurp(path);
-      ASSERT_GE(got.size(), expect.size()) << why;
-      EXPECT_TRUE(got.substr(0, expect.size()) == expect) << why;
-      EXPECT_EQ(got.find_first_not_of('\0', expect.size()), std::string::npos)
-          << why;
-    };
-    auto file = Env::Default()->NewJournalFile(path, expect.size(), kAhead);
-    ASSERT_TRUE(file.ok()) << file.status().ToString();
-    check("opened");
-    EXPECT_GE(std::filesystem::file_size(path), expect.size() + kAhead);
-    size_t at = expect.size();
-    for (size_t n : {size_t{1}, size_t{4095}, size_t{10000}, size_t{90000},
-                     size_t{3}, size_t{8192}}) {
-      ASSERT_TRUE((*file)->Append(View(records, at, n)).ok());
-      ASSERT_TRUE((*file)->Sync().ok());
-      at += n;
+    for (size_t start : {size_t{5000}, size_t{8192}}) {
+      SCOPED_TRACE(dir + " from " + std::to_string(start));
+      std::string path = dir + "/journal" + std::to_string(start);
+      std::string expect = records.substr(0, start);
+      {
+        std::ofstream out(path, std::ios::binary);
+        out << expect;
+      }
+      auto check = [&](const std::string& why) {
+        std::string got = Slurp(path);
+        ASSERT_GE(got.size(), expect.size()) << why;
+        EXPECT_TRUE(got.substr(0, expect.size()) == expect) << why;
+        EXPECT_EQ(got.find_first_not_of('\0', expect.size()), std::string::npos)
+            << why;
+      };
+      auto file = Env::Default()->NewJournalFile(path, expect.size(), kAhead);
+      ASSERT_TRUE(file.ok()) << file.status().ToString();
+      check("opened");
+      size_t at = expect.size();
+      // Ends 4096 - (start % 4096) bytes on: a block boundary.
+      size_t to_boundary = 4096 - start % 4096;
+      for (size_t n : {size_t{1}, to_boundary - 1, size_t{4096}, size_t{10000},
+                       size_t{90000}, size_t{3}, size_t{8192}}) {
+        ASSERT_TRUE((*file)->Append(View(records, at, n)).ok());
+        ASSERT_TRUE((*file)->Sync().ok());
+        at += n;
+        expect = records.substr(0, at);
+        check("after " + std::to_string(n) + " bytes");
+        // Zeros are written ahead of the records.
+        EXPECT_GT(std::filesystem::file_size(path), at);
+      }
+      ASSERT_TRUE((*file)->Close().ok());
+
+      // Reopened where the records end, zeros and all.
+      file = Env::Default()->NewJournalFile(path, at, kAhead);
+      ASSERT_TRUE(file.ok()) << file.status().ToString();
+      ASSERT_TRUE((*file)->Append(View(records, at, 20000)).ok());
+      at += 20000;
       expect = records.substr(0, at);
-      check("after " + std::to_string(n) + " bytes");
+      check("reopened");
+
+      // A failed batch is cut off by the caller, who opens the journal
+      // again; appends go on from there.
+      ASSERT_TRUE((*file)->Append(View(std::string(7000, 'x'), 0, 7000)).ok());
+      file = Status::IOError("closed");
+      ASSERT_TRUE(Env::Default()->TruncateFile(path, at).ok());
+      file = Env::Default()->NewJournalFile(path, at, kAhead);
+      ASSERT_TRUE(file.ok()) << file.status().ToString();
+      check("dropped");
+      ASSERT_TRUE((*file)->Append(View(records, at, 100)).ok());
+      ASSERT_TRUE((*file)->Sync().ok());
+      at += 100;
+      expect = records.substr(0, at);
+      check("went on");
     }
-    ASSERT_TRUE((*file)->Close().ok());
-
-    // Reopened where the records end, inside a block.
-    file = Env::Default()->NewJournalFile(path, at, kAhead);
-    ASSERT_TRUE(file.ok()) << file.status().ToString();
-    ASSERT_TRUE((*file)->Append(View(records, at, 20000)).ok());
-    at += 20000;
-    expect = records.substr(0, at);
-    check("reopened");
-
-    // A batch whose sync failed is dropped by opening the journal again
-    // where the records before it end; appends go on from there.
-    ASSERT_TRUE((*file)->Append(View(std::string(7000, 'x'), 0, 7000)).ok());
-    file = Env::Default()->NewJournalFile(path, at, kAhead);
-    ASSERT_TRUE(file.ok()) << file.status().ToString();
-    check("dropped");
-    ASSERT_TRUE((*file)->Append(View(records, at, 100)).ok());
-    ASSERT_TRUE((*file)->Sync().ok());
-    at += 100;
-    expect = records.substr(0, at);
-    check("went on");
   }
+}
+
+// Where zeros cannot be written ahead (here the file size limit stands for
+// a full disk), batches that fit still go in, and one that does not fails
+// without touching the records before it.
+TEST_F(StreamingFileTest, JournalGoesOnWithoutZerosAhead) {
+  std::string records = Random(64 * 1024);
+  std::string path = (dir_ / "journal").string();
+  {
+    std::ofstream out(path, std::ios::binary);
+    out << records.substr(0, 100);
+  }
+  struct rlimit old;
+  ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &old), 0);
+  auto old_handler = std::signal(SIGXFSZ, SIG_IGN);
+  struct rlimit small = old;
+  small.rlim_cur = 40 * 1024;
+  ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &small), 0);
+  auto file = Env::Default()->NewJournalFile(path, 100, 1 << 20);
+  Status opened = file.status();
+  Status first, second, third;
+  if (file.ok()) {
+    first = (*file)->Append(View(records, 100, 20000));
+    if (first.ok()) first = (*file)->Sync();
+    second = (*file)->Append(View(records, 20100, 30000));  // past the limit
+    third = (*file)->Sync();
+  }
+  ::setrlimit(RLIMIT_FSIZE, &old);
+  std::signal(SIGXFSZ, old_handler);
+  ASSERT_TRUE(opened.ok()) << opened.ToString();
+  EXPECT_TRUE(first.ok()) << first.ToString();
+  EXPECT_FALSE(second.ok());
+  std::string got = Slurp(path);
+  ASSERT_GE(got.size(), 20100u);
+  EXPECT_TRUE(got.substr(0, 20100) == records.substr(0, 20100));
+  EXPECT_LE(got.size(), 40u * 1024);
+  (void)third;
 }
 
 TEST_F(StreamingFileTest, EmptyAndTinyFiles) {

@@ -16,6 +16,7 @@
 #include <cstring>
 #include <deque>
 #include <mutex>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -379,27 +380,35 @@ class PosixStreamingFile final : public WritableFile {
 // go to the device with O_DIRECT (where the file system allows), from an
 // aligned buffer: each batch is written from the start of the block where
 // the last one ended, that block's earlier bytes again, and padded with
-// zeros to a whole block. The file is kept written with zeros some way
-// ahead of the records, so a batch lands on blocks the file system has
-// allocated and recorded already: fdatasync then writes the data and
-// flushes the device, with no journal commit of the file system's own,
-// which would also wait for every other file written meanwhile. No page
-// cache is touched.
+// zeros to a whole block. Zeros are also written some way ahead of the
+// records, so a batch lands on blocks the file system has allocated and
+// recorded already: fdatasync then writes the data and flushes the device,
+// with no journal commit of the file system's own, which would also wait
+// for every other file written meanwhile. No page cache is touched.
+//
+// Past the records the file holds zeros or ends: the caller guarantees it
+// at open, every batch keeps it, and zeros are never written over a block
+// that holds records. Writing zeros ahead is only an optimisation: where
+// it fails (a full disk), batches go on without it.
 class PosixJournalFile final : public PosixFdFile {
  public:
   static constexpr size_t kAlign = 4096;
+  // Zeros written ahead start at this and double up to `preallocate`, so a
+  // command that appends a few entries writes little.
+  static constexpr uint64_t kFirstZeros = 1 << 20;
 
   PosixJournalFile(std::string path, int fd, uint64_t preallocate)
       : PosixFdFile(std::move(path), fd),
-        preallocate_(std::max<uint64_t>(preallocate, kAlign)) {}
+        preallocate_(std::max<uint64_t>(preallocate, kAlign)),
+        ahead_(std::min<uint64_t>(kFirstZeros, preallocate_)) {}
   ~PosixJournalFile() override {
     (void)Close();
     std::free(buf_);
   }
 
-  // Reads the block where the records end, and writes zeros from there up
-  // to `preallocate` bytes ahead.
-  Status Start(uint64_t end) {
+  // Reads the block where the records end (they end at `end`; the file
+  // holds `size` bytes, zeros past `end`). Writes nothing.
+  Status Start(uint64_t end, uint64_t size) {
     pos_ = end;
     uint64_t block = end & ~uint64_t{kAlign - 1};
     size_t tail = static_cast<size_t>(end - block);
@@ -419,8 +428,8 @@ class PosixJournalFile final : public PosixFdFile {
       std::memset(buf_ + tail, 0, kAlign - tail);
       break;
     }
-    zeroed_ = block;  // ZeroAhead writes the block at `block` again
-    return ZeroAhead(end);
+    zeroed_ = std::max(end, size & ~uint64_t{kAlign - 1});
+    return Status::OK();
   }
 
   Status Append(ByteView data) override {
@@ -429,12 +438,14 @@ class PosixJournalFile final : public PosixFdFile {
     size_t tail = static_cast<size_t>(pos_ - block);
     size_t len = tail + data.size();
     size_t padded = (len + kAlign - 1) & ~(kAlign - 1);
+    // Keep at least a block of zeros after the records.
+    if (block + padded >= zeroed_) ZeroAhead(block + padded);
     RETURN_IF_ERROR(Reserve(padded));
     std::memcpy(buf_ + tail, data.data(), data.size());
     std::memset(buf_ + len, 0, padded - len);
-    if (block + padded > zeroed_) RETURN_IF_ERROR(ZeroAhead(block + padded));
     RETURN_IF_ERROR(WriteFullyAt(path_, fd_, buf_, padded, block, &direct_));
     pos_ += data.size();
+    zeroed_ = std::max(zeroed_, block + padded);
     // The block where the records now end, for the next batch (none if
     // they end on a block boundary).
     size_t last = len & ~(kAlign - 1);
@@ -458,36 +469,33 @@ class PosixJournalFile final : public PosixFdFile {
     return Status::OK();
   }
 
-  // Writes zeros from the end of the zeroed region (or the block where the
-  // records end, whichever is later) to `preallocate_` bytes past `upto`,
-  // and makes them durable: the file's size and blocks change here, once,
-  // not at every batch's sync.
-  Status ZeroAhead(uint64_t upto) {
+  // Writes zeros past the block where the records end (and past what was
+  // zeroed already) to `ahead_` bytes beyond `upto`, and makes them durable:
+  // the file's size and blocks change here, once in a while, not at every
+  // batch's sync. A failure leaves zeros or the end of the file past the
+  // records, as before, and is not reported: the batch's own write reports
+  // a full disk.
+  void ZeroAhead(uint64_t upto) {
     static constexpr size_t kChunk = 1 << 20;
-    uint64_t from = std::max(zeroed_, pos_ & ~uint64_t{kAlign - 1});
-    uint64_t to = (upto + preallocate_ + kAlign - 1) & ~uint64_t{kAlign - 1};
+    uint64_t from =
+        std::max(zeroed_, (pos_ + kAlign - 1) & ~uint64_t{kAlign - 1});
+    uint64_t to = (upto + ahead_ + kAlign - 1) & ~uint64_t{kAlign - 1};
     if (zeros_ == nullptr) {
       void* p = nullptr;
-      if (::posix_memalign(&p, kAlign, kChunk) != 0) {
-        return Status::IOError(path_ + ": out of memory for the journal");
-      }
+      if (::posix_memalign(&p, kAlign, kChunk) != 0) return;
       zeros_.reset(static_cast<uint8_t*>(p));
       std::memset(zeros_.get(), 0, kChunk);
     }
-    if (from == (pos_ & ~uint64_t{kAlign - 1}) && from < to) {
-      // The block holding the end of the records: its records, then zeros.
-      RETURN_IF_ERROR(WriteFullyAt(path_, fd_, buf_, kAlign, from, &direct_));
-      from += kAlign;
+    for (uint64_t at = from; at < to;) {
+      size_t n = static_cast<size_t>(std::min<uint64_t>(kChunk, to - at));
+      if (!WriteFullyAt(path_, fd_, zeros_.get(), n, at, &direct_).ok()) {
+        return;
+      }
+      at += n;
     }
-    while (from < to) {
-      size_t n = static_cast<size_t>(std::min<uint64_t>(kChunk, to - from));
-      RETURN_IF_ERROR(
-          WriteFullyAt(path_, fd_, zeros_.get(), n, from, &direct_));
-      from += n;
-    }
-    if (::fdatasync(fd_) != 0) return PosixError(path_, errno);
+    if (::fdatasync(fd_) != 0) return;
     zeroed_ = to;
-    return Status::OK();
+    ahead_ = std::min(2 * ahead_, preallocate_);
   }
 
   struct Free {
@@ -495,10 +503,11 @@ class PosixJournalFile final : public PosixFdFile {
   };
 
   const uint64_t preallocate_;
+  uint64_t ahead_;  // how far the next ZeroAhead writes past its batch
   std::atomic<bool> direct_{true};  // fd_ has O_DIRECT
   uint64_t pos_ = 0;                // where the records end
-  uint64_t zeroed_ = 0;             // the file holds zeros from pos_ up to here
-  uint8_t* buf_ = nullptr;          // its first block: the block holding pos_
+  uint64_t zeroed_ = 0;     // zeros, written and durable, from pos_ up to here
+  uint8_t* buf_ = nullptr;  // its first block: the block holding pos_
   size_t cap_ = 0;
   std::unique_ptr<uint8_t, Free> zeros_;
 };
@@ -826,15 +835,25 @@ class PosixStreamingReader final : public RandomAccessFile {
   Result<Window*> Claim(std::unique_lock<std::mutex>& l, uint64_t index,
                         bool ahead_only) const {
     if (windows_.empty()) {
-      windows_.resize(kWindows);
-      for (Window& w : windows_) {
+      // All or nothing: windows without buffers, or without the thread
+      // that reads them, would leave a caller waiting for ever.
+      std::vector<Window> windows(kWindows);
+      for (Window& w : windows) {
         void* p = nullptr;
         if (::posix_memalign(&p, kAlign, kWindowSize) != 0) {
+          for (Window& x : windows) std::free(x.data);
           return Status::IOError(path_ + ": out of memory for read buffers");
         }
         w.data = static_cast<uint8_t*>(p);
       }
-      reader_ = std::thread([this] { ReaderLoop(); });
+      try {
+        reader_ = std::thread([this] { ReaderLoop(); });
+      } catch (const std::system_error& e) {
+        for (Window& x : windows) std::free(x.data);
+        return Status::IOError(path_ +
+                               ": no thread to read ahead: " + e.what());
+      }
+      windows_ = std::move(windows);
     }
     for (;;) {
       Window* best = nullptr;
@@ -959,8 +978,14 @@ class PosixEnv final : public Env {
       fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);  // no O_DIRECT here
     }
     if (fd < 0) return PosixError(path, errno);
+    struct stat st;
+    if (::fstat(fd, &st) != 0) {
+      int err = errno;
+      ::close(fd);
+      return PosixError(path, err);
+    }
     auto f = std::make_unique<PosixJournalFile>(path, fd, preallocate);
-    RETURN_IF_ERROR(f->Start(end));
+    RETURN_IF_ERROR(f->Start(end, static_cast<uint64_t>(st.st_size)));
     return std::unique_ptr<WritableFile>(std::move(f));
   }
 
