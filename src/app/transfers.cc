@@ -726,15 +726,8 @@ Status Transfers::Complete(const Transfer& t, const PutResult& put) {
       [&]() -> Result<std::vector<CustodyEntry>> {
         // Checked before the entry is written: once it is in the log, only
         // a failing disk may undo the rest.
-        Statement up(node_->sql(),
-                     "UPDATE evidence_transfers SET state='done', offset=?, "
-                     "last_error='' WHERE message_id=? AND address=? AND "
-                     "state='pending'");
-        up.Bind(1, put.size);
-        up.Bind(2, t.message_id);
-        up.Bind(3, t.address);
-        RETURN_IF_ERROR(up.Run());
-        if (sqlite3_changes(node_->sql().handle()) == 0) {
+        ASSIGN_OR_RETURN(bool marked, MarkDone(t, put.size));
+        if (!marked) {
           return Status::Conflict(t.address + " from message " + t.message_id +
                                   " was received already");
         }
@@ -759,6 +752,18 @@ Status Transfers::Complete(const Transfer& t, const PutResult& put) {
   RETURN_IF_ERROR(r.status());
   // The confirmation is queued now, or by the next round after a crash.
   return SendConfirmations();
+}
+
+Result<bool> Transfers::MarkDone(const Transfer& t, uint64_t size) {
+  Statement up(node_->sql(),
+               "UPDATE evidence_transfers SET state='done', offset=?, "
+               "last_error='' WHERE message_id=? AND address=? AND "
+               "state='pending'");
+  up.Bind(1, size);
+  up.Bind(2, t.message_id);
+  up.Bind(3, t.address);
+  RETURN_IF_ERROR(up.Run());
+  return sqlite3_changes(node_->sql().handle()) > 0;
 }
 
 Status Transfers::RecordReceived(const Transfer& t, uint64_t index,
@@ -798,14 +803,7 @@ Result<bool> Transfers::CompleteFromLog(const Transfer& t) {
   const uint64_t size = e.data["size"].get<uint64_t>();
   const json& hashes = e.data.value("hashes", json::object());
   RETURN_IF_ERROR(node_->sql().Transaction([&]() -> Status {
-    Statement up(node_->sql(),
-                 "UPDATE evidence_transfers SET state='done', offset=?, "
-                 "last_error='' WHERE message_id=? AND address=? AND "
-                 "state='pending'");
-    up.Bind(1, size);
-    up.Bind(2, t.message_id);
-    up.Bind(3, t.address);
-    RETURN_IF_ERROR(up.Run());
+    RETURN_IF_ERROR(MarkDone(t, size).status());
     return RecordReceived(t, at.index, size, JsonString(hashes, "md5"),
                           JsonString(hashes, "sha1"), at.time);
   }));

@@ -142,6 +142,9 @@ class Transfers {
   Status NoteFailureRow(const Transfer& t, const std::string& error,
                         bool refused, bool restart, int64_t wait);
   int64_t NowUnix() const;
+  // Marks the pending transfer `t` done with `size` bytes; false if it was
+  // not pending.
+  Result<bool> MarkDone(const Transfer& t, uint64_t size);
   // Stores the index of the transfer's evidence.received entry and the
   // object's ingest record. REQUIRES: inside a database transaction.
   Status RecordReceived(const Transfer& t, uint64_t index, uint64_t size,

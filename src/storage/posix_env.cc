@@ -778,7 +778,6 @@ class PosixStreamingReader final : public RandomAccessFile {
         ASSIGN_OR_RETURN(w, Claim(l, index, /*ahead_only=*/false));
       }
       cv_.wait(l, [&] { return w->state == kReady || w->state == kFailed; });
-      if (w->index != index) continue;  // taken back meanwhile: look again
       if (w->state == kFailed) {
         Status s = w->error;
         w->state = kEmpty;  // a later read tries the disk again
