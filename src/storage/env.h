@@ -36,6 +36,12 @@ class WritableFile {
     return Append(ByteView(scratch.data(), n));
   }
   virtual Status Sync() = 0;
+  // A hint, before anything is appended, that the file will hold `size`
+  // bytes: where the file system allows, their blocks are allocated now.
+  // (ext4 writes a file out at once when it is renamed over another, if
+  // its blocks were still to be allocated; WriteFileReplace uses this so
+  // that replacing a small file starts no device write.)
+  virtual void AllocateHint(uint64_t size) { (void)size; }
   // Closes without syncing. Also called by the destructor if needed.
   virtual Status Close() = 0;
 };

@@ -85,6 +85,13 @@ Result<std::unique_ptr<WritableFile>> FaultInjectionEnv::NewJournalFile(
 Status FaultInjectionEnv::RenameFile(const std::string& from,
                                      const std::string& to) {
   if (fail_rename_) return Status::IOError("rename failed (injected)");
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (!fail_rename_to_.empty() &&
+        to.substr(to.find_last_of('/') + 1) == fail_rename_to_) {
+      return Status::IOError("rename failed (injected)");
+    }
+  }
   return base_->RenameFile(from, to);
 }
 

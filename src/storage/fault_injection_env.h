@@ -9,6 +9,8 @@
 #include <atomic>
 #include <cstdint>
 #include <limits>
+#include <mutex>
+#include <string>
 
 #include "storage/env.h"
 
@@ -22,12 +24,18 @@ class FaultInjectionEnv final : public Env {
   void SetWriteBudget(uint64_t bytes) { budget_ = bytes; }
   void SetSyncFailure(bool fail) { fail_sync_ = fail; }
   void SetRenameFailure(bool fail) { fail_rename_ = fail; }
+  // Renames onto a file named `name` (in any directory) fail; "" for none.
+  void SetRenameFailureFor(std::string name) {
+    std::lock_guard<std::mutex> l(mu_);
+    fail_rename_to_ = std::move(name);
+  }
   // Moves this Env's clock by `seconds` (deadlines, expiry); 0 is real time.
   void AdvanceClock(int64_t seconds) { clock_offset_ += seconds * 1000000000; }
   void ClearFaults() {
     budget_ = std::numeric_limits<uint64_t>::max();
     fail_sync_ = false;
     fail_rename_ = false;
+    SetRenameFailureFor("");
   }
 
   // Called by the wrapped files.
@@ -97,6 +105,8 @@ class FaultInjectionEnv final : public Env {
   std::atomic<bool> fail_sync_{false};
   std::atomic<bool> fail_rename_{false};
   std::atomic<int64_t> clock_offset_{0};
+  std::mutex mu_;
+  std::string fail_rename_to_;  // guarded by mu_
 };
 
 }  // namespace amanah

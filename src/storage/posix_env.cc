@@ -104,6 +104,13 @@ class PosixWritableFile final : public PosixFdFile {
       : PosixFdFile(std::move(path), fd) {}
   ~PosixWritableFile() override { (void)Close(); }
 
+  void AllocateHint(uint64_t size) override {
+    // Only a hint: a file system without fallocate allocates as it writes.
+    if (size > 0) {
+      (void)::fallocate(fd_, FALLOC_FL_KEEP_SIZE, 0, static_cast<off_t>(size));
+    }
+  }
+
   Status Append(ByteView data) override {
     const uint8_t* p = data.data();
     size_t left = data.size();
@@ -1187,6 +1194,9 @@ Status WriteReplace(Env* env, const std::string& path, ByteView data,
   std::string tmp = TempSibling(path);
   Status s = [&]() -> Status {
     ASSIGN_OR_RETURN(auto file, env->NewWritableFile(tmp, mode));
+    // Replacing a file: see WritableFile::AllocateHint. (A durable write
+    // syncs before its rename anyway.)
+    if (!durable && env->FileExists(path)) file->AllocateHint(data.size());
     RETURN_IF_ERROR(file->Append(data));
     if (durable) RETURN_IF_ERROR(file->Sync());
     return file->Close();
