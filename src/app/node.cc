@@ -377,6 +377,8 @@ void Node::ApplyBatch(std::vector<Pending*>& batch) {
 }
 
 Result<SignedCheckpoint> Node::ReadCheckpoint() const {
+  // The file may be a moment behind the log (see CustodyLog).
+  if (log_) RETURN_IF_ERROR(log_->FlushFiles());
   ASSIGN_OR_RETURN(std::string text, tiles_.ReadCheckpoint());
   auto note = ParseNote(text);
   if (!note.ok()) {

@@ -111,7 +111,8 @@ class Node {
   // This node's cosigner key, "name+keyid+base64(0x04 || key)".
   std::string CosignerKey() const;
 
-  // The published checkpoint, its signature checked against this node's key.
+  // The checkpoint file, its signature checked against this node's key;
+  // if this process has the log open, once the file names its latest.
   Result<SignedCheckpoint> ReadCheckpoint() const;
 
  private:

@@ -107,8 +107,7 @@ class FetcherTest : public testutil::ServedPeerFixture {
 
   std::string Entry(Node* n, uint64_t index) {
     auto log = n->Log();
-    LogReader at(&(*log)->store(), nullptr, (*log)->Latest().size);
-    return *at.Entry(index);
+    return *(*log)->Reader().Entry(index);
   }
 
   std::string kw_request_, us_request_;

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstring>
 #include <utility>
 
@@ -108,7 +109,51 @@ struct CustodyLog::Batch {
 CustodyLog::CustodyLog(Env* env, CustodyLogOptions options)
     : env_(env), options_(std::move(options)), store_(env, options_.log_dir) {}
 
-CustodyLog::~CustodyLog() = default;
+CustodyLog::~CustodyLog() {
+  if (!file_thread_.joinable()) return;
+  {
+    std::lock_guard<std::mutex> l(file_mu_);
+    file_stop_ = true;  // after writing what is pending
+  }
+  file_cv_.notify_all();
+  file_thread_.join();
+}
+
+void CustodyLog::FollowOnDisk() {
+  using Clock = std::chrono::steady_clock;
+  const auto interval = std::chrono::milliseconds(options_.file_interval_ms);
+  Clock::time_point next = Clock::now();
+  std::unique_lock<std::mutex> l(file_mu_);
+  for (;;) {
+    file_cv_.wait(l, [&] { return file_stop_ || file_edge_ != nullptr; });
+    if (file_edge_ == nullptr) return;  // stopping, nothing left
+    // At most one write per interval, unless someone waits for it: the
+    // files of the batches published meanwhile are never written.
+    file_cv_.wait_until(l, next,
+                        [&] { return file_stop_ || file_flushers_ > 0; });
+    if (file_edge_ == nullptr) continue;  // written by PublishCheckpoint
+    std::shared_ptr<const LogEdge> edge = std::move(file_edge_);
+    std::string note = std::move(file_note_);
+    file_edge_ = nullptr;
+    file_writing_ = true;
+    l.unlock();
+    Status s = WriteFiles(*edge, note);
+    l.lock();
+    file_writing_ = false;
+    file_status_ = s.Annotate("writing the log's files");
+    next = Clock::now() + interval;
+    file_cv_.notify_all();
+  }
+}
+
+Status CustodyLog::FlushFiles() {
+  std::unique_lock<std::mutex> l(file_mu_);
+  ++file_flushers_;
+  file_cv_.notify_all();
+  file_cv_.wait(l, [&] { return file_edge_ == nullptr && !file_writing_; });
+  --file_flushers_;
+  return file_status_;
+}
 
 std::string CustodyLog::JournalHeader() const {
   std::string h(kJournalMagic, sizeof(kJournalMagic));
@@ -145,6 +190,8 @@ Result<std::unique_ptr<CustodyLog>> CustodyLog::Open(
   std::unique_ptr<CustodyLog> log(new CustodyLog(env, std::move(options)));
   RETURN_IF_ERROR(log->Recover());
   log->journaled_size_ = log->range_.size();
+  CustodyLog* raw = log.get();
+  log->file_thread_ = std::thread([raw] { raw->FollowOnDisk(); });
   return log;
 }
 
@@ -177,7 +224,6 @@ Status CustodyLog::Recover() {
   for (int level = 0; (base >> (kTileHeight * level)) > 0; ++level) {
     uint64_t count = base >> (kTileHeight * level);
     edge_.emplace_back();
-    edge_dirty_.push_back(false);
     if (count % kTileWidth == 0) continue;
     auto tile = store_.ReadTile(level, count / kTileWidth, count % kTileWidth);
     if (!tile.ok()) return tile.status().Annotate("recovering the log edge");
@@ -187,7 +233,7 @@ Status CustodyLog::Recover() {
     auto bundle = store_.ReadEntryBundle(base / kTileWidth, base % kTileWidth);
     if (!bundle.ok())
       return bundle.status().Annotate("recovering the log edge");
-    edge_entries_ = std::move(bundle).value();
+    edge_bundle_ = EncodeEntryBundle(*bundle);
   }
 
   // Records; a torn or corrupt tail was never acknowledged.
@@ -215,7 +261,6 @@ Status CustodyLog::Recover() {
   std::vector<const std::string*> ptrs;
   for (const auto& e : entries) ptrs.push_back(&e);
   RETURN_IF_ERROR(Integrate(ptrs, leaves));
-  RETURN_IF_ERROR(WriteEdges());
   RETURN_IF_ERROR(RewriteStalePartials());
 
   // The published checkpoint can never be ahead of the durable entries.
@@ -232,7 +277,7 @@ Status CustodyLog::Recover() {
       }
     }
   }
-  RETURN_IF_ERROR(PublishCheckpoint());
+  RETURN_IF_ERROR(PublishCheckpoint(MakeEdge()));  // and writes the files
 
   ASSIGN_OR_RETURN(
       journal_, env_->NewJournalFile(jpath, pos, options_.journal_preallocate));
@@ -247,10 +292,7 @@ Status CustodyLog::Integrate(const std::vector<const std::string*>& entries,
   auto visit = [&](int level, uint64_t index, const Hash256& h) {
     if (level % kTileHeight != 0) return;
     size_t tl = level / kTileHeight;
-    if (edge_.size() <= tl) {
-      edge_.resize(tl + 1);
-      edge_dirty_.resize(tl + 1, false);
-    }
+    if (edge_.size() <= tl) edge_.resize(tl + 1);
     auto& tile = edge_[tl];
     tile.push_back(h);
     if (index % kTileWidth != tile.size() - 1 && status.ok()) {
@@ -264,43 +306,52 @@ Status CustodyLog::Integrate(const std::vector<const std::string*>& entries,
       }
       completed_.emplace_back(static_cast<int>(tl), index / kTileWidth);
       tile.clear();
-      edge_dirty_[tl] = false;
-    } else {
-      edge_dirty_[tl] = true;
     }
   };
   for (size_t i = 0; i < entries.size(); ++i) {
     uint64_t index = range_.size();
-    edge_entries_.push_back(*entries[i]);
-    if (edge_entries_.size() == kTileWidth) {
+    const std::string& e = *entries[i];
+    edge_bundle_.push_back(static_cast<char>(e.size() >> 8));
+    edge_bundle_.push_back(static_cast<char>(e.size() & 0xff));
+    edge_bundle_ += e;
+    if (index % kTileWidth == kTileWidth - 1) {
       if (status.ok()) {
-        status = store_.WriteEntryBundle(index / kTileWidth, edge_entries_);
+        status = store_.WriteEncodedEntryBundle(index / kTileWidth, kTileWidth,
+                                                edge_bundle_);
       }
       completed_.emplace_back(-1, index / kTileWidth);
-      edge_entries_.clear();
-      entries_dirty_ = false;
-    } else {
-      entries_dirty_ = true;
+      edge_bundle_.clear();
     }
     range_.Append(leaf_hashes[i], visit);
   }
   return status;
 }
 
-Status CustodyLog::WriteEdges() {
-  uint64_t size = range_.size();
+std::shared_ptr<const LogEdge> CustodyLog::MakeEdge() const {
+  auto edge = std::make_shared<LogEdge>();
+  edge->size = range_.size();
+  edge->tiles.resize(edge_.size());
   for (size_t tl = 0; tl < edge_.size(); ++tl) {
-    if (!edge_dirty_[tl]) continue;
-    uint64_t count = size >> (kTileHeight * tl);
-    RETURN_IF_ERROR(
-        store_.WriteTile(static_cast<int>(tl), count / kTileWidth, edge_[tl]));
-    edge_dirty_[tl] = false;
+    if (edge_[tl].empty()) continue;
+    edge->tiles[tl] = std::make_shared<const std::vector<Hash256>>(edge_[tl]);
   }
-  if (entries_dirty_) {
-    RETURN_IF_ERROR(store_.WriteEntryBundle(size / kTileWidth, edge_entries_));
-    entries_dirty_ = false;
+  edge->bundle = edge_bundle_;
+  return edge;
+}
+
+Status CustodyLog::WriteFiles(const LogEdge& edge,
+                              const std::string& note) const {
+  for (size_t tl = 0; tl < edge.tiles.size(); ++tl) {
+    if (edge.tiles[tl] == nullptr) continue;
+    uint64_t count = edge.size >> (kTileHeight * tl);
+    RETURN_IF_ERROR(store_.WriteTile(static_cast<int>(tl), count / kTileWidth,
+                                     *edge.tiles[tl]));
   }
-  return Status::OK();
+  if (!edge.bundle.empty()) {
+    RETURN_IF_ERROR(store_.WriteEncodedEntryBundle(
+        edge.size / kTileWidth, edge.size % kTileWidth, edge.bundle));
+  }
+  return store_.WriteCheckpoint(note);
 }
 
 Status CustodyLog::RewriteStalePartials() {
@@ -312,7 +363,7 @@ Status CustodyLog::RewriteStalePartials() {
                                  : TilePath(level, index, kTileWidth);
     auto names = env_->GetChildren(store_.PathOf(base + ".p"));
     if (!names.ok()) return Status::OK();
-    uint64_t width = level < 0 ? edge_entries_.size() : edge_[level].size();
+    uint64_t width = level < 0 ? size % kTileWidth : edge_[level].size();
     for (const auto& name : *names) {
       char* end = nullptr;
       uint64_t w = std::strtoull(name.c_str(), &end, 10);
@@ -332,23 +383,43 @@ Status CustodyLog::RewriteStalePartials() {
       return store_.WriteTile(static_cast<int>(tl), index, prefix);
     }));
   }
-  return fix(-1, size / kTileWidth, [&](uint64_t w) {
-    std::vector<std::string> prefix(edge_entries_.begin(),
-                                    edge_entries_.begin() + w);
-    return store_.WriteEntryBundle(size / kTileWidth, prefix);
+  return fix(-1, size / kTileWidth, [&](uint64_t w) -> Status {
+    ASSIGN_OR_RETURN(size_t n, EntryBundlePrefix(edge_bundle_, w));
+    return store_.WriteEncodedEntryBundle(
+        size / kTileWidth, w, std::string_view(edge_bundle_).substr(0, n));
   });
 }
 
-Status CustodyLog::PublishCheckpoint() {
+Status CustodyLog::PublishCheckpoint(std::shared_ptr<const LogEdge> edge) {
   SignedCheckpoint cp;
   cp.size = range_.size();
   cp.root = range_.Root();
   std::string body =
       FormatCheckpointBody(Checkpoint{options_.origin, cp.size, cp.root, {}});
   cp.note = SignNote(body, options_.origin, options_.signer);
-  RETURN_IF_ERROR(store_.WriteCheckpoint(cp.note));
+  if (!file_thread_.joinable()) {
+    // Opening: written here, before anything is appended.
+    RETURN_IF_ERROR(WriteFiles(*edge, cp.note));
+  } else {
+    std::unique_lock<std::mutex> l(file_mu_);
+    if (file_status_.ok()) {
+      file_edge_ = edge;
+      file_note_ = cp.note;
+      file_cv_.notify_all();
+    } else {
+      // The last write failed (a full disk?): try again here, and refuse
+      // this batch if it fails again, as when a full tile cannot be
+      // written.
+      file_cv_.wait(l, [&] { return !file_writing_; });
+      file_edge_ = nullptr;
+      file_status_ =
+          WriteFiles(*edge, cp.note).Annotate("writing the log's files");
+      RETURN_IF_ERROR(file_status_);
+    }
+  }
   std::lock_guard<std::mutex> l(published_mu_);
   published_ = std::move(cp);
+  published_edge_ = std::move(edge);
   return Status::OK();
 }
 
@@ -390,6 +461,9 @@ Status CustodyLog::WriteJournal(const std::vector<const std::string*>& entries,
 }
 
 Status CustodyLog::RollJournal() {
+  // The files on disk must be those of the current size before the
+  // partial tiles of earlier sizes go.
+  if (file_thread_.joinable()) RETURN_IF_ERROR(FlushFiles());
   RETURN_IF_ERROR(env_->SyncFilesystem(options_.log_dir));
   RETURN_IF_ERROR(journal_->Close());
   std::string header = JournalHeader();
@@ -565,8 +639,7 @@ void CustodyLog::PublishQueued(std::unique_lock<std::mutex>& l) {
     for (const auto& b : taken) {
       if (status.ok()) status = Integrate(b->entries, b->leaves);
     }
-    if (status.ok()) status = WriteEdges();
-    if (status.ok()) status = PublishCheckpoint();
+    if (status.ok()) status = PublishCheckpoint(MakeEdge());
   }
   std::vector<Writer*> done;
   for (const auto& b : taken) {
@@ -592,12 +665,20 @@ SignedCheckpoint CustodyLog::Latest() const {
   return published_;
 }
 
+std::shared_ptr<const LogEdge> CustodyLog::Edge() const {
+  std::lock_guard<std::mutex> l(published_mu_);
+  return published_edge_;
+}
+
 LogReader CustodyLog::Reader() const {
-  return LogReader(&store_, &cache_, Latest().size);
+  std::lock_guard<std::mutex> l(published_mu_);
+  return LogReader(&store_, &cache_, published_.size, published_edge_);
 }
 
 LogReader CustodyLog::ReaderAt(uint64_t size) const {
-  return LogReader(&store_, &cache_, std::min(size, Latest().size));
+  std::lock_guard<std::mutex> l(published_mu_);
+  return LogReader(&store_, &cache_, std::min(size, published_.size),
+                   published_edge_);
 }
 
 }  // namespace amanah

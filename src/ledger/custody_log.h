@@ -13,10 +13,21 @@
 // Durability: the journal (<data>/journal/custody.wal) holds every entry
 // appended since its base size, fsynced before the checkpoint is published.
 // Past its records it holds zeros (written ahead, see NewJournalFile).
-// Tiles, bundles and the checkpoint are written by atomic rename without
-// fsync; when the journal grows past a limit the filesystem is synced and a
-// new journal starts at the current size. After a crash, Open() replays the
-// journal and rewrites every file after the base.
+// Full tiles and bundles are written when they fill, by atomic rename
+// without fsync; when the journal grows past a limit the filesystem is
+// synced and a new journal starts at the current size. After a crash,
+// Open() replays the journal and rewrites every file after the base.
+//
+// A batch is published when Latest() returns the checkpoint that covers
+// it, and Reader() the tree with it: the log holds the right edge of the
+// tree (its partial tiles and entry bundle) in memory, and the HTTP API
+// serves Latest() and that edge. The files on disk follow on a thread of
+// the log's own: the edge's partial tiles, then the checkpoint file, at
+// most once every `file_interval_ms` while appends go on. Creating files
+// costs more on ext4 than all the rest of publishing a batch, and no
+// Append waits for it. So the directory is always a consistent tlog-tiles
+// tree: its checkpoint file names the latest checkpoint or one a moment
+// older, and every tile of that tree is there.
 
 #ifndef AMANAH_LEDGER_CUSTODY_LOG_H_
 #define AMANAH_LEDGER_CUSTODY_LOG_H_
@@ -26,6 +37,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "crypto/ed25519.h"
@@ -46,6 +58,9 @@ struct CustodyLogOptions {
   // that a batch's sync commits no change of the file's size or blocks.
   uint64_t journal_preallocate = 16 << 20;
   size_t max_batch_entries = 8192;
+  // While appends go on, the partial tiles and checkpoint on disk are
+  // rewritten at most this often (0: after every batch).
+  uint32_t file_interval_ms = 20;
 };
 
 // A published checkpoint.
@@ -75,6 +90,11 @@ class CustodyLog {
   Result<uint64_t> Append(std::string entry);
 
   SignedCheckpoint Latest() const;
+  // The right edge of the tree of Latest().
+  std::shared_ptr<const LogEdge> Edge() const;
+  // Waits until the files on disk (the edge's partial tiles and the
+  // checkpoint) are those of Latest(), or failed to be: the outcome.
+  Status FlushFiles();
   // A reader of the latest published tree.
   LogReader Reader() const;
   // A reader of the tree of `size` leaves (at most the latest), sharing the
@@ -103,8 +123,13 @@ class CustodyLog {
   // touch. REQUIRES: integration role held.
   Status Integrate(const std::vector<const std::string*>& entries,
                    const std::vector<Hash256>& leaf_hashes);
-  Status WriteEdges();
-  Status PublishCheckpoint();
+  // The current right edge. REQUIRES: integration role held.
+  std::shared_ptr<const LogEdge> MakeEdge() const;
+  // Writes the edge's partial tiles, then the checkpoint `note` of its tree.
+  Status WriteFiles(const LogEdge& edge, const std::string& note) const;
+  Status PublishCheckpoint(std::shared_ptr<const LogEdge> edge);
+  // The body of file_thread_: writes the latest files handed to it.
+  void FollowOnDisk();
   Status WriteJournal(const std::vector<const std::string*>& entries,
                       const std::vector<Hash256>& leaf_hashes);
   Status RollJournal();
@@ -140,13 +165,24 @@ class CustodyLog {
   // journal).
   merkle::CompactRange range_;
   std::vector<std::vector<Hash256>> edge_;  // rightmost tile of each level
-  std::vector<std::string> edge_entries_;   // rightmost entry bundle
-  std::vector<bool> edge_dirty_;
-  bool entries_dirty_ = false;
+  std::string edge_bundle_;                 // rightmost entry bundle
   std::vector<std::pair<int, uint64_t>> completed_;  // full since last roll
 
   mutable std::mutex published_mu_;
   SignedCheckpoint published_;
+  std::shared_ptr<const LogEdge> published_edge_;
+
+  // The files' writer (started once Open has recovered).
+  std::thread file_thread_;
+  std::mutex file_mu_;
+  std::condition_variable file_cv_;
+  // Still to be written, if file_edge_ is not null.
+  std::shared_ptr<const LogEdge> file_edge_;
+  std::string file_note_;
+  bool file_writing_ = false;
+  bool file_stop_ = false;
+  int file_flushers_ = 0;  // callers of FlushFiles waiting
+  Status file_status_;     // of the last write
 };
 
 }  // namespace amanah

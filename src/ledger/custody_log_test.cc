@@ -56,6 +56,7 @@ class CustodyLogTest : public testutil::TempDirTest {
     EXPECT_EQ(range.Root(), cp.root);
     EXPECT_EQ(*r.Root(), cp.root);
     // Checkpoint on disk is signed and matches.
+    ASSERT_TRUE(log->FlushFiles().ok());
     auto note = ParseNote(*log->store().ReadCheckpoint());
     ASSERT_TRUE(note.ok());
     auto key = *ParseVerifierKey(FormatVerifierKey(
@@ -175,6 +176,128 @@ TEST_F(CustodyLogTest, ConcurrentAppendsAllReturnWhenPublishingFails) {
   EXPECT_TRUE(log->Append(EntryText(99999)).ok());
 }
 
+// The partial tiles and checkpoint on disk are written behind the appends:
+// they catch up with Latest(), and a failure to write them refuses the next
+// batch.
+TEST_F(CustodyLogTest, CheckpointFileFollowsTheLog) {
+  FaultInjectionEnv env(Env::Default());
+  ASSERT_TRUE(CustodyLog::Create(&env, opts_).ok());
+  auto log = OpenLog(&env);
+  auto file_note = [&] { return *log->store().ReadCheckpoint(); };
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 50; ++i) {
+        ASSERT_TRUE(log->Append(EntryText(t * 50 + i)).ok());
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  ASSERT_TRUE(log->FlushFiles().ok());
+  EXPECT_EQ(file_note(), log->Latest().note);
+  EXPECT_EQ(log->Latest().size, 400u);
+
+  // A write that fails once is made good by the next batch.
+  env.SetRenameFailureFor("checkpoint");
+  ASSERT_TRUE(log->Append(EntryText(400)).ok());  // published: Latest()
+  EXPECT_EQ(log->Latest().size, 401u);
+  Status flushed = log->FlushFiles();
+  EXPECT_EQ(flushed.code(), Code::kIO);
+  EXPECT_NE(flushed.message().find("log's files"), std::string::npos);
+  EXPECT_NE(file_note(), log->Latest().note);
+  env.ClearFaults();
+  ASSERT_TRUE(log->Append(EntryText(401)).ok());
+  ASSERT_TRUE(log->FlushFiles().ok());
+  EXPECT_EQ(file_note(), log->Latest().note);
+
+  // One that goes on failing refuses the next batch, and the log stops.
+  env.SetRenameFailureFor("checkpoint");
+  ASSERT_TRUE(log->Append(EntryText(402)).ok());
+  EXPECT_FALSE(log->FlushFiles().ok());
+  auto refused = log->Append(EntryText(403));
+  EXPECT_EQ(refused.status().code(), Code::kIO);
+  EXPECT_EQ(log->Latest().size, 403u);
+  env.ClearFaults();
+  EXPECT_FALSE(log->Append(EntryText(404)).ok());
+  log.reset();
+  // Reopened, the file names everything the journal holds.
+  log = OpenLog();
+  EXPECT_EQ(log->Latest().size, 404u);
+  EXPECT_EQ(file_note(), log->Latest().note);
+  CheckLog({}, 404);
+}
+
+// The right edge of the tree is read from memory until the files on disk
+// follow, at most once per interval; a tree on disk alone reads a partial
+// tile from a wider one when its own width was never written.
+TEST_F(CustodyLogTest, TheEdgeIsReadFromMemoryUntilTheFilesFollow) {
+  opts_.file_interval_ms = 600000;
+  ASSERT_TRUE(CustodyLog::Create(Env::Default(), opts_).ok());
+  auto log = OpenLog();
+  std::vector<std::string> all = {EntryText(0)};
+  ASSERT_TRUE(log->Append(all[0]).ok());  // written at once: the first
+  ASSERT_TRUE(log->FlushFiles().ok());
+  for (uint64_t i = 1; i < 300; ++i) {
+    all.push_back(EntryText(i));
+    ASSERT_TRUE(log->Append(all.back()).ok());
+  }
+  auto on_disk = [&](uint64_t size) {
+    return LogReader(&log->store(), nullptr, size);
+  };
+  auto file_size = [&] {
+    auto note = ParseNote(*log->store().ReadCheckpoint());
+    return ParseCheckpointBody(note->text)->size;
+  };
+  // Within the interval: the disk still holds the tree of size 1.
+  EXPECT_EQ(file_size(), 1u);
+  EXPECT_FALSE(fs::exists(opts_.log_dir + "/tile/entries/001.p/44"));
+  EXPECT_EQ(on_disk(300).Entry(299).status().code(), Code::kNotFound);
+  LogReader r = log->Reader();
+  for (uint64_t i : {0, 255, 256, 299}) EXPECT_EQ(*r.Entry(i), all[i]);
+  EXPECT_EQ(*r.Root(), log->Latest().root);
+  LogReader older = log->ReaderAt(280);  // a prefix of the edge
+  EXPECT_EQ(*older.Entry(279), all[279]);
+  auto edge = log->Edge();
+  ASSERT_TRUE(edge->Tile(0, 1, 44));
+  EXPECT_EQ(edge->Tile(0, 1, 44)->size(), 44u);
+  EXPECT_EQ(edge->Tile(0, 1, 45), nullptr);
+  EXPECT_EQ(edge->Tile(0, 0, 10), nullptr);  // full: on disk
+  EXPECT_FALSE(edge->Bundle(1, 45).has_value());
+  EXPECT_EQ(*DecodeEntryBundle(*edge->Bundle(1, 2)),
+            std::vector<std::string>({all[256], all[257]}));
+
+  // Flushed, the disk holds the whole tree; narrower widths never written
+  // are read from the wider partial file.
+  ASSERT_TRUE(log->FlushFiles().ok());
+  EXPECT_EQ(file_size(), 300u);
+  EXPECT_EQ(*log->store().ReadCheckpoint(), log->Latest().note);
+  EXPECT_EQ(*on_disk(300).Root(), log->Latest().root);
+  EXPECT_FALSE(fs::exists(opts_.log_dir + "/tile/entries/001.p/34"));
+  EXPECT_EQ(*on_disk(290).Entry(289), all[289]);
+  EXPECT_EQ(*on_disk(290).Root(), *log->ReaderAt(290).Root());
+
+  // Closed with files pending: they are written first.
+  all.push_back(EntryText(300));
+  ASSERT_TRUE(log->Append(all.back()).ok());
+  log.reset();
+  auto note =
+      ParseNote(*TileStore(Env::Default(), opts_.log_dir).ReadCheckpoint());
+  EXPECT_EQ(ParseCheckpointBody(note->text)->size, 301u);
+}
+
+TEST(TileIndexPathTest, ParsesWhatItMakes) {
+  for (uint64_t i : {uint64_t{0}, uint64_t{7}, uint64_t{999}, uint64_t{1000},
+                     uint64_t{1234067}, uint64_t{18446744073709551615u}}) {
+    EXPECT_EQ(*ParseTileIndexPath(TileIndexPath(i)), i) << i;
+  }
+  for (const char* bad : {"", "1", "01", "0000", "x001", "x001/", "001/002",
+                          "x00a/001", "x001/x002",
+                          "x018/x446/x744/x073/x709/"
+                          "x551/x616"}) {
+    EXPECT_FALSE(ParseTileIndexPath(bad).ok()) << bad;
+  }
+}
+
 TEST_F(CustodyLogTest, RejectsOversizeAndEmptyEntries) {
   ASSERT_TRUE(CustodyLog::Create(Env::Default(), opts_).ok());
   auto log = OpenLog();
@@ -221,7 +344,7 @@ TEST_F(CustodyLogTest, FullDiskLosesNothing) {
   EXPECT_EQ(log->Latest().size, all.size());
 }
 
-// A failure after the journal is durable (here, publishing tiles): the
+// A failure after the journal is durable (here, writing a full tile): the
 // append reports it, the log refuses further appends instead of publishing
 // out of order, and reopening publishes what the journal holds.
 TEST_F(CustodyLogTest, PublishFailureStopsTheLogUntilReopened) {
@@ -230,22 +353,23 @@ TEST_F(CustodyLogTest, PublishFailureStopsTheLogUntilReopened) {
   std::vector<std::string> all;
   {
     auto log = OpenLog(&env);
-    for (int i = 0; i < 3; ++i) {
-      all.push_back(EntryText(i));
-      ASSERT_TRUE(log->Append(all.back()).ok());
-    }
+    std::vector<std::string> batch;
+    for (int i = 0; i < 255; ++i) batch.push_back(EntryText(i));
+    all = batch;
+    ASSERT_TRUE(log->Append(std::move(batch)).ok());
+    ASSERT_TRUE(log->FlushFiles().ok());
     env.SetRenameFailure(true);
-    all.push_back(EntryText(3));
+    all.push_back(EntryText(255));  // fills the first tiles
     EXPECT_FALSE(log->Append(all.back()).ok());
-    EXPECT_EQ(log->Latest().size, 3u);
+    EXPECT_EQ(log->Latest().size, 255u);
     env.ClearFaults();
     auto refused = log->Append(EntryText(999));
     EXPECT_FALSE(refused.ok());
-    EXPECT_EQ(log->Latest().size, 3u);
+    EXPECT_EQ(log->Latest().size, 255u);
   }
   CheckLog(all, all.size());
   auto log = OpenLog();
-  EXPECT_EQ(*log->Append(EntryText(4)), 4u);
+  EXPECT_EQ(*log->Append(EntryText(256)), 256u);
 }
 
 // kill -9 at random points during a stream of appends, many times: after

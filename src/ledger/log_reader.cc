@@ -30,6 +30,29 @@ Hash256 SubtreeRoot(const std::vector<Hash256>& hashes, size_t offset,
                           SubtreeRoot(hashes, offset + half, height - 1));
 }
 
+TileCache::Tile LogEdge::Tile(int level, uint64_t index, uint64_t width) const {
+  if (level < 0 || static_cast<size_t>(level) >= tiles.size()) return nullptr;
+  const TileCache::Tile& t = tiles[level];
+  uint64_t count = size >> (kTileHeight * level);
+  if (t == nullptr || index != count / kTileWidth || width > t->size()) {
+    return nullptr;
+  }
+  if (width == t->size()) return t;
+  return std::make_shared<const std::vector<Hash256>>(t->begin(),
+                                                      t->begin() + width);
+}
+
+std::optional<std::string> LogEdge::Bundle(uint64_t index,
+                                           uint64_t width) const {
+  if (bundle.empty() || index != size / kTileWidth ||
+      width > size % kTileWidth) {
+    return std::nullopt;
+  }
+  auto n = EntryBundlePrefix(bundle, width);
+  if (!n.ok()) return std::nullopt;
+  return bundle.substr(0, *n);
+}
+
 uint64_t LogReader::WidthOf(int tile_level, uint64_t index) const {
   uint64_t count = size_ >> (kTileHeight * tile_level);  // hashes at level
   uint64_t start = index * kTileWidth;
@@ -44,14 +67,19 @@ Result<TileCache::Tile> LogReader::Tile(int tile_level, uint64_t index) {
                             std::to_string(index) + " is beyond tree size " +
                             std::to_string(size_));
   }
+  if (edge_ != nullptr) {
+    if (auto t = edge_->Tile(tile_level, index, width)) return t;
+  }
   if (cache_ != nullptr) {
     if (auto t = cache_->Get(tile_level, index, width)) return t;
   }
   auto tile = store_->ReadTile(tile_level, index, width);
   if (!tile.ok() && tile.status().code() == Code::kNotFound &&
       width < kTileWidth) {
-    // The partial tile was replaced by the full one: use its prefix.
-    tile = store_->ReadTile(tile_level, index, kTileWidth);
+    // Not on disk at this width: the prefix of the full tile, or of a wider
+    // partial one.
+    uint64_t wider = store_->WiderThan(tile_level, index, width);
+    tile = store_->ReadTile(tile_level, index, wider);
     if (tile.ok()) tile->resize(width);
   }
   if (!tile.ok()) return tile.status();
@@ -81,10 +109,14 @@ Result<std::vector<std::string>> LogReader::EntryBundle(uint64_t index) {
     return Status::NotFound("entry bundle " + std::to_string(index) +
                             " is beyond tree size " + std::to_string(size_));
   }
+  if (edge_ != nullptr) {
+    if (auto b = edge_->Bundle(index, width)) return DecodeEntryBundle(*b);
+  }
   auto bundle = store_->ReadEntryBundle(index, width);
   if (!bundle.ok() && bundle.status().code() == Code::kNotFound &&
       width < kTileWidth) {
-    bundle = store_->ReadEntryBundle(index, kTileWidth);
+    uint64_t wider = store_->WiderThan(-1, index, width);
+    bundle = store_->ReadEntryBundle(index, wider);
     if (bundle.ok()) bundle->resize(width);
   }
   return bundle;

@@ -8,7 +8,10 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <string>
 #include <tuple>
+#include <vector>
 
 #include "ledger/merkle.h"
 #include "ledger/tiles.h"
@@ -32,12 +35,32 @@ class TileCache {
   std::map<Key, std::pair<Tile, std::list<Key>::iterator>> map_;
 };
 
-// A view of the tree of `size` leaves stored in `store`.
-// REQUIRES: every tile of that tree is present (the log published it).
+// The right edge of a published tree of `size` leaves: its partial hash
+// tiles and entry bundle, which the log holds in memory and writes to disk
+// only some time later (see CustodyLog). Immutable once made.
+struct LogEdge {
+  uint64_t size = 0;
+  // tiles[L]: the rightmost tile of level 8L, if partial (else null).
+  std::vector<TileCache::Tile> tiles;
+  // The rightmost entry bundle, encoded, if partial (else empty).
+  std::string bundle;
+
+  // Tile `index` of level 8L at `width`, if this edge holds it (a prefix
+  // of its partial tile), else null.
+  TileCache::Tile Tile(int level, uint64_t index, uint64_t width) const;
+  // Entry bundle `index` at `width`, encoded, if this edge holds it.
+  std::optional<std::string> Bundle(uint64_t index, uint64_t width) const;
+};
+
+// A view of the tree of `size` leaves stored in `store` and, for its right
+// edge, in `edge` (of a tree at least as large) if given.
+// REQUIRES: every tile of that tree is present (the log published it): for
+// a partial one, itself or a wider one of the same tile, or the full tile.
 class LogReader : public merkle::HashSource {
  public:
-  LogReader(const TileStore* store, TileCache* cache, uint64_t size)
-      : store_(store), cache_(cache), size_(size) {}
+  LogReader(const TileStore* store, TileCache* cache, uint64_t size,
+            std::shared_ptr<const LogEdge> edge = nullptr)
+      : store_(store), cache_(cache), size_(size), edge_(std::move(edge)) {}
 
   uint64_t size() const { return size_; }
   Result<Hash256> PerfectNode(int level, uint64_t index) override;
@@ -64,6 +87,7 @@ class LogReader : public merkle::HashSource {
   const TileStore* store_;
   TileCache* cache_;
   uint64_t size_;
+  std::shared_ptr<const LogEdge> edge_;
 };
 
 // The root of the 2^height hashes in `hashes` starting at `offset`.

@@ -1,6 +1,7 @@
 #include "ledger/tiles.h"
 
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 namespace amanah {
@@ -47,6 +48,29 @@ std::string TileIndexPath(uint64_t index) {
   return out;
 }
 
+Result<uint64_t> ParseTileIndexPath(std::string_view path) {
+  auto bad = [&] {
+    return Status::InvalidInput("not a tile index: " + std::string(path));
+  };
+  uint64_t index = 0;
+  while (true) {
+    bool last = path.empty() || path[0] != 'x';
+    if (!last) path.remove_prefix(1);
+    if (path.size() < 3) return bad();
+    uint64_t group = 0;
+    for (int i = 0; i < 3; ++i) {
+      if (path[i] < '0' || path[i] > '9') return bad();
+      group = group * 10 + static_cast<uint64_t>(path[i] - '0');
+    }
+    if (index > (UINT64_MAX - group) / 1000) return bad();
+    index = index * 1000 + group;
+    path.remove_prefix(3);
+    if (last) return path.empty() ? Result<uint64_t>(index) : bad();
+    if (path.empty() || path[0] != '/') return bad();
+    path.remove_prefix(1);
+  }
+}
+
 std::string TilePath(int level, uint64_t index, uint64_t width) {
   return "tile/" + std::to_string(level) + "/" + TileIndexPath(index) +
          Suffix(width);
@@ -90,6 +114,24 @@ Result<std::vector<std::string>> DecodeEntryBundle(std::string_view bundle) {
     }
   }
   return out;
+}
+
+Result<size_t> EntryBundlePrefix(std::string_view bundle, uint64_t width) {
+  size_t pos = 0;
+  for (uint64_t i = 0; i < width; ++i) {
+    if (bundle.size() - pos < 2) {
+      return Status::Corruption("entry bundle holds fewer than " +
+                                std::to_string(width) + " entries");
+    }
+    size_t len = static_cast<uint8_t>(bundle[pos]) << 8 |
+                 static_cast<uint8_t>(bundle[pos + 1]);
+    if (bundle.size() - pos - 2 < len) {
+      return Status::Corruption("entry bundle ends inside entry " +
+                                std::to_string(i));
+    }
+    pos += 2 + len;
+  }
+  return pos;
 }
 
 std::string EncodeHashTile(const std::vector<Hash256>& hashes) {
@@ -170,6 +212,25 @@ Status TileStore::WriteEntryBundle(
     uint64_t index, const std::vector<std::string>& entries) const {
   return WriteFile(EntryBundlePath(index, entries.size()),
                    EncodeEntryBundle(entries));
+}
+
+Status TileStore::WriteEncodedEntryBundle(uint64_t index, uint64_t width,
+                                          std::string_view bundle) const {
+  return WriteFile(EntryBundlePath(index, width), bundle);
+}
+
+uint64_t TileStore::WiderThan(int level, uint64_t index, uint64_t width) const {
+  std::string base = level < 0 ? EntryBundlePath(index, kTileWidth)
+                               : TilePath(level, index, kTileWidth);
+  auto names = env_->GetChildren(PathOf(base + ".p"));
+  uint64_t best = kTileWidth;
+  if (!names.ok()) return best;
+  for (const auto& name : *names) {
+    char* end = nullptr;
+    uint64_t w = std::strtoull(name.c_str(), &end, 10);
+    if (*end == '\0' && w > width && w < best) best = w;
+  }
+  return best;
 }
 
 Status TileStore::WriteCheckpoint(std::string_view signed_note) const {

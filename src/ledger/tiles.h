@@ -29,6 +29,8 @@ inline constexpr size_t kMaxEntrySize = 65535;
 
 // "x001/x234/067".
 std::string TileIndexPath(uint64_t index);
+// The inverse; kInvalidInput for anything TileIndexPath does not make.
+Result<uint64_t> ParseTileIndexPath(std::string_view path);
 // "tile/<level>/<N>" or "tile/<level>/<N>.p/<width>" for 0 < width < 256.
 std::string TilePath(int level, uint64_t index, uint64_t width);
 std::string EntryBundlePath(uint64_t index, uint64_t width);
@@ -36,6 +38,9 @@ std::string EntryBundlePath(uint64_t index, uint64_t width);
 // Entry bundle encoding.
 std::string EncodeEntryBundle(const std::vector<std::string>& entries);
 Result<std::vector<std::string>> DecodeEntryBundle(std::string_view bundle);
+
+// The length of the first `width` entries of an encoded bundle.
+Result<size_t> EntryBundlePrefix(std::string_view bundle, uint64_t width);
 
 // Hash tile encoding: concatenated 32-byte hashes.
 std::string EncodeHashTile(const std::vector<Hash256>& hashes);
@@ -62,7 +67,15 @@ class TileStore {
                    const std::vector<Hash256>& hashes) const;
   Status WriteEntryBundle(uint64_t index,
                           const std::vector<std::string>& entries) const;
+  // The same, already encoded: `width` entries.
+  Status WriteEncodedEntryBundle(uint64_t index, uint64_t width,
+                                 std::string_view bundle) const;
   Status WriteCheckpoint(std::string_view signed_note) const;
+
+  // The narrowest partial tile wider than `width` on disk for tile `index`
+  // of level 8L (-1: the entry bundles), or 256 for the full one: any of
+  // them begins with the tile of `width`.
+  uint64_t WiderThan(int level, uint64_t index, uint64_t width) const;
 
   // Removes the partial versions of a tile ("<N>.p/"), once the full one
   // exists or after recovery. level -1 is the entry bundles.

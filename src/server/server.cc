@@ -1359,22 +1359,67 @@ struct ApiServer::Impl {
       ASSIGN_OR_RETURN(Principal p, Allow(req, Action::kViewLog));
     }
     std::string rel = m[1];
-    auto data =
-        ReadFileToString(node->env(), node->tiles().PathOf(rel), 1 << 24);
-    if (!data.ok()) {
-      if (data.status().code() == Code::kNotFound) {
-        return Status::NotFound("no such tile: " + rel);
-      }
-      return data.status();
+    auto not_found = [&] { return Status::NotFound("no such tile: " + rel); };
+    auto index = ParseTileIndexPath(m[3].str());
+    if (!index.ok()) return not_found();
+    int level = entries ? -1 : std::stoi(m[2]);
+    uint64_t width = kTileWidth;
+    if (m[4].matched) {
+      width = std::stoull(m[4].str().substr(3));
+      if (width == 0 || width >= kTileWidth) return not_found();
     }
-    Reply r;
-    r.body = std::move(data).value();
+    ASSIGN_OR_RETURN(Reply r, TileBody(level, *index, width));
+    if (r.body.empty()) return not_found();
     r.content_type = "application/octet-stream";
     // A tile's content never changes once written; partial tiles may later
     // be removed once their full tile exists.
     r.headers.emplace("Cache-Control",
                       m[4].matched ? "public, max-age=3600, immutable"
                                    : "public, max-age=31536000, immutable");
+    return r;
+  }
+
+  // The tile, from the log's edge in memory if it holds it, else from disk:
+  // the file of that width, or the first `width` of the next wider one (a
+  // partial tile's file may not be written yet, or may be gone once its
+  // full tile exists). An empty body if there is none.
+  Result<Reply> TileBody(int level, uint64_t index, uint64_t width) {
+    ASSIGN_OR_RETURN(CustodyLog * log, node->Log());
+    std::shared_ptr<const LogEdge> edge = log->Edge();
+    Reply r;
+    if (level < 0) {
+      if (auto b = edge->Bundle(index, width)) r.body = std::move(*b);
+    } else if (auto t = edge->Tile(level, index, width)) {
+      r.body = EncodeHashTile(*t);
+    }
+    if (!r.body.empty()) return r;
+    const TileStore& store = node->tiles();
+    uint64_t wider = width;
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      std::string rel = level < 0 ? EntryBundlePath(index, wider)
+                                  : TilePath(level, index, wider);
+      auto data = ReadFileToString(node->env(), store.PathOf(rel), 1 << 24);
+      if (data.ok()) {
+        r.body = std::move(data).value();
+        break;
+      }
+      if (data.status().code() != Code::kNotFound) return data.status();
+      if (width == kTileWidth) return r;
+      wider = store.WiderThan(level, index, width);
+    }
+    if (r.body.empty() || wider == width) return r;
+    if (level < 0) {
+      auto n = EntryBundlePrefix(r.body, width);
+      if (!n.ok()) return n.status().Annotate(EntryBundlePath(index, wider));
+      r.body.resize(*n);
+    } else {
+      if (r.body.size() < 32 * width) {
+        return Status::Corruption(TilePath(level, index, wider) +
+                                  ": shorter than " + std::to_string(width) +
+                                  " hashes");
+      }
+      r.body.resize(32 * width);
+    }
     return r;
   }
 
@@ -1396,9 +1441,7 @@ struct ApiServer::Impl {
       return Status::NotFound("no entry " + std::to_string(index) +
                               " in a tree of size " + std::to_string(size));
     }
-    LogReader reader = log->Reader();
-    LogReader at(&node->tiles(), nullptr, size);
-    LogReader& r = size == cp.size ? reader : at;
+    LogReader r = log->ReaderAt(size);
     ASSIGN_OR_RETURN(auto proof, r.InclusionProof(index));
     json hashes = json::array();
     for (const auto& h : proof) hashes.push_back(Base64Encode(h));

@@ -175,6 +175,18 @@ TEST_F(ServerTest, TilesPublicEntriesNeedAUser) {
   EXPECT_EQ(t->body.size(), 32 * size);
   EXPECT_NE(t->get_header_value("Cache-Control").find("immutable"),
             std::string::npos);
+  // A narrower width is the prefix (of the edge the log holds in memory, or
+  // of a wider file); a wider one, or the full tile, is not there yet.
+  auto one = client_->Get("/log/tile/0/000.p/1");
+  ASSERT_TRUE(one);
+  EXPECT_EQ(one->status, 200);
+  EXPECT_EQ(one->body, t->body.substr(0, 32));
+  ExpectProblem(
+      client_->Get(("/log/tile/0/000.p/" + std::to_string(size + 1)).c_str()),
+      404);
+  ExpectProblem(client_->Get("/log/tile/0/000"), 404);
+  ExpectProblem(client_->Get("/log/tile/0/000.p/0"), 404);
+  ExpectProblem(client_->Get("/log/tile/0/000.p/256"), 404);
 
   ExpectProblem(client_->Get(("/log/tile/entries/000.p/" + w).c_str()), 401);
   auto e = client_->Get(("/log/tile/entries/000.p/" + w).c_str(),
