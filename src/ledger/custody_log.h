@@ -15,8 +15,10 @@
 // Past its records it holds zeros (written ahead, see NewJournalFile).
 // Full tiles and bundles are written when they fill, by atomic rename
 // without fsync; when the journal grows past a limit the filesystem is
-// synced and a new journal starts at the current size. After a crash,
-// Open() replays the journal and rewrites every file after the base.
+// synced and a new journal starts at the current size. (The same thread
+// that writes the files below also syncs the file system early, each
+// quarter of that limit, so that a roll finds little left to write.) After a
+// crash, Open() replays the journal and rewrites every file after the base.
 //
 // A batch is published when Latest() returns the checkpoint that covers
 // it, and Reader() the tree with it: the log holds the right edge of the
@@ -159,6 +161,7 @@ class CustodyLog {
   // Journal state: touched by the leader holding the journal.
   std::unique_ptr<WritableFile> journal_;
   uint64_t journal_bytes_ = 0;
+  uint64_t next_early_sync_ = 0;  // journal_bytes_ at which to sync early
 
   // Integration state: touched by the writer holding the publishing role
   // (or, while no one does and nothing is queued, by a leader rolling the
@@ -181,8 +184,9 @@ class CustodyLog {
   std::string file_note_;
   bool file_writing_ = false;
   bool file_stop_ = false;
-  int file_flushers_ = 0;  // callers of FlushFiles waiting
-  Status file_status_;     // of the last write
+  int file_flushers_ = 0;     // callers of FlushFiles waiting
+  bool sync_wanted_ = false;  // the thread should sync the file system
+  Status file_status_;        // of the last write
 };
 
 }  // namespace amanah

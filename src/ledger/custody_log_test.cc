@@ -285,6 +285,31 @@ TEST_F(CustodyLogTest, TheEdgeIsReadFromMemoryUntilTheFilesFollow) {
   EXPECT_EQ(ParseCheckpointBody(note->text)->size, 301u);
 }
 
+// The file system is synced early, each quarter of the journal's roll
+// size, by the log's own thread; the roll then syncs once more.
+TEST_F(CustodyLogTest, SyncsEarlyBeforeEachRoll) {
+  FaultInjectionEnv env(Env::Default());
+  opts_.journal_roll_bytes = 64 << 10;
+  ASSERT_TRUE(CustodyLog::Create(&env, opts_).ok());
+  auto log = OpenLog(&env);
+  int at_open = env.filesystem_syncs();
+  std::vector<std::string> all;
+  for (int i = 0; i < 40; ++i) {  // about 20 KiB: past a quarter, no roll
+    all.push_back(EntryText(i) + std::string(400, 'x'));
+    ASSERT_TRUE(log->Append(all.back()).ok());
+  }
+  for (int i = 0; i < 100 && env.filesystem_syncs() == at_open; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_GT(env.filesystem_syncs(), at_open);
+  for (int i = 40; i < 200; ++i) {  // past a roll
+    all.push_back(EntryText(i) + std::string(400, 'x'));
+    ASSERT_TRUE(log->Append(all.back()).ok());
+  }
+  log.reset();
+  CheckLog(all, all.size());
+}
+
 TEST(TileIndexPathTest, ParsesWhatItMakes) {
   for (uint64_t i : {uint64_t{0}, uint64_t{7}, uint64_t{999}, uint64_t{1000},
                      uint64_t{1234067}, uint64_t{18446744073709551615u}}) {

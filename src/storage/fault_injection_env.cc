@@ -101,6 +101,7 @@ Status FaultInjectionEnv::SyncDir(const std::string& path) {
 }
 
 Status FaultInjectionEnv::SyncFilesystem(const std::string& path) {
+  ++filesystem_syncs_;
   RETURN_IF_ERROR(CheckSync());
   return base_->SyncFilesystem(path);
 }

@@ -38,6 +38,9 @@ class FaultInjectionEnv final : public Env {
     SetRenameFailureFor("");
   }
 
+  // How many times SyncFilesystem was called.
+  int filesystem_syncs() const { return filesystem_syncs_; }
+
   // Called by the wrapped files.
   Status ChargeWrite(size_t n);
   Status CheckSync() const;
@@ -105,6 +108,7 @@ class FaultInjectionEnv final : public Env {
   std::atomic<bool> fail_sync_{false};
   std::atomic<bool> fail_rename_{false};
   std::atomic<int64_t> clock_offset_{0};
+  std::atomic<int> filesystem_syncs_{0};
   std::mutex mu_;
   std::string fail_rename_to_;  // guarded by mu_
 };
