@@ -128,12 +128,15 @@ void CustodyLog::FollowOnDisk() {
     file_cv_.wait(
         l, [&] { return file_stop_ || file_edge_ != nullptr || sync_wanted_; });
     if (sync_wanted_ && !file_stop_) {
-      // Early writeback (see JournalBatch): a failure here is reported by
-      // the roll's own sync.
+      // Early writeback (see JournalBatch). syncfs reports a failed
+      // writeback once only, so a failure is kept for the roll.
       sync_wanted_ = false;
       l.unlock();
-      (void)env_->SyncFilesystem(options_.log_dir);
+      Status s = env_->SyncFilesystem(options_.log_dir);
       l.lock();
+      if (!s.ok() && early_sync_status_.ok()) {
+        early_sync_status_ = s.Annotate("syncing the log's files");
+      }
       continue;
     }
     if (file_edge_ == nullptr) return;  // stopping, nothing left
@@ -144,6 +147,7 @@ void CustodyLog::FollowOnDisk() {
     if (file_edge_ == nullptr) continue;  // written by PublishCheckpoint
     std::shared_ptr<const LogEdge> edge = std::move(file_edge_);
     std::string note = std::move(file_note_);
+    uint64_t gen = file_pending_gen_;
     file_edge_ = nullptr;
     file_writing_ = true;
     l.unlock();
@@ -151,6 +155,7 @@ void CustodyLog::FollowOnDisk() {
     l.lock();
     file_writing_ = false;
     file_status_ = s.Annotate("writing the log's files");
+    file_done_gen_ = std::max(file_done_gen_, gen);
     next = Clock::now() + interval;
     file_cv_.notify_all();
   }
@@ -158,10 +163,19 @@ void CustodyLog::FollowOnDisk() {
 
 Status CustodyLog::FlushFiles() {
   std::unique_lock<std::mutex> l(file_mu_);
+  // What was published when called: later batches may keep the thread
+  // busy, but are not waited for.
+  const uint64_t target = file_gen_;
   ++file_flushers_;
   file_cv_.notify_all();
-  file_cv_.wait(l, [&] { return file_edge_ == nullptr && !file_writing_; });
+  file_cv_.wait(l, [&] { return file_done_gen_ >= target && !file_writing_; });
   --file_flushers_;
+  if (!file_status_.ok() && file_edge_ == nullptr &&
+      file_last_edge_ != nullptr) {
+    // The last write failed and nothing newer waits: try again.
+    file_status_ = WriteFiles(*file_last_edge_, file_last_note_)
+                       .Annotate("writing the log's files");
+  }
   return file_status_;
 }
 
@@ -352,15 +366,23 @@ std::shared_ptr<const LogEdge> CustodyLog::MakeEdge() const {
 
 Status CustodyLog::WriteFiles(const LogEdge& edge,
                               const std::string& note) const {
+  // A partial tile never changes: one on disk already (most often the
+  // higher levels') is left alone, never replaced by a file not yet synced.
   for (size_t tl = 0; tl < edge.tiles.size(); ++tl) {
     if (edge.tiles[tl] == nullptr) continue;
-    uint64_t count = edge.size >> (kTileHeight * tl);
-    RETURN_IF_ERROR(store_.WriteTile(static_cast<int>(tl), count / kTileWidth,
-                                     *edge.tiles[tl]));
+    int level = static_cast<int>(tl);
+    uint64_t index = (edge.size >> (kTileHeight * tl)) / kTileWidth;
+    const auto& tile = *edge.tiles[tl];
+    if (env_->FileExists(store_.PathOf(TilePath(level, index, tile.size())))) {
+      continue;
+    }
+    RETURN_IF_ERROR(store_.WriteTile(level, index, tile));
   }
-  if (!edge.bundle.empty()) {
-    RETURN_IF_ERROR(store_.WriteEncodedEntryBundle(
-        edge.size / kTileWidth, edge.size % kTileWidth, edge.bundle));
+  uint64_t width = edge.size % kTileWidth;
+  if (!edge.bundle.empty() && !env_->FileExists(store_.PathOf(EntryBundlePath(
+                                  edge.size / kTileWidth, width)))) {
+    RETURN_IF_ERROR(store_.WriteEncodedEntryBundle(edge.size / kTileWidth,
+                                                   width, edge.bundle));
   }
   return store_.WriteCheckpoint(note);
 }
@@ -368,8 +390,10 @@ Status CustodyLog::WriteFiles(const LogEdge& edge,
 Status CustodyLog::RewriteStalePartials() {
   // Partial files of the edge tiles may predate a crash; make every one that
   // can exist for a size up to the current one right, and drop the others.
+  // One that is right already is not replaced: the journal's base needs its
+  // partial tiles, synced at the last roll, and a replacement would not be.
   uint64_t size = range_.size();
-  auto fix = [&](int level, uint64_t index, auto write_prefix) -> Status {
+  auto fix = [&](int level, uint64_t index, auto prefix_of) -> Status {
     std::string base = level < 0 ? EntryBundlePath(index, kTileWidth)
                                  : TilePath(level, index, kTileWidth);
     auto names = env_->GetChildren(store_.PathOf(base + ".p"));
@@ -381,23 +405,27 @@ Status CustodyLog::RewriteStalePartials() {
       std::string path = JoinPath(store_.PathOf(base + ".p"), name);
       if (*end != '\0' || w == 0 || w > width) {
         RETURN_IF_ERROR(env_->RemoveFile(path));
-      } else {
-        RETURN_IF_ERROR(write_prefix(w));
+        continue;
+      }
+      ASSIGN_OR_RETURN(std::string want, prefix_of(w));
+      auto got = ReadFileToString(env_, path, want.size() + 1);
+      if (!got.ok() || *got != want) {
+        RETURN_IF_ERROR(WriteFileReplace(env_, path, AsBytes(want)));
       }
     }
     return Status::OK();
   };
   for (size_t tl = 0; tl < edge_.size(); ++tl) {
     uint64_t index = (size >> (kTileHeight * tl)) / kTileWidth;
-    RETURN_IF_ERROR(fix(static_cast<int>(tl), index, [&](uint64_t w) {
-      std::vector<Hash256> prefix(edge_[tl].begin(), edge_[tl].begin() + w);
-      return store_.WriteTile(static_cast<int>(tl), index, prefix);
-    }));
+    RETURN_IF_ERROR(fix(
+        static_cast<int>(tl), index, [&](uint64_t w) -> Result<std::string> {
+          std::vector<Hash256> prefix(edge_[tl].begin(), edge_[tl].begin() + w);
+          return EncodeHashTile(prefix);
+        }));
   }
-  return fix(-1, size / kTileWidth, [&](uint64_t w) -> Status {
+  return fix(-1, size / kTileWidth, [&](uint64_t w) -> Result<std::string> {
     ASSIGN_OR_RETURN(size_t n, EntryBundlePrefix(edge_bundle_, w));
-    return store_.WriteEncodedEntryBundle(
-        size / kTileWidth, w, std::string_view(edge_bundle_).substr(0, n));
+    return edge_bundle_.substr(0, n);
   });
 }
 
@@ -413,9 +441,13 @@ Status CustodyLog::PublishCheckpoint(std::shared_ptr<const LogEdge> edge) {
     RETURN_IF_ERROR(WriteFiles(*edge, cp.note));
   } else {
     std::unique_lock<std::mutex> l(file_mu_);
+    const uint64_t gen = ++file_gen_;
+    file_last_edge_ = edge;
+    file_last_note_ = cp.note;
     if (file_status_.ok()) {
       file_edge_ = edge;
       file_note_ = cp.note;
+      file_pending_gen_ = gen;
       file_cv_.notify_all();
     } else {
       // The last write failed (a full disk?): try again here, and refuse
@@ -425,6 +457,8 @@ Status CustodyLog::PublishCheckpoint(std::shared_ptr<const LogEdge> edge) {
       file_edge_ = nullptr;
       file_status_ =
           WriteFiles(*edge, cp.note).Annotate("writing the log's files");
+      file_done_gen_ = gen;
+      file_cv_.notify_all();
       RETURN_IF_ERROR(file_status_);
     }
   }
@@ -474,7 +508,11 @@ Status CustodyLog::WriteJournal(const std::vector<const std::string*>& entries,
 Status CustodyLog::RollJournal() {
   // The files on disk must be those of the current size before the
   // partial tiles of earlier sizes go.
-  if (file_thread_.joinable()) RETURN_IF_ERROR(FlushFiles());
+  if (file_thread_.joinable()) {
+    RETURN_IF_ERROR(FlushFiles());
+    std::lock_guard<std::mutex> l(file_mu_);
+    RETURN_IF_ERROR(early_sync_status_);
+  }
   RETURN_IF_ERROR(env_->SyncFilesystem(options_.log_dir));
   RETURN_IF_ERROR(journal_->Close());
   std::string header = JournalHeader();
@@ -585,7 +623,9 @@ void CustodyLog::JournalBatch() {
       batch->leaves[i] = merkle::LeafHash(AsBytes(*batch->entries[i]));
     }
     status = WriteJournal(batch->entries, batch->leaves);
-    if (status.ok() && journal_bytes_ >= next_early_sync_) {
+    if (status.ok() && journal_bytes_ >= next_early_sync_ &&
+        journal_bytes_ <
+            options_.journal_roll_bytes - options_.journal_roll_bytes / 8) {
       // A roll syncs every file written since the last one, which stalls
       // the log for as long as the disk takes (a third of a second for 64
       // MiB of journal). Syncing early, behind the appends, leaves the roll

@@ -179,14 +179,22 @@ class CustodyLog {
   std::thread file_thread_;
   std::mutex file_mu_;
   std::condition_variable file_cv_;
+  // Each checkpoint handed to the thread has a generation, 1, 2, ...
+  uint64_t file_gen_ = 0;       // the latest handed
+  uint64_t file_done_gen_ = 0;  // the latest whose write has finished
   // Still to be written, if file_edge_ is not null.
   std::shared_ptr<const LogEdge> file_edge_;
   std::string file_note_;
+  uint64_t file_pending_gen_ = 0;
+  // The latest handed, to write again after a failure.
+  std::shared_ptr<const LogEdge> file_last_edge_;
+  std::string file_last_note_;
   bool file_writing_ = false;
   bool file_stop_ = false;
   int file_flushers_ = 0;     // callers of FlushFiles waiting
   bool sync_wanted_ = false;  // the thread should sync the file system
   Status file_status_;        // of the last write
+  Status early_sync_status_;  // the first failed early sync
 };
 
 }  // namespace amanah

@@ -80,6 +80,11 @@ Result<TileCache::Tile> LogReader::Tile(int tile_level, uint64_t index) {
     // partial one.
     uint64_t wider = store_->WiderThan(tile_level, index, width);
     tile = store_->ReadTile(tile_level, index, wider);
+    if (!tile.ok() && tile.status().code() == Code::kNotFound &&
+        wider < kTileWidth) {
+      // Removed meanwhile: its tile has filled.
+      tile = store_->ReadTile(tile_level, index, kTileWidth);
+    }
     if (tile.ok()) tile->resize(width);
   }
   if (!tile.ok()) return tile.status();
@@ -117,6 +122,10 @@ Result<std::vector<std::string>> LogReader::EntryBundle(uint64_t index) {
       width < kTileWidth) {
     uint64_t wider = store_->WiderThan(-1, index, width);
     bundle = store_->ReadEntryBundle(index, wider);
+    if (!bundle.ok() && bundle.status().code() == Code::kNotFound &&
+        wider < kTileWidth) {
+      bundle = store_->ReadEntryBundle(index, kTileWidth);
+    }
     if (bundle.ok()) bundle->resize(width);
   }
   return bundle;

@@ -49,8 +49,9 @@ std::string TileIndexPath(uint64_t index) {
 }
 
 Result<uint64_t> ParseTileIndexPath(std::string_view path) {
+  const std::string_view original = path;
   auto bad = [&] {
-    return Status::InvalidInput("not a tile index: " + std::string(path));
+    return Status::InvalidInput("not a tile index: " + std::string(original));
   };
   uint64_t index = 0;
   while (true) {
@@ -65,10 +66,16 @@ Result<uint64_t> ParseTileIndexPath(std::string_view path) {
     if (index > (UINT64_MAX - group) / 1000) return bad();
     index = index * 1000 + group;
     path.remove_prefix(3);
-    if (last) return path.empty() ? Result<uint64_t>(index) : bad();
+    if (last) {
+      if (!path.empty()) return bad();
+      break;
+    }
     if (path.empty() || path[0] != '/') return bad();
     path.remove_prefix(1);
   }
+  // Only the one spelling ("x000/005" is not 5).
+  if (TileIndexPath(index) != original) return bad();
+  return index;
 }
 
 std::string TilePath(int level, uint64_t index, uint64_t width) {
@@ -191,13 +198,13 @@ Result<std::string> TileStore::ReadCheckpoint() const {
   return ReadFileToString(env_, PathOf("checkpoint"), kMaxCheckpointFile);
 }
 
-Status TileStore::WriteFile(const std::string& relative,
-                            std::string_view data) const {
+Status TileStore::WriteFile(const std::string& relative, std::string_view data,
+                            bool allocate) const {
   std::string path = PathOf(relative);
-  Status s = WriteFileReplace(env_, path, AsBytes(data));
+  Status s = WriteFileReplace(env_, path, AsBytes(data), 0644, allocate);
   if (s.code() == Code::kNotFound) {
     RETURN_IF_ERROR(CreateDirs(env_, DirName(path)));
-    s = WriteFileReplace(env_, path, AsBytes(data));
+    s = WriteFileReplace(env_, path, AsBytes(data), 0644, allocate);
   }
   return s;
 }
@@ -234,7 +241,8 @@ uint64_t TileStore::WiderThan(int level, uint64_t index, uint64_t width) const {
 }
 
 Status TileStore::WriteCheckpoint(std::string_view signed_note) const {
-  return WriteFile("checkpoint", signed_note);
+  // Replaced often: see WriteFileReplace. Opening the log rewrites it.
+  return WriteFile("checkpoint", signed_note, /*allocate=*/true);
 }
 
 Status TileStore::RemovePartials(int level, uint64_t index,

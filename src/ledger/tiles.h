@@ -86,7 +86,8 @@ class TileStore {
   }
 
  private:
-  Status WriteFile(const std::string& relative, std::string_view data) const;
+  Status WriteFile(const std::string& relative, std::string_view data,
+                   bool allocate = false) const;
   Env* env_;
   std::string dir_;
 };

@@ -1362,11 +1362,14 @@ struct ApiServer::Impl {
     auto not_found = [&] { return Status::NotFound("no such tile: " + rel); };
     auto index = ParseTileIndexPath(m[3].str());
     if (!index.ok()) return not_found();
-    int level = entries ? -1 : std::stoi(m[2]);
+    int level = entries ? -1 : std::stoi(m[2]);  // 1-2 digits
     uint64_t width = kTileWidth;
-    if (m[4].matched) {
-      width = std::stoull(m[4].str().substr(3));
-      if (width == 0 || width >= kTileWidth) return not_found();
+    if (m[4].matched) width = std::stoull(m[4].str().substr(3));  // 1-3
+    // One spelling of each tile: no leading zeros.
+    if ((!entries && m[2].str() != std::to_string(level)) ||
+        (m[4].matched && m[4].str().substr(3) != std::to_string(width)) ||
+        width == 0 || (m[4].matched && width >= kTileWidth)) {
+      return not_found();
     }
     ASSIGN_OR_RETURN(Reply r, TileBody(level, *index, width));
     if (r.body.empty()) return not_found();
@@ -1394,18 +1397,21 @@ struct ApiServer::Impl {
     }
     if (!r.body.empty()) return r;
     const TileStore& store = node->tiles();
+    // This width, the next wider on disk, the full tile (the wider one may
+    // be removed meanwhile, its tile having filled).
     uint64_t wider = width;
-    for (int attempt = 0; attempt < 2; ++attempt) {
+    for (int attempt = 0; attempt < 3; ++attempt) {
+      if (attempt == 1) wider = store.WiderThan(level, index, width);
+      if (attempt == 2) wider = kTileWidth;
       std::string rel = level < 0 ? EntryBundlePath(index, wider)
                                   : TilePath(level, index, wider);
-      auto data = ReadFileToString(node->env(), store.PathOf(rel), 1 << 24);
+      auto data = ReadFileToString(node->env(), store.PathOf(rel), 1 << 25);
       if (data.ok()) {
         r.body = std::move(data).value();
         break;
       }
       if (data.status().code() != Code::kNotFound) return data.status();
-      if (width == kTileWidth) return r;
-      wider = store.WiderThan(level, index, width);
+      if (wider == kTileWidth) return r;
     }
     if (r.body.empty() || wider == width) return r;
     if (level < 0) {

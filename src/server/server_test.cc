@@ -187,6 +187,11 @@ TEST_F(ServerTest, TilesPublicEntriesNeedAUser) {
   ExpectProblem(client_->Get("/log/tile/0/000"), 404);
   ExpectProblem(client_->Get("/log/tile/0/000.p/0"), 404);
   ExpectProblem(client_->Get("/log/tile/0/000.p/256"), 404);
+  // One spelling of each tile.
+  for (const char* alias : {"/log/tile/00/000.p/1", "/log/tile/0/000.p/01",
+                            "/log/tile/0/x000/000.p/1"}) {
+    ExpectProblem(client_->Get(alias), 404);
+  }
 
   ExpectProblem(client_->Get(("/log/tile/entries/000.p/" + w).c_str()), 401);
   auto e = client_->Get(("/log/tile/entries/000.p/" + w).c_str(),

@@ -39,8 +39,7 @@ class WritableFile {
   // A hint, before anything is appended, that the file will hold `size`
   // bytes: where the file system allows, their blocks are allocated now.
   // (ext4 writes a file out at once when it is renamed over another, if
-  // its blocks were still to be allocated; WriteFileReplace uses this so
-  // that replacing a small file starts no device write.)
+  // its blocks were still to be allocated; see WriteFileReplace.)
   virtual void AllocateHint(uint64_t size) { (void)size; }
   // Closes without syncing. Also called by the destructor if needed.
   virtual Status Close() = 0;
@@ -181,9 +180,13 @@ Status WriteFileAtomic(Env* env, const std::string& path, ByteView data,
                        mode_t mode = 0644);
 
 // Like WriteFileAtomic but without the fsyncs: for files that recovery can
-// rebuild (the custody log's tiles between journal rolls).
+// rebuild (the custody log's tiles between journal rolls). With `allocate`,
+// the new file's blocks are allocated first (WritableFile::AllocateHint), so
+// that replacing a small file starts no device write of its own; but then,
+// after a power cut, the file may be empty: only for a file whose loss is
+// harmless (the custody log's checkpoint, which opening the log rewrites).
 Status WriteFileReplace(Env* env, const std::string& path, ByteView data,
-                        mode_t mode = 0644);
+                        mode_t mode = 0644, bool allocate = false);
 
 // Reads a whole file. Fails with kInvalidInput beyond `max_size` bytes.
 Result<std::string> ReadFileToString(Env* env, const std::string& path,

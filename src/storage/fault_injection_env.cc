@@ -102,6 +102,7 @@ Status FaultInjectionEnv::SyncDir(const std::string& path) {
 
 Status FaultInjectionEnv::SyncFilesystem(const std::string& path) {
   ++filesystem_syncs_;
+  if (fail_syncfs_) return Status::IOError(path + ": syncfs failed (injected)");
   RETURN_IF_ERROR(CheckSync());
   return base_->SyncFilesystem(path);
 }

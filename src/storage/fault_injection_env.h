@@ -35,9 +35,12 @@ class FaultInjectionEnv final : public Env {
     budget_ = std::numeric_limits<uint64_t>::max();
     fail_sync_ = false;
     fail_rename_ = false;
+    fail_syncfs_ = false;
     SetRenameFailureFor("");
   }
 
+  // SyncFilesystem alone fails (a write-back error it reports).
+  void SetFilesystemSyncFailure(bool fail) { fail_syncfs_ = fail; }
   // How many times SyncFilesystem was called.
   int filesystem_syncs() const { return filesystem_syncs_; }
 
@@ -109,6 +112,7 @@ class FaultInjectionEnv final : public Env {
   std::atomic<bool> fail_rename_{false};
   std::atomic<int64_t> clock_offset_{0};
   std::atomic<int> filesystem_syncs_{0};
+  std::atomic<bool> fail_syncfs_{false};
   std::mutex mu_;
   std::string fail_rename_to_;  // guarded by mu_
 };

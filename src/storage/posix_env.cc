@@ -1190,13 +1190,11 @@ std::string TempSibling(const std::string& path) {
 }
 
 Status WriteReplace(Env* env, const std::string& path, ByteView data,
-                    mode_t mode, bool durable) {
+                    mode_t mode, bool durable, bool allocate) {
   std::string tmp = TempSibling(path);
   Status s = [&]() -> Status {
     ASSIGN_OR_RETURN(auto file, env->NewWritableFile(tmp, mode));
-    // Replacing a file: see WritableFile::AllocateHint. (A durable write
-    // syncs before its rename anyway.)
-    if (!durable && env->FileExists(path)) file->AllocateHint(data.size());
+    if (allocate) file->AllocateHint(data.size());
     RETURN_IF_ERROR(file->Append(data));
     if (durable) RETURN_IF_ERROR(file->Sync());
     return file->Close();
@@ -1228,12 +1226,13 @@ Status CreateDirs(Env* env, const std::string& path, mode_t mode) {
 
 Status WriteFileAtomic(Env* env, const std::string& path, ByteView data,
                        mode_t mode) {
-  return WriteReplace(env, path, data, mode, /*durable=*/true);
+  return WriteReplace(env, path, data, mode, /*durable=*/true,
+                      /*allocate=*/false);
 }
 
 Status WriteFileReplace(Env* env, const std::string& path, ByteView data,
-                        mode_t mode) {
-  return WriteReplace(env, path, data, mode, /*durable=*/false);
+                        mode_t mode, bool allocate) {
+  return WriteReplace(env, path, data, mode, /*durable=*/false, allocate);
 }
 
 Result<std::string> ReadFileToString(Env* env, const std::string& path,
