@@ -125,8 +125,8 @@ void CustodyLog::FollowOnDisk() {
   Clock::time_point next = Clock::now();
   std::unique_lock<std::mutex> l(file_mu_);
   for (;;) {
-    file_cv_.wait(
-        l, [&] { return file_stop_ || file_edge_ != nullptr || sync_wanted_; });
+    file_cv_.wait(l,
+                  [&] { return file_stop_ || FilesPending() || sync_wanted_; });
     if (sync_wanted_ && !file_stop_) {
       // Early writeback (see JournalBatch). syncfs reports a failed
       // writeback once only, so a failure is kept for the roll.
@@ -139,16 +139,15 @@ void CustodyLog::FollowOnDisk() {
       }
       continue;
     }
-    if (file_edge_ == nullptr) return;  // stopping, nothing left
+    if (!FilesPending()) return;  // stopping, nothing left
     // At most one write per interval, unless someone waits for it: the
     // files of the batches published meanwhile are never written.
     file_cv_.wait_until(l, next,
                         [&] { return file_stop_ || file_flushers_ > 0; });
-    if (file_edge_ == nullptr) continue;  // written by PublishCheckpoint
-    std::shared_ptr<const LogEdge> edge = std::move(file_edge_);
-    std::string note = std::move(file_note_);
-    uint64_t gen = file_pending_gen_;
-    file_edge_ = nullptr;
+    if (!FilesPending()) continue;  // written by PublishCheckpoint
+    std::shared_ptr<const LogEdge> edge = file_last_edge_;
+    std::string note = file_last_note_;
+    const uint64_t gen = file_taken_gen_ = file_gen_;
     file_writing_ = true;
     l.unlock();
     Status s = WriteFiles(*edge, note);
@@ -170,13 +169,18 @@ Status CustodyLog::FlushFiles() {
   file_cv_.notify_all();
   file_cv_.wait(l, [&] { return file_done_gen_ >= target && !file_writing_; });
   --file_flushers_;
-  if (!file_status_.ok() && file_edge_ == nullptr &&
-      file_last_edge_ != nullptr) {
-    // The last write failed and nothing newer waits: try again.
-    file_status_ = WriteFiles(*file_last_edge_, file_last_note_)
-                       .Annotate("writing the log's files");
+  if (!file_status_.ok() && !FilesPending() && file_last_edge_ != nullptr) {
+    WriteLatestFiles(l);  // the last write failed: try again
   }
   return file_status_;
+}
+
+void CustodyLog::WriteLatestFiles(std::unique_lock<std::mutex>& l) {
+  file_cv_.wait(l, [&] { return !file_writing_; });
+  file_taken_gen_ = file_done_gen_ = file_gen_;
+  file_status_ = WriteFiles(*file_last_edge_, file_last_note_)
+                     .Annotate("writing the log's files");
+  file_cv_.notify_all();
 }
 
 std::string CustodyLog::JournalHeader() const {
@@ -394,16 +398,14 @@ Status CustodyLog::RewriteStalePartials() {
   // partial tiles, synced at the last roll, and a replacement would not be.
   uint64_t size = range_.size();
   auto fix = [&](int level, uint64_t index, auto prefix_of) -> Status {
-    std::string base = level < 0 ? EntryBundlePath(index, kTileWidth)
-                                 : TilePath(level, index, kTileWidth);
-    auto names = env_->GetChildren(store_.PathOf(base + ".p"));
+    std::string dir = store_.PartialsDir(level, index);
+    auto names = env_->GetChildren(dir);
     if (!names.ok()) return Status::OK();
     uint64_t width = level < 0 ? size % kTileWidth : edge_[level].size();
     for (const auto& name : *names) {
-      char* end = nullptr;
-      uint64_t w = std::strtoull(name.c_str(), &end, 10);
-      std::string path = JoinPath(store_.PathOf(base + ".p"), name);
-      if (*end != '\0' || w == 0 || w > width) {
+      uint64_t w = TileStore::PartialWidth(name);
+      std::string path = JoinPath(dir, name);
+      if (w == 0 || w > width) {
         RETURN_IF_ERROR(env_->RemoveFile(path));
         continue;
       }
@@ -441,24 +443,16 @@ Status CustodyLog::PublishCheckpoint(std::shared_ptr<const LogEdge> edge) {
     RETURN_IF_ERROR(WriteFiles(*edge, cp.note));
   } else {
     std::unique_lock<std::mutex> l(file_mu_);
-    const uint64_t gen = ++file_gen_;
+    ++file_gen_;
     file_last_edge_ = edge;
     file_last_note_ = cp.note;
     if (file_status_.ok()) {
-      file_edge_ = edge;
-      file_note_ = cp.note;
-      file_pending_gen_ = gen;
       file_cv_.notify_all();
     } else {
       // The last write failed (a full disk?): try again here, and refuse
       // this batch if it fails again, as when a full tile cannot be
       // written.
-      file_cv_.wait(l, [&] { return !file_writing_; });
-      file_edge_ = nullptr;
-      file_status_ =
-          WriteFiles(*edge, cp.note).Annotate("writing the log's files");
-      file_done_gen_ = gen;
-      file_cv_.notify_all();
+      WriteLatestFiles(l);
       RETURN_IF_ERROR(file_status_);
     }
   }

@@ -132,6 +132,12 @@ class CustodyLog {
   Status PublishCheckpoint(std::shared_ptr<const LogEdge> edge);
   // The body of file_thread_: writes the latest files handed to it.
   void FollowOnDisk();
+  // Whether the latest files handed are still to be written.
+  // REQUIRES: file_mu_ held.
+  bool FilesPending() const { return file_taken_gen_ < file_gen_; }
+  // Writes the latest files handed, here, once the thread is not writing.
+  // REQUIRES: l holds file_mu_.
+  void WriteLatestFiles(std::unique_lock<std::mutex>& l);
   Status WriteJournal(const std::vector<const std::string*>& entries,
                       const std::vector<Hash256>& leaf_hashes);
   Status RollJournal();
@@ -179,14 +185,12 @@ class CustodyLog {
   std::thread file_thread_;
   std::mutex file_mu_;
   std::condition_variable file_cv_;
-  // Each checkpoint handed to the thread has a generation, 1, 2, ...
-  uint64_t file_gen_ = 0;       // the latest handed
-  uint64_t file_done_gen_ = 0;  // the latest whose write has finished
-  // Still to be written, if file_edge_ is not null.
-  std::shared_ptr<const LogEdge> file_edge_;
-  std::string file_note_;
-  uint64_t file_pending_gen_ = 0;
-  // The latest handed, to write again after a failure.
+  // Each checkpoint handed to the thread has a generation, 1, 2, ...: the
+  // latest handed, the latest whose write was begun, and finished.
+  uint64_t file_gen_ = 0;
+  uint64_t file_taken_gen_ = 0;
+  uint64_t file_done_gen_ = 0;
+  // The latest handed (generation file_gen_).
   std::shared_ptr<const LogEdge> file_last_edge_;
   std::string file_last_note_;
   bool file_writing_ = false;

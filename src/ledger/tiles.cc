@@ -226,16 +226,25 @@ Status TileStore::WriteEncodedEntryBundle(uint64_t index, uint64_t width,
   return WriteFile(EntryBundlePath(index, width), bundle);
 }
 
+std::string TileStore::PartialsDir(int level, uint64_t index) const {
+  return PathOf((level < 0 ? EntryBundlePath(index, kTileWidth)
+                           : TilePath(level, index, kTileWidth)) +
+                ".p");
+}
+
+uint64_t TileStore::PartialWidth(const std::string& name) {
+  char* end = nullptr;
+  uint64_t w = std::strtoull(name.c_str(), &end, 10);
+  return *end == '\0' && w < kTileWidth ? w : 0;
+}
+
 uint64_t TileStore::WiderThan(int level, uint64_t index, uint64_t width) const {
-  std::string base = level < 0 ? EntryBundlePath(index, kTileWidth)
-                               : TilePath(level, index, kTileWidth);
-  auto names = env_->GetChildren(PathOf(base + ".p"));
+  auto names = env_->GetChildren(PartialsDir(level, index));
   uint64_t best = kTileWidth;
   if (!names.ok()) return best;
   for (const auto& name : *names) {
-    char* end = nullptr;
-    uint64_t w = std::strtoull(name.c_str(), &end, 10);
-    if (*end == '\0' && w > width && w < best) best = w;
+    uint64_t w = PartialWidth(name);
+    if (w > width && w < best) best = w;
   }
   return best;
 }
@@ -247,9 +256,7 @@ Status TileStore::WriteCheckpoint(std::string_view signed_note) const {
 
 Status TileStore::RemovePartials(int level, uint64_t index,
                                  uint64_t keep_width) const {
-  std::string base = level < 0 ? EntryBundlePath(index, kTileWidth)
-                               : TilePath(level, index, kTileWidth);
-  std::string dir = PathOf(base + ".p");
+  std::string dir = PartialsDir(level, index);
   auto children = env_->GetChildren(dir);
   if (!children.ok()) {
     if (children.status().code() == Code::kNotFound) return Status::OK();

@@ -72,6 +72,13 @@ class TileStore {
                                  std::string_view bundle) const;
   Status WriteCheckpoint(std::string_view signed_note) const;
 
+  // The directory of tile `index`'s partial files ("<N>.p") of level 8L
+  // (-1: the entry bundles).
+  std::string PartialsDir(int level, uint64_t index) const;
+  // The width a file there is named for; 0 if its name is none (a
+  // temporary file).
+  static uint64_t PartialWidth(const std::string& name);
+
   // The narrowest partial tile wider than `width` on disk for tile `index`
   // of level 8L (-1: the entry bundles), or 256 for the full one: any of
   // them begins with the tile of `width`.

@@ -1382,50 +1382,31 @@ struct ApiServer::Impl {
     return r;
   }
 
-  // The tile, from the log's edge in memory if it holds it, else from disk:
-  // the file of that width, or the first `width` of the next wider one (a
-  // partial tile's file may not be written yet, or may be gone once its
-  // full tile exists). An empty body if there is none.
+  // The tile, as a reader of the tree in which it has `width` reads it: from
+  // the log's edge in memory, or from disk, where a partial tile's file may
+  // not be written yet or be gone once its full tile exists (the reader
+  // then takes a prefix of a wider one). An empty body if there is none.
   Result<Reply> TileBody(int level, uint64_t index, uint64_t width) {
     ASSIGN_OR_RETURN(CustodyLog * log, node->Log());
-    std::shared_ptr<const LogEdge> edge = log->Edge();
     Reply r;
+    int shift = kTileHeight * std::max(level, 0);
+    if (shift >= 64) return r;  // no such tree
+    unsigned __int128 size =
+        (static_cast<unsigned __int128>(index) * kTileWidth + width) << shift;
+    if (size > UINT64_MAX) return r;
+    LogReader reader(&node->tiles(), nullptr, static_cast<uint64_t>(size),
+                     log->Edge());
+    Status s;
     if (level < 0) {
-      if (auto b = edge->Bundle(index, width)) r.body = std::move(*b);
-    } else if (auto t = edge->Tile(level, index, width)) {
-      r.body = EncodeHashTile(*t);
-    }
-    if (!r.body.empty()) return r;
-    const TileStore& store = node->tiles();
-    // This width, the next wider on disk, the full tile (the wider one may
-    // be removed meanwhile, its tile having filled).
-    uint64_t wider = width;
-    for (int attempt = 0; attempt < 3; ++attempt) {
-      if (attempt == 1) wider = store.WiderThan(level, index, width);
-      if (attempt == 2) wider = kTileWidth;
-      std::string rel = level < 0 ? EntryBundlePath(index, wider)
-                                  : TilePath(level, index, wider);
-      auto data = ReadFileToString(node->env(), store.PathOf(rel), 1 << 25);
-      if (data.ok()) {
-        r.body = std::move(data).value();
-        break;
-      }
-      if (data.status().code() != Code::kNotFound) return data.status();
-      if (wider == kTileWidth) return r;
-    }
-    if (r.body.empty() || wider == width) return r;
-    if (level < 0) {
-      auto n = EntryBundlePrefix(r.body, width);
-      if (!n.ok()) return n.status().Annotate(EntryBundlePath(index, wider));
-      r.body.resize(*n);
+      auto bundle = reader.EntryBundle(index);
+      if (bundle.ok()) r.body = EncodeEntryBundle(*bundle);
+      s = bundle.status();
     } else {
-      if (r.body.size() < 32 * width) {
-        return Status::Corruption(TilePath(level, index, wider) +
-                                  ": shorter than " + std::to_string(width) +
-                                  " hashes");
-      }
-      r.body.resize(32 * width);
+      auto tile = reader.Tile(level, index);
+      if (tile.ok()) r.body = EncodeHashTile(**tile);
+      s = tile.status();
     }
+    if (!s.ok() && s.code() != Code::kNotFound) return s;
     return r;
   }
 
