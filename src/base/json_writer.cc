@@ -1,6 +1,7 @@
 #include "base/json_writer.h"
 
 #include <charconv>
+#include <cstring>
 
 namespace amanah {
 
@@ -41,7 +42,39 @@ bool IsValidUtf8(std::string_view s) {
   return true;
 }
 
+namespace {
+
+// The length of the longest prefix of `s` that is written as it is: ASCII,
+// no control character, quote or backslash. Eight bytes at a time.
+size_t PlainPrefix(std::string_view s) {
+  constexpr uint64_t kOnes = 0x0101010101010101;
+  constexpr uint64_t kHigh = 0x8080808080808080;
+  auto has_zero = [&](uint64_t v) { return (v - kOnes) & ~v & kHigh; };
+  size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    uint64_t x;
+    std::memcpy(&x, s.data() + i, 8);
+    uint64_t bad = (x & kHigh) | ((x - kOnes * 0x20) & ~x & kHigh) |
+                   has_zero(x ^ (kOnes * '"')) | has_zero(x ^ (kOnes * '\\'));
+    if (bad != 0) break;
+  }
+  for (; i < s.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\') break;
+  }
+  return i;
+}
+
+}  // namespace
+
 void AppendJsonString(std::string* out, std::string_view s) {
+  if (PlainPrefix(s) == s.size()) {  // the common case
+    out->reserve(out->size() + s.size() + 2);
+    out->push_back('"');
+    out->append(s);
+    out->push_back('"');
+    return;
+  }
   if (!IsValidUtf8(s)) {
     // Rare: let nlohmann apply its own replacement rules, so the bytes are
     // the same as before this writer existed.
