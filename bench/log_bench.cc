@@ -17,6 +17,7 @@
 // creation of new ones for minutes after (recently deleted inodes are
 // skipped), so comparisons on one disk keep every run's files until the end.
 
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -50,6 +51,14 @@ std::string MakeEntry(uint64_t i) {
 
 double Seconds(Clock::time_point a, Clock::time_point b) {
   return std::chrono::duration<double>(b - a).count();
+}
+
+// CPU seconds used by the process so far (user + system).
+double CpuSeconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  auto s = [](const timeval& t) { return t.tv_sec + t.tv_usec / 1e6; };
+  return s(u.ru_utime) + s(u.ru_stime);
 }
 
 }  // namespace
@@ -92,6 +101,7 @@ int main(int argc, char** argv) {
   }
   // 1. Batches of 1,000 until `total` entries.
   auto t0 = Clock::now();
+  double c0 = CpuSeconds();
   uint64_t n = 0;
   while (n < total) {
     std::vector<std::string> batch;
@@ -104,13 +114,16 @@ int main(int argc, char** argv) {
     }
   }
   auto t1 = Clock::now();
-  std::printf("batched appends: %llu entries in %.2f s = %.0f entries/s\n",
-              static_cast<unsigned long long>(n), Seconds(t0, t1),
-              n / Seconds(t0, t1));
+  std::printf(
+      "batched appends: %llu entries in %.2f s = %.0f entries/s"
+      " (%.2f CPUs busy)\n",
+      static_cast<unsigned long long>(n), Seconds(t0, t1), n / Seconds(t0, t1),
+      (CpuSeconds() - c0) / Seconds(t0, t1));
 
   // 1b. Two producers, batches of 1,000, `total` more entries.
   {
     auto b0 = Clock::now();
+    double c1 = CpuSeconds();
     std::atomic<uint64_t> next{n};
     uint64_t end = n + total;
     std::vector<std::thread> producers;
@@ -132,9 +145,9 @@ int main(int argc, char** argv) {
     auto b1 = Clock::now();
     std::printf(
         "batched appends, 2 producers: %llu entries in %.2f s = %.0f "
-        "entries/s\n",
+        "entries/s (%.2f CPUs busy)\n",
         static_cast<unsigned long long>(total), Seconds(b0, b1),
-        total / Seconds(b0, b1));
+        total / Seconds(b0, b1), (CpuSeconds() - c1) / Seconds(b0, b1));
   }
 
   // 2. Concurrent single appends.
@@ -143,6 +156,7 @@ int main(int argc, char** argv) {
   const int kEach = 102400 / kThreads;
   std::vector<std::thread> threads;
   auto t2 = Clock::now();
+  double c2 = CpuSeconds();
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < kEach; ++i) {
@@ -155,8 +169,9 @@ int main(int argc, char** argv) {
   double singles = kThreads * kEach;
   std::printf(
       "concurrent single appends (%d threads): %.0f entries in %.2f s"
-      " = %.0f entries/s\n",
-      kThreads, singles, Seconds(t2, t3), singles / Seconds(t2, t3));
+      " = %.0f entries/s (%.2f CPUs busy)\n",
+      kThreads, singles, Seconds(t2, t3), singles / Seconds(t2, t3),
+      (CpuSeconds() - c2) / Seconds(t2, t3));
 
   // 3. Inclusion proofs from a fresh reader (cold tile cache each time: no
   // cache object), random indices.

@@ -89,7 +89,8 @@ struct CustodyLog::Writer {
     kDone = 4,     // its entries are published, or failed: see status
   };
   const std::vector<std::string>* entries;
-  uint64_t first = 0;  // set by the leader before the batch is queued
+  std::vector<Hash256> leaves;  // of entries, hashed by the caller's thread
+  uint64_t first = 0;           // set by the leader before the batch is queued
   // Set before kDone is posted: the outcome, and the writers this one
   // wakes in turn (see Finish).
   Status status;
@@ -305,7 +306,7 @@ Status CustodyLog::Recover() {
       }
     }
   }
-  RETURN_IF_ERROR(PublishCheckpoint(MakeEdge()));  // and writes the files
+  RETURN_IF_ERROR(PublishCheckpoint());  // and writes the files
 
   ASSIGN_OR_RETURN(
       journal_, env_->NewJournalFile(jpath, pos, options_.journal_preallocate));
@@ -329,12 +330,17 @@ Status CustodyLog::Integrate(const std::vector<const std::string*>& entries,
                                   std::to_string(level));
     }
     if (tile.size() == kTileWidth) {
-      if (status.ok()) {
-        status =
-            store_.WriteTile(static_cast<int>(tl), index / kTileWidth, tile);
-      }
+      // Written to disk behind (see WriteFiles), read from the edge until.
+      LogEdge::Full f;
+      f.seq = ++full_seq_;
+      f.level = static_cast<int>(tl);
+      f.index = index / kTileWidth;
+      f.hashes = std::make_shared<const std::vector<Hash256>>(std::move(tile));
+      unwritten_bytes_ += f.hashes->size() * sizeof(Hash256);
+      unwritten_.push_back(std::move(f));
       completed_.emplace_back(static_cast<int>(tl), index / kTileWidth);
       tile.clear();
+      tile.reserve(kTileWidth);
     }
   };
   for (size_t i = 0; i < entries.size(); ++i) {
@@ -344,16 +350,29 @@ Status CustodyLog::Integrate(const std::vector<const std::string*>& entries,
     edge_bundle_.push_back(static_cast<char>(e.size() & 0xff));
     edge_bundle_ += e;
     if (index % kTileWidth == kTileWidth - 1) {
-      if (status.ok()) {
-        status = store_.WriteEncodedEntryBundle(index / kTileWidth, kTileWidth,
-                                                edge_bundle_);
-      }
+      LogEdge::Full f;
+      f.seq = ++full_seq_;
+      f.level = -1;
+      f.index = index / kTileWidth;
+      f.bundle = std::make_shared<const std::string>(std::move(edge_bundle_));
+      unwritten_bytes_ += f.bundle->size();
+      unwritten_.push_back(std::move(f));
       completed_.emplace_back(-1, index / kTileWidth);
       edge_bundle_.clear();
     }
     range_.Append(leaf_hashes[i], visit);
   }
   return status;
+}
+
+void CustodyLog::PruneUnwritten() {
+  const uint64_t written = file_written_seq_.load(std::memory_order_acquire);
+  while (!unwritten_.empty() && unwritten_.front().seq <= written) {
+    const LogEdge::Full& f = unwritten_.front();
+    unwritten_bytes_ -=
+        f.level < 0 ? f.bundle->size() : f.hashes->size() * sizeof(Hash256);
+    unwritten_.pop_front();
+  }
 }
 
 std::shared_ptr<const LogEdge> CustodyLog::MakeEdge() const {
@@ -365,11 +384,22 @@ std::shared_ptr<const LogEdge> CustodyLog::MakeEdge() const {
     edge->tiles[tl] = std::make_shared<const std::vector<Hash256>>(edge_[tl]);
   }
   edge->bundle = edge_bundle_;
+  edge->full.assign(unwritten_.begin(), unwritten_.end());
   return edge;
 }
 
-Status CustodyLog::WriteFiles(const LogEdge& edge,
-                              const std::string& note) const {
+Status CustodyLog::WriteFiles(const LogEdge& edge, const std::string& note) {
+  // Full tiles first, in the order completed: each is written once.
+  for (const LogEdge::Full& f : edge.full) {
+    if (f.seq <= file_written_seq_.load(std::memory_order_relaxed)) continue;
+    if (f.level < 0) {
+      RETURN_IF_ERROR(
+          store_.WriteEncodedEntryBundle(f.index, kTileWidth, *f.bundle));
+    } else {
+      RETURN_IF_ERROR(store_.WriteTile(f.level, f.index, *f.hashes));
+    }
+    file_written_seq_.store(f.seq, std::memory_order_release);
+  }
   // A partial tile never changes: one on disk already (most often the
   // higher levels') is left alone, never replaced by a file not yet synced.
   for (size_t tl = 0; tl < edge.tiles.size(); ++tl) {
@@ -431,7 +461,16 @@ Status CustodyLog::RewriteStalePartials() {
   });
 }
 
-Status CustodyLog::PublishCheckpoint(std::shared_ptr<const LogEdge> edge) {
+Status CustodyLog::PublishCheckpoint() {
+  PruneUnwritten();
+  if (file_thread_.joinable() &&
+      unwritten_bytes_ > options_.max_unwritten_bytes) {
+    // The disk is behind: wait for the files of the batches published so
+    // far, so that the memory held for them stays bounded.
+    RETURN_IF_ERROR(FlushFiles());
+    PruneUnwritten();
+  }
+  std::shared_ptr<const LogEdge> edge = MakeEdge();
   SignedCheckpoint cp;
   cp.size = range_.size();
   cp.root = range_.Root();
@@ -542,6 +581,11 @@ Result<uint64_t> CustodyLog::Append(std::vector<std::string> entries) {
     }
   }
   Writer w(&entries);
+  // Hashed here, on each caller's thread, not by the one journaling.
+  w.leaves.resize(entries.size());
+  for (size_t i = 0; i < entries.size(); ++i) {
+    w.leaves[i] = merkle::LeafHash(AsBytes(entries[i]));
+  }
   std::unique_lock<std::mutex> l(mu_);
   writers_.push_back(&w);
   uint32_t events = 0;
@@ -593,6 +637,8 @@ void CustodyLog::JournalBatch() {
     writers_.pop_front();
     batch->writers.push_back(x);
     for (const auto& e : *x->entries) batch->entries.push_back(&e);
+    batch->leaves.insert(batch->leaves.end(), x->leaves.begin(),
+                         x->leaves.end());
   }
   Status status = poisoned_;
   bool roll = status.ok() && journal_bytes_ > options_.journal_roll_bytes;
@@ -612,10 +658,6 @@ void CustodyLog::JournalBatch() {
     }
   }
   if (status.ok()) {
-    batch->leaves.resize(batch->entries.size());
-    for (size_t i = 0; i < batch->entries.size(); ++i) {
-      batch->leaves[i] = merkle::LeafHash(AsBytes(*batch->entries[i]));
-    }
     status = WriteJournal(batch->entries, batch->leaves);
     if (status.ok() && journal_bytes_ >= next_early_sync_ &&
         journal_bytes_ <
@@ -697,7 +739,7 @@ void CustodyLog::PublishQueued(std::unique_lock<std::mutex>& l) {
     for (const auto& b : taken) {
       if (status.ok()) status = Integrate(b->entries, b->leaves);
     }
-    if (status.ok()) status = PublishCheckpoint(MakeEdge());
+    if (status.ok()) status = PublishCheckpoint();
   }
   std::vector<Writer*> done;
   for (const auto& b : taken) {

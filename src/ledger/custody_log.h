@@ -13,27 +13,30 @@
 // Durability: the journal (<data>/journal/custody.wal) holds every entry
 // appended since its base size, fsynced before the checkpoint is published.
 // Past its records it holds zeros (written ahead, see NewJournalFile).
-// Full tiles and bundles are written when they fill, by atomic rename
-// without fsync; when the journal grows past a limit the filesystem is
-// synced and a new journal starts at the current size. (The same thread
-// that writes the files below also syncs the file system early, each
-// quarter of that limit, so that a roll finds little left to write.) After a
-// crash, Open() replays the journal and rewrites every file after the base.
+// Tiles and bundles are written by atomic rename without fsync; when the
+// journal grows past a limit the filesystem is synced and a new journal
+// starts at the current size. (The same thread that writes the files below
+// also syncs the file system early, each quarter of that limit, so that a
+// roll finds little left to write.) After a crash, Open() replays the
+// journal and rewrites every file after the base.
 //
 // A batch is published when Latest() returns the checkpoint that covers
 // it, and Reader() the tree with it: the log holds the right edge of the
-// tree (its partial tiles and entry bundle) in memory, and the HTTP API
-// serves Latest() and that edge. The files on disk follow on a thread of
-// the log's own: the edge's partial tiles, then the checkpoint file, at
-// most once every `file_interval_ms` while appends go on. Creating files
-// costs more on ext4 than all the rest of publishing a batch, and no
-// Append waits for it. So the directory is always a consistent tlog-tiles
-// tree: its checkpoint file names the latest checkpoint or one a moment
-// older, and every tile of that tree is there.
+// tree in memory (its partial tiles and entry bundle, and the full ones
+// not yet written), and the HTTP API serves Latest() and that edge. The
+// files on disk follow on a thread of the log's own: the full tiles and
+// bundles completed, then the edge's partial ones, then the checkpoint
+// file, at most once every `file_interval_ms` while appends go on.
+// Creating files costs more on ext4 than all the rest of publishing a
+// batch, and no Append waits for it unless more than `max_unwritten_bytes`
+// are waiting to be written. So the directory is always a consistent
+// tlog-tiles tree: its checkpoint file names the latest checkpoint or one a
+// moment older, and every tile of that tree is there.
 
 #ifndef AMANAH_LEDGER_CUSTODY_LOG_H_
 #define AMANAH_LEDGER_CUSTODY_LOG_H_
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <memory>
@@ -63,6 +66,9 @@ struct CustodyLogOptions {
   // While appends go on, the partial tiles and checkpoint on disk are
   // rewritten at most this often (0: after every batch).
   uint32_t file_interval_ms = 20;
+  // When the full tiles and bundles not yet written exceed this, publishing
+  // waits for the disk.
+  size_t max_unwritten_bytes = 32 << 20;
 };
 
 // A published checkpoint.
@@ -121,15 +127,20 @@ class CustodyLog {
   static void Finish(const std::vector<Writer*>& writers, const Status& status);
 
   Status Recover();
-  // Integrates entries into the in-memory edge and writes the tiles they
-  // touch. REQUIRES: integration role held.
+  // Integrates entries into the in-memory edge. REQUIRES: integration role
+  // held.
   Status Integrate(const std::vector<const std::string*>& entries,
                    const std::vector<Hash256>& leaf_hashes);
+  // Forgets the full tiles written since. REQUIRES: integration role held.
+  void PruneUnwritten();
   // The current right edge. REQUIRES: integration role held.
   std::shared_ptr<const LogEdge> MakeEdge() const;
-  // Writes the edge's partial tiles, then the checkpoint `note` of its tree.
-  Status WriteFiles(const LogEdge& edge, const std::string& note) const;
-  Status PublishCheckpoint(std::shared_ptr<const LogEdge> edge);
+  // Writes the edge's full tiles not yet written, its partial tiles, then
+  // the checkpoint `note` of its tree. REQUIRES: the only one writing.
+  Status WriteFiles(const LogEdge& edge, const std::string& note);
+  // Signs and publishes a checkpoint of the integrated tree.
+  // REQUIRES: integration role held.
+  Status PublishCheckpoint();
   // The body of file_thread_: writes the latest files handed to it.
   void FollowOnDisk();
   // Whether the latest files handed are still to be written.
@@ -176,6 +187,11 @@ class CustodyLog {
   std::vector<std::vector<Hash256>> edge_;  // rightmost tile of each level
   std::string edge_bundle_;                 // rightmost entry bundle
   std::vector<std::pair<int, uint64_t>> completed_;  // full since last roll
+  // Full tiles and bundles completed, in order, from the first not known
+  // to be written (see LogEdge::Full), and their size in bytes.
+  std::deque<LogEdge::Full> unwritten_;
+  uint64_t full_seq_ = 0;  // of the last completed
+  size_t unwritten_bytes_ = 0;
 
   mutable std::mutex published_mu_;
   SignedCheckpoint published_;
@@ -198,6 +214,9 @@ class CustodyLog {
   int file_flushers_ = 0;     // callers of FlushFiles waiting
   bool sync_wanted_ = false;  // the thread should sync the file system
   Status file_status_;        // of the last write
+  // Every full tile and bundle up to this seq is on disk. Written by the
+  // one writing the files (see WriteFiles).
+  std::atomic<uint64_t> file_written_seq_{0};
   Status early_sync_status_;  // the first failed early sync
 };
 

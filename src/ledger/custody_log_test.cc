@@ -65,6 +65,8 @@ class CustodyLogTest : public testutil::TempDirTest {
         opts_.origin, kNoteKeyTypeEd25519, opts_.signer.public_key()));
     EXPECT_TRUE(VerifyNoteSignature(*note, key).ok());
     EXPECT_EQ(ParseCheckpointBody(note->text)->size, cp.size);
+    // And the files alone hold that tree.
+    EXPECT_EQ(*LogReader(&log->store(), nullptr, cp.size).Root(), cp.root);
   }
 
   static std::string EntryText(uint64_t i) {
@@ -278,7 +280,13 @@ TEST_F(CustodyLogTest, TheEdgeIsReadFromMemoryUntilTheFilesFollow) {
   ASSERT_TRUE(edge->Tile(0, 1, 44));
   EXPECT_EQ(edge->Tile(0, 1, 44)->size(), 44u);
   EXPECT_EQ(edge->Tile(0, 1, 45), nullptr);
-  EXPECT_EQ(edge->Tile(0, 0, 10), nullptr);  // full: on disk
+  // Full, not yet on disk either.
+  EXPECT_FALSE(fs::exists(opts_.log_dir + "/tile/0/000"));
+  EXPECT_EQ(edge->Tile(0, 0, 256)->size(), 256u);
+  EXPECT_EQ(edge->Tile(0, 0, 10)->size(), 10u);
+  EXPECT_EQ(*DecodeEntryBundle(*edge->Bundle(0, 256)),
+            std::vector<std::string>(all.begin(), all.begin() + 256));
+  EXPECT_EQ(edge->Tile(0, 2, 1), nullptr);
   EXPECT_FALSE(edge->Bundle(1, 45).has_value());
   EXPECT_EQ(*DecodeEntryBundle(*edge->Bundle(1, 2)),
             std::vector<std::string>({all[256], all[257]}));
@@ -287,6 +295,7 @@ TEST_F(CustodyLogTest, TheEdgeIsReadFromMemoryUntilTheFilesFollow) {
   // are read from the wider partial file.
   ASSERT_TRUE(log->FlushFiles().ok());
   EXPECT_EQ(file_size(), 300u);
+  EXPECT_TRUE(fs::exists(opts_.log_dir + "/tile/0/000"));
   EXPECT_EQ(*log->store().ReadCheckpoint(), log->Latest().note);
   EXPECT_EQ(*on_disk(300).Root(), log->Latest().root);
   EXPECT_FALSE(fs::exists(opts_.log_dir + "/tile/entries/001.p/34"));
@@ -296,10 +305,44 @@ TEST_F(CustodyLogTest, TheEdgeIsReadFromMemoryUntilTheFilesFollow) {
   // Closed with files pending: they are written first.
   all.push_back(EntryText(300));
   ASSERT_TRUE(log->Append(all.back()).ok());
+  EXPECT_TRUE(log->Edge()->full.empty());  // written: no longer held
   log.reset();
   auto note =
       ParseNote(*TileStore(Env::Default(), opts_.log_dir).ReadCheckpoint());
   EXPECT_EQ(ParseCheckpointBody(note->text)->size, 301u);
+}
+
+// Full tiles not yet written are held in memory up to a bound; past it,
+// publishing waits for the disk instead of holding more.
+TEST_F(CustodyLogTest, FullTilesWaitingForTheDiskAreBounded) {
+  opts_.file_interval_ms = 600000;  // the thread alone would not write
+  opts_.max_unwritten_bytes = 3 * kTileWidth * sizeof(Hash256);
+  ASSERT_TRUE(CustodyLog::Create(Env::Default(), opts_).ok());
+  auto log = OpenLog();
+  ASSERT_TRUE(log->Append(EntryText(0)).ok());  // the first: written at once
+  ASSERT_TRUE(log->FlushFiles().ok());
+  auto held = [&] {
+    size_t bytes = 0;
+    for (const auto& f : log->Edge()->full) {
+      bytes += f.level < 0 ? f.bundle->size() : 32 * f.hashes->size();
+    }
+    return bytes;
+  };
+  size_t most = 0;
+  for (uint64_t i = 1; i < 4000; i += 100) {
+    std::vector<std::string> batch;
+    for (uint64_t j = i; j < i + 100; ++j) batch.push_back(EntryText(j));
+    ASSERT_TRUE(log->Append(std::move(batch)).ok());
+    most = std::max(most, held());
+  }
+  // The bound, and what one batch of 100 entries adds to it: a tile and a
+  // bundle.
+  EXPECT_LE(most, opts_.max_unwritten_bytes + 32 * kTileWidth + 4096);
+  EXPECT_GT(most, 0u);
+  EXPECT_TRUE(fs::exists(opts_.log_dir + "/tile/0/010"));  // of 15 full
+  EXPECT_TRUE(fs::exists(opts_.log_dir + "/tile/entries/010"));
+  log.reset();
+  CheckLog({}, 4001);
 }
 
 // The file system is synced early, each quarter of the journal's roll
@@ -444,9 +487,11 @@ TEST_F(CustodyLogTest, FullDiskLosesNothing) {
   EXPECT_EQ(log->Latest().size, all.size());
 }
 
-// A failure after the journal is durable (here, writing a full tile): the
-// append reports it, the log refuses further appends instead of publishing
-// out of order, and reopening publishes what the journal holds.
+// A failure after the journal is durable (here, writing a full tile, which
+// the log does behind the appends): the tree stays readable from memory,
+// the next append is refused once writing fails again, the log refuses
+// appends instead of publishing ahead of its files, and reopening
+// publishes what the journal holds.
 TEST_F(CustodyLogTest, PublishFailureStopsTheLogUntilReopened) {
   FaultInjectionEnv env(Env::Default());
   ASSERT_TRUE(CustodyLog::Create(&env, opts_).ok());
@@ -460,16 +505,27 @@ TEST_F(CustodyLogTest, PublishFailureStopsTheLogUntilReopened) {
     ASSERT_TRUE(log->FlushFiles().ok());
     env.SetRenameFailure(true);
     all.push_back(EntryText(255));  // fills the first tiles
-    EXPECT_FALSE(log->Append(all.back()).ok());
-    EXPECT_EQ(log->Latest().size, 255u);
-    env.ClearFaults();
+    ASSERT_TRUE(log->Append(all.back()).ok());
+    EXPECT_EQ(log->Latest().size, 256u);
+    Status flushed = log->FlushFiles();
+    EXPECT_EQ(flushed.code(), Code::kIO);
+    EXPECT_FALSE(fs::exists(opts_.log_dir + "/tile/entries/000"));
+    LogReader r = log->Reader();  // the full tiles, from memory
+    EXPECT_EQ(*r.Entry(255), all.back());
+    EXPECT_EQ(*r.Root(), log->Latest().root);
+    EXPECT_EQ(r.InclusionProof(3)->size(), 8u);
+
     auto refused = log->Append(EntryText(999));
-    EXPECT_FALSE(refused.ok());
-    EXPECT_EQ(log->Latest().size, 255u);
+    EXPECT_EQ(refused.status().code(), Code::kIO);
+    EXPECT_EQ(log->Latest().size, 256u);
+    env.ClearFaults();
+    EXPECT_FALSE(log->Append(EntryText(999)).ok());
+    EXPECT_EQ(log->Latest().size, 256u);
   }
   CheckLog(all, all.size());
   auto log = OpenLog();
-  EXPECT_EQ(*log->Append(EntryText(256)), 256u);
+  EXPECT_EQ(log->Latest().size, 257u);  // with the refused entry, journaled
+  EXPECT_EQ(*log->Append(EntryText(257)), 257u);
 }
 
 // kill -9 at random points during a stream of appends, many times: after

@@ -30,13 +30,23 @@ Hash256 SubtreeRoot(const std::vector<Hash256>& hashes, size_t offset,
                           SubtreeRoot(hashes, offset + half, height - 1));
 }
 
-TileCache::Tile LogEdge::Tile(int level, uint64_t index, uint64_t width) const {
-  if (level < 0 || static_cast<size_t>(level) >= tiles.size()) return nullptr;
-  const TileCache::Tile& t = tiles[level];
-  uint64_t count = size >> (kTileHeight * level);
-  if (t == nullptr || index != count / kTileWidth || width > t->size()) {
-    return nullptr;
+const LogEdge::Full* LogEdge::FindFull(int level, uint64_t index) const {
+  for (const Full& f : full) {
+    if (f.level == level && f.index == index) return &f;
   }
+  return nullptr;
+}
+
+TileCache::Tile LogEdge::Tile(int level, uint64_t index, uint64_t width) const {
+  if (level < 0 || width == 0 || width > kTileWidth) return nullptr;
+  TileCache::Tile t;
+  if (static_cast<size_t>(level) < tiles.size() &&
+      index == (size >> (kTileHeight * level)) / kTileWidth) {
+    t = tiles[level];
+  } else if (const Full* f = FindFull(level, index)) {
+    t = f->hashes;
+  }
+  if (t == nullptr || width > t->size()) return nullptr;
   if (width == t->size()) return t;
   return std::make_shared<const std::vector<Hash256>>(t->begin(),
                                                       t->begin() + width);
@@ -44,13 +54,20 @@ TileCache::Tile LogEdge::Tile(int level, uint64_t index, uint64_t width) const {
 
 std::optional<std::string> LogEdge::Bundle(uint64_t index,
                                            uint64_t width) const {
-  if (bundle.empty() || index != size / kTileWidth ||
-      width > size % kTileWidth) {
-    return std::nullopt;
+  std::string_view b;
+  uint64_t have = 0;
+  if (index == size / kTileWidth) {
+    b = bundle;
+    have = size % kTileWidth;
+  } else if (const Full* f = FindFull(-1, index)) {
+    b = *f->bundle;
+    have = kTileWidth;
   }
-  auto n = EntryBundlePrefix(bundle, width);
+  if (b.empty() || width == 0 || width > have) return std::nullopt;
+  if (width == have) return std::string(b);
+  auto n = EntryBundlePrefix(b, width);
   if (!n.ok()) return std::nullopt;
-  return bundle.substr(0, *n);
+  return std::string(b.substr(0, *n));
 }
 
 uint64_t LogReader::WidthOf(int tile_level, uint64_t index) const {

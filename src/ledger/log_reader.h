@@ -35,21 +35,36 @@ class TileCache {
   std::map<Key, std::pair<Tile, std::list<Key>::iterator>> map_;
 };
 
-// The right edge of a published tree of `size` leaves: its partial hash
-// tiles and entry bundle, which the log holds in memory and writes to disk
-// only some time later (see CustodyLog). Immutable once made.
+// The right edge of a published tree of `size` leaves: the tiles that the
+// log holds in memory and writes to disk only some time later (see
+// CustodyLog): its partial hash tiles and entry bundle, and the full ones
+// not yet written when the edge was made. Immutable once made.
 struct LogEdge {
   uint64_t size = 0;
   // tiles[L]: the rightmost tile of level 8L, if partial (else null).
   std::vector<TileCache::Tile> tiles;
   // The rightmost entry bundle, encoded, if partial (else empty).
   std::string bundle;
+  // A full hash tile (level >= 0) or entry bundle (level -1, encoded)
+  // completed by the log and not yet on disk. `seq` numbers them in the
+  // order completed, from 1: the log writes them in that order.
+  struct Full {
+    uint64_t seq = 0;
+    int level = 0;
+    uint64_t index = 0;
+    TileCache::Tile hashes;                     // level >= 0
+    std::shared_ptr<const std::string> bundle;  // level -1
+  };
+  std::vector<Full> full;  // in order of seq
 
   // Tile `index` of level 8L at `width`, if this edge holds it (a prefix
-  // of its partial tile), else null.
+  // of its partial tile or of a full one not yet on disk), else null.
   TileCache::Tile Tile(int level, uint64_t index, uint64_t width) const;
   // Entry bundle `index` at `width`, encoded, if this edge holds it.
   std::optional<std::string> Bundle(uint64_t index, uint64_t width) const;
+
+ private:
+  const Full* FindFull(int level, uint64_t index) const;
 };
 
 // A view of the tree of `size` leaves stored in `store` and, for its right
