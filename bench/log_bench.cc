@@ -10,6 +10,8 @@
 //    Then the same with two producer threads, so that one formats while the
 //    other's batch is being committed.
 // 2. Many concurrent single appends (256 threads), sharing group commits.
+//    (LOG_BENCH_THREADS sets the number; LOG_BENCH_NO_SINGLES=1 stops the
+//    run before this phase, for profiling the batches alone.)
 // 3. Inclusion proofs for random indices of a log of ENTRIES entries
 //    (default 10,000,000), read from the tiles on disk.
 // Prints one line per measurement; docs/PERFORMANCE.md records them.
@@ -150,6 +152,7 @@ int main(int argc, char** argv) {
         total / Seconds(b0, b1), (CpuSeconds() - c1) / Seconds(b0, b1));
   }
 
+  if (std::getenv("LOG_BENCH_NO_SINGLES")) return 0;
   // 2. Concurrent single appends.
   const char* threads_env = std::getenv("LOG_BENCH_THREADS");
   const int kThreads = threads_env ? std::atoi(threads_env) : 256;

@@ -126,8 +126,10 @@ void CustodyLog::FollowOnDisk() {
   Clock::time_point next = Clock::now();
   std::unique_lock<std::mutex> l(file_mu_);
   for (;;) {
-    file_cv_.wait(l,
-                  [&] { return file_stop_ || FilesPending() || sync_wanted_; });
+    file_cv_.wait(l, [&] {
+      return file_stop_ || FilesPending() || sync_wanted_ ||
+             !file_remove_.empty();
+    });
     if (sync_wanted_ && !file_stop_) {
       // Early writeback (see JournalBatch). syncfs reports a failed
       // writeback once only, so a failure is kept for the roll.
@@ -140,7 +142,19 @@ void CustodyLog::FollowOnDisk() {
       }
       continue;
     }
-    if (!FilesPending()) return;  // stopping, nothing left
+    if (!FilesPending()) {
+      if (file_remove_.empty()) return;  // stopping, nothing left
+      // Partial files no reader needs: one left behind (a failure, a
+      // crash) is harmless, since readers take the full tile first.
+      std::vector<std::pair<int, uint64_t>> remove;
+      remove.swap(file_remove_);
+      l.unlock();
+      for (const auto& [level, index] : remove) {
+        (void)store_.RemovePartials(level, index, 0);
+      }
+      l.lock();
+      continue;
+    }
     // At most one write per interval, unless someone waits for it: the
     // files of the batches published meanwhile are never written.
     file_cv_.wait_until(l, next,
@@ -556,9 +570,17 @@ Status CustodyLog::RollJournal() {
                                         options_.journal_preallocate));
   journal_bytes_ = header.size();
   next_early_sync_ = journal_bytes_ + options_.journal_roll_bytes / 4;
-  // Partial tiles of completed tiles are no longer needed for recovery.
-  for (const auto& [level, index] : completed_) {
-    RETURN_IF_ERROR(store_.RemovePartials(level, index, 0));
+  // Partial tiles of completed tiles are no longer needed for recovery:
+  // removed behind the appends (thousands of files at each roll).
+  if (file_thread_.joinable()) {
+    std::lock_guard<std::mutex> l(file_mu_);
+    file_remove_.insert(file_remove_.end(), completed_.begin(),
+                        completed_.end());
+    file_cv_.notify_all();
+  } else {
+    for (const auto& [level, index] : completed_) {
+      RETURN_IF_ERROR(store_.RemovePartials(level, index, 0));
+    }
   }
   completed_.clear();
   return Status::OK();

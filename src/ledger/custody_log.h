@@ -17,8 +17,9 @@
 // journal grows past a limit the filesystem is synced and a new journal
 // starts at the current size. (The same thread that writes the files below
 // also syncs the file system early, each quarter of that limit, so that a
-// roll finds little left to write.) After a crash, Open() replays the
-// journal and rewrites every file after the base.
+// roll finds little left to write, and removes the partial tiles that the
+// roll made useless.) After a crash, Open() replays the journal and
+// rewrites every file after the base.
 //
 // A batch is published when Latest() returns the checkpoint that covers
 // it, and Reader() the tree with it: the log holds the right edge of the
@@ -213,7 +214,9 @@ class CustodyLog {
   bool file_stop_ = false;
   int file_flushers_ = 0;     // callers of FlushFiles waiting
   bool sync_wanted_ = false;  // the thread should sync the file system
-  Status file_status_;        // of the last write
+  // Tiles whose partial files the thread should remove (after a roll).
+  std::vector<std::pair<int, uint64_t>> file_remove_;
+  Status file_status_;  // of the last write
   // Every full tile and bundle up to this seq is on disk. Written by the
   // one writing the files (see WriteFiles).
   std::atomic<uint64_t> file_written_seq_{0};

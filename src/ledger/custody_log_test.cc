@@ -362,6 +362,36 @@ TEST_F(CustodyLogTest, SyncsEarlyBeforeEachRoll) {
   CheckLog(all, all.size());
 }
 
+// After a roll, the partial files of tiles that filled before it are
+// removed, behind the appends; readers take the full tiles.
+TEST_F(CustodyLogTest, TheRollRemovesPartialsOfFullTiles) {
+  opts_.journal_roll_bytes = 64 << 10;
+  ASSERT_TRUE(CustodyLog::Create(Env::Default(), opts_).ok());
+  auto log = OpenLog();
+  std::vector<std::string> all;
+  const fs::path dir = opts_.log_dir;
+  for (int b = 0; b < 30; ++b) {  // 300 entries of about 220 bytes
+    std::vector<std::string> batch;
+    for (int i = 0; i < 10; ++i) {
+      batch.push_back(EntryText(all.size() + i) + std::string(200, 'x'));
+    }
+    all.insert(all.end(), batch.begin(), batch.end());
+    ASSERT_TRUE(log->Append(std::move(batch)).ok());
+    ASSERT_TRUE(log->FlushFiles().ok());  // each width's partial files
+  }
+  EXPECT_TRUE(fs::exists(dir / "tile/entries/000.p/250"));
+  EXPECT_TRUE(fs::exists(dir / "tile/0/000.p/250"));
+  // Past the roll size: the next batch rolls.
+  ASSERT_TRUE(log->Append(EntryText(all.size())).ok());
+  all.push_back(EntryText(all.size()));
+  log.reset();  // waits for the removals
+  EXPECT_FALSE(fs::exists(dir / "tile/entries/000.p"));
+  EXPECT_FALSE(fs::exists(dir / "tile/0/000.p"));
+  EXPECT_TRUE(fs::exists(dir / "tile/entries/001.p/44"));  // the edge's
+  CheckLog(all, all.size());
+  EXPECT_EQ(*LogReader(&OpenLog()->store(), nullptr, 250).Entry(249), all[249]);
+}
+
 // syncfs reports a failed write-back once: an early sync that fails makes
 // the next roll fail (the log stops) rather than roll past tiles that may
 // not be on disk; reopened, the journal still holds every entry.
