@@ -179,6 +179,7 @@ int main(int argc, char** argv) {
   // 3. Inclusion proofs from a fresh reader (cold tile cache each time: no
   // cache object), random indices.
   uint64_t size = log->Latest().size;
+  if (!log->FlushFiles().ok()) return 1;  // read from the files alone
   LogReader reader(&log->store(), nullptr, size);
   std::mt19937_64 rng(1);
   std::vector<double> us;

@@ -142,10 +142,10 @@ void CustodyLog::FollowOnDisk() {
       }
       continue;
     }
-    if (!FilesPending()) {
-      if (file_remove_.empty()) return;  // stopping, nothing left
-      // Partial files no reader needs: one left behind (a failure, a
-      // crash) is harmless, since readers take the full tile first.
+    if (!file_remove_.empty()) {
+      // Partial files no reader needs (after a roll), before the next
+      // write, so that appends going on never put them off. One left behind
+      // (a failure, a crash) is harmless: readers take the full tile first.
       std::vector<std::pair<int, uint64_t>> remove;
       remove.swap(file_remove_);
       l.unlock();
@@ -155,6 +155,7 @@ void CustodyLog::FollowOnDisk() {
       l.lock();
       continue;
     }
+    if (!FilesPending()) return;  // stopping, nothing left
     // At most one write per interval, unless someone waits for it: the
     // files of the batches published meanwhile are never written.
     file_cv_.wait_until(l, next,
@@ -496,18 +497,17 @@ Status CustodyLog::PublishCheckpoint() {
     RETURN_IF_ERROR(WriteFiles(*edge, cp.note));
   } else {
     std::unique_lock<std::mutex> l(file_mu_);
-    ++file_gen_;
-    file_last_edge_ = edge;
-    file_last_note_ = cp.note;
-    if (file_status_.ok()) {
-      file_cv_.notify_all();
-    } else {
-      // The last write failed (a full disk?): try again here, and refuse
-      // this batch if it fails again, as when a full tile cannot be
-      // written.
+    if (!file_status_.ok()) {
+      // The last write failed (a full disk?): write those files again here,
+      // and refuse this batch if that fails too, before it is handed on, so
+      // that no file on disk ever names a refused batch.
       WriteLatestFiles(l);
       RETURN_IF_ERROR(file_status_);
     }
+    ++file_gen_;
+    file_last_edge_ = edge;
+    file_last_note_ = cp.note;
+    file_cv_.notify_all();
   }
   std::lock_guard<std::mutex> l(published_mu_);
   published_ = std::move(cp);

@@ -29,10 +29,11 @@
 // bundles completed, then the edge's partial ones, then the checkpoint
 // file, at most once every `file_interval_ms` while appends go on.
 // Creating files costs more on ext4 than all the rest of publishing a
-// batch, and no Append waits for it unless more than `max_unwritten_bytes`
-// are waiting to be written. So the directory is always a consistent
-// tlog-tiles tree: its checkpoint file names the latest checkpoint or one a
-// moment older, and every tile of that tree is there.
+// batch. An Append waits for it only at a journal roll, when more than
+// `max_unwritten_bytes` are waiting to be written, or to retry a write that
+// failed (and is refused if it fails again). So the directory is always a
+// consistent tlog-tiles tree: its checkpoint file names the latest checkpoint
+// or one a moment older, and every tile of that tree is there.
 
 #ifndef AMANAH_LEDGER_CUSTODY_LOG_H_
 #define AMANAH_LEDGER_CUSTODY_LOG_H_
@@ -64,8 +65,9 @@ struct CustodyLogOptions {
   // that a batch's sync commits no change of the file's size or blocks.
   uint64_t journal_preallocate = 16 << 20;
   size_t max_batch_entries = 8192;
-  // While appends go on, the partial tiles and checkpoint on disk are
-  // rewritten at most this often (0: after every batch).
+  // While appends go on, the files on disk (full tiles and bundles, then
+  // partial ones, then the checkpoint) are written at most this often (0:
+  // after every batch).
   uint32_t file_interval_ms = 20;
   // When the full tiles and bundles not yet written exceed this, publishing
   // waits for the disk.
@@ -101,8 +103,9 @@ class CustodyLog {
   SignedCheckpoint Latest() const;
   // The right edge of the tree of Latest().
   std::shared_ptr<const LogEdge> Edge() const;
-  // Waits until the files on disk (the edge's partial tiles and the
-  // checkpoint) are those of Latest(), or failed to be: the outcome.
+  // Waits until the files on disk (the full tiles and bundles, the edge's
+  // partial ones and the checkpoint) are those of Latest(), or failed to
+  // be: the outcome.
   Status FlushFiles();
   // A reader of the latest published tree.
   LogReader Reader() const;
