@@ -134,12 +134,15 @@ void CustodyLog::FollowOnDisk() {
       // Early writeback (see JournalBatch). syncfs reports a failed
       // writeback once only, so a failure is kept for the roll.
       sync_wanted_ = false;
+      syncing_ = true;
       l.unlock();
       Status s = env_->SyncFilesystem(options_.log_dir);
       l.lock();
+      syncing_ = false;
       if (!s.ok() && early_sync_status_.ok()) {
         early_sync_status_ = s.Annotate("syncing the log's files");
       }
+      file_cv_.notify_all();
       continue;
     }
     if (!file_remove_.empty()) {
@@ -557,7 +560,11 @@ Status CustodyLog::RollJournal() {
   // partial tiles of earlier sizes go.
   if (file_thread_.joinable()) {
     RETURN_IF_ERROR(FlushFiles());
-    std::lock_guard<std::mutex> l(file_mu_);
+    // An early sync still running may yet see a write-back error, which
+    // syncfs reports once only: to it, not to the roll's own below.
+    std::unique_lock<std::mutex> l(file_mu_);
+    sync_wanted_ = false;  // the roll's own covers it
+    file_cv_.wait(l, [&] { return !syncing_; });
     RETURN_IF_ERROR(early_sync_status_);
   }
   RETURN_IF_ERROR(env_->SyncFilesystem(options_.log_dir));

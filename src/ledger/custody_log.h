@@ -217,6 +217,7 @@ class CustodyLog {
   bool file_stop_ = false;
   int file_flushers_ = 0;     // callers of FlushFiles waiting
   bool sync_wanted_ = false;  // the thread should sync the file system
+  bool syncing_ = false;      // it is syncing it
   // Tiles whose partial files the thread should remove (after a roll).
   std::vector<std::pair<int, uint64_t>> file_remove_;
   Status file_status_;  // of the last write

@@ -1,5 +1,8 @@
 #include "storage/fault_injection_env.h"
 
+#include <chrono>
+#include <thread>
+
 namespace amanah {
 
 namespace {
@@ -102,7 +105,16 @@ Status FaultInjectionEnv::SyncDir(const std::string& path) {
 
 Status FaultInjectionEnv::SyncFilesystem(const std::string& path) {
   ++filesystem_syncs_;
-  if (fail_syncfs_) return Status::IOError(path + ": syncfs failed (injected)");
+  int once = syncfs_failures_.load();
+  while (once > 0 && !syncfs_failures_.compare_exchange_weak(once, once - 1)) {
+  }
+  if (once > 0) {
+    std::this_thread::sleep_for(
+        std::chrono::milliseconds(syncfs_fail_delay_ms_.load()));
+  }
+  if (fail_syncfs_ || once > 0) {
+    return Status::IOError(path + ": syncfs failed (injected)");
+  }
   RETURN_IF_ERROR(CheckSync());
   return base_->SyncFilesystem(path);
 }

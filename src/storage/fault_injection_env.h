@@ -36,11 +36,18 @@ class FaultInjectionEnv final : public Env {
     fail_sync_ = false;
     fail_rename_ = false;
     fail_syncfs_ = false;
+    syncfs_failures_ = 0;
     SetRenameFailureFor("");
   }
 
   // SyncFilesystem alone fails (a write-back error it reports).
   void SetFilesystemSyncFailure(bool fail) { fail_syncfs_ = fail; }
+  // The next SyncFilesystem to begin takes `delay_ms`, then fails: a
+  // write-back error, which syncfs reports once only. Others go on as usual.
+  void FailNextFilesystemSync(int delay_ms = 0) {
+    syncfs_fail_delay_ms_ = delay_ms;
+    ++syncfs_failures_;
+  }
   // How many times SyncFilesystem was called.
   int filesystem_syncs() const { return filesystem_syncs_; }
 
@@ -113,6 +120,8 @@ class FaultInjectionEnv final : public Env {
   std::atomic<int64_t> clock_offset_{0};
   std::atomic<int> filesystem_syncs_{0};
   std::atomic<bool> fail_syncfs_{false};
+  std::atomic<int> syncfs_failures_{0};
+  std::atomic<int> syncfs_fail_delay_ms_{0};
   std::mutex mu_;
   std::string fail_rename_to_;  // guarded by mu_
 };
