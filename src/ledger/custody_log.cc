@@ -348,15 +348,11 @@ Status CustodyLog::Integrate(const std::vector<const std::string*>& entries,
                                   std::to_string(level));
     }
     if (tile.size() == kTileWidth) {
-      // Written to disk behind (see WriteFiles), read from the edge until.
       LogEdge::Full f;
-      f.seq = ++full_seq_;
       f.level = static_cast<int>(tl);
       f.index = index / kTileWidth;
       f.hashes = std::make_shared<const std::vector<Hash256>>(std::move(tile));
-      unwritten_bytes_ += f.hashes->size() * sizeof(Hash256);
-      unwritten_.push_back(std::move(f));
-      completed_.emplace_back(static_cast<int>(tl), index / kTileWidth);
+      AddCompleted(std::move(f));
       tile.clear();
       tile.reserve(kTileWidth);
     }
@@ -369,13 +365,10 @@ Status CustodyLog::Integrate(const std::vector<const std::string*>& entries,
     edge_bundle_ += e;
     if (index % kTileWidth == kTileWidth - 1) {
       LogEdge::Full f;
-      f.seq = ++full_seq_;
       f.level = -1;
       f.index = index / kTileWidth;
       f.bundle = std::make_shared<const std::string>(std::move(edge_bundle_));
-      unwritten_bytes_ += f.bundle->size();
-      unwritten_.push_back(std::move(f));
-      completed_.emplace_back(-1, index / kTileWidth);
+      AddCompleted(std::move(f));
       edge_bundle_.clear();
     }
     range_.Append(leaf_hashes[i], visit);
@@ -383,12 +376,18 @@ Status CustodyLog::Integrate(const std::vector<const std::string*>& entries,
   return status;
 }
 
+void CustodyLog::AddCompleted(LogEdge::Full f) {
+  // Written to disk behind (see WriteFiles), read from the edge until then.
+  f.seq = ++full_seq_;
+  completed_.emplace_back(f.level, f.index);
+  unwritten_bytes_ += f.bytes();
+  unwritten_.push_back(std::move(f));
+}
+
 void CustodyLog::PruneUnwritten() {
   const uint64_t written = file_written_seq_.load(std::memory_order_acquire);
   while (!unwritten_.empty() && unwritten_.front().seq <= written) {
-    const LogEdge::Full& f = unwritten_.front();
-    unwritten_bytes_ -=
-        f.level < 0 ? f.bundle->size() : f.hashes->size() * sizeof(Hash256);
+    unwritten_bytes_ -= unwritten_.front().bytes();
     unwritten_.pop_front();
   }
 }

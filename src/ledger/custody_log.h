@@ -135,6 +135,9 @@ class CustodyLog {
   // held.
   Status Integrate(const std::vector<const std::string*>& entries,
                    const std::vector<Hash256>& leaf_hashes);
+  // Records `f`, just filled, as not yet written (numbering it) and as
+  // completed since the last roll. REQUIRES: integration role held.
+  void AddCompleted(LogEdge::Full f);
   // Forgets the full tiles written since. REQUIRES: integration role held.
   void PruneUnwritten();
   // The current right edge. REQUIRES: integration role held.

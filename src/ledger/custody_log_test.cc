@@ -335,9 +335,7 @@ TEST_F(CustodyLogTest, FullTilesWaitingForTheDiskAreBounded) {
   ASSERT_TRUE(log->FlushFiles().ok());
   auto held = [&] {
     size_t bytes = 0;
-    for (const auto& f : log->Edge()->full) {
-      bytes += f.level < 0 ? f.bundle->size() : 32 * f.hashes->size();
-    }
+    for (const auto& f : log->Edge()->full) bytes += f.bytes();
     return bytes;
   };
   size_t most = 0;

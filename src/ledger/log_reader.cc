@@ -30,6 +30,31 @@ Hash256 SubtreeRoot(const std::vector<Hash256>& hashes, size_t offset,
                           SubtreeRoot(hashes, offset + half, height - 1));
 }
 
+namespace {
+
+// Reads tile `index` of level 8L (-1: the entry bundle) at `width` from disk
+// with `read(w)`. Where that width was never written, the prefix of the next
+// wider partial one, or of the full one (also when the wider one was removed
+// meanwhile: its tile has filled).
+template <typename Read>
+auto ReadPrefix(const TileStore& store, int level, uint64_t index,
+                uint64_t width, Read read) -> decltype(read(width)) {
+  auto got = read(width);
+  if (!got.ok() && got.status().code() == Code::kNotFound &&
+      width < kTileWidth) {
+    uint64_t wider = store.WiderThan(level, index, width);
+    got = read(wider);
+    if (!got.ok() && got.status().code() == Code::kNotFound &&
+        wider < kTileWidth) {
+      got = read(kTileWidth);
+    }
+    if (got.ok()) got->resize(width);
+  }
+  return got;
+}
+
+}  // namespace
+
 const LogEdge::Full* LogEdge::FindFull(int level, uint64_t index) const {
   for (const Full& f : full) {
     if (f.level == level && f.index == index) return &f;
@@ -90,20 +115,9 @@ Result<TileCache::Tile> LogReader::Tile(int tile_level, uint64_t index) {
   if (cache_ != nullptr) {
     if (auto t = cache_->Get(tile_level, index, width)) return t;
   }
-  auto tile = store_->ReadTile(tile_level, index, width);
-  if (!tile.ok() && tile.status().code() == Code::kNotFound &&
-      width < kTileWidth) {
-    // Not on disk at this width: the prefix of the full tile, or of a wider
-    // partial one.
-    uint64_t wider = store_->WiderThan(tile_level, index, width);
-    tile = store_->ReadTile(tile_level, index, wider);
-    if (!tile.ok() && tile.status().code() == Code::kNotFound &&
-        wider < kTileWidth) {
-      // Removed meanwhile: its tile has filled.
-      tile = store_->ReadTile(tile_level, index, kTileWidth);
-    }
-    if (tile.ok()) tile->resize(width);
-  }
+  auto tile = ReadPrefix(*store_, tile_level, index, width, [&](uint64_t w) {
+    return store_->ReadTile(tile_level, index, w);
+  });
   if (!tile.ok()) return tile.status();
   auto shared =
       std::make_shared<const std::vector<Hash256>>(std::move(tile).value());
@@ -134,18 +148,9 @@ Result<std::vector<std::string>> LogReader::EntryBundle(uint64_t index) {
   if (edge_ != nullptr) {
     if (auto b = edge_->Bundle(index, width)) return DecodeEntryBundle(*b);
   }
-  auto bundle = store_->ReadEntryBundle(index, width);
-  if (!bundle.ok() && bundle.status().code() == Code::kNotFound &&
-      width < kTileWidth) {
-    uint64_t wider = store_->WiderThan(-1, index, width);
-    bundle = store_->ReadEntryBundle(index, wider);
-    if (!bundle.ok() && bundle.status().code() == Code::kNotFound &&
-        wider < kTileWidth) {
-      bundle = store_->ReadEntryBundle(index, kTileWidth);
-    }
-    if (bundle.ok()) bundle->resize(width);
-  }
-  return bundle;
+  return ReadPrefix(*store_, -1, index, width, [&](uint64_t w) {
+    return store_->ReadEntryBundle(index, w);
+  });
 }
 
 Result<std::string> LogReader::Entry(uint64_t index) {

@@ -54,6 +54,10 @@ struct LogEdge {
     uint64_t index = 0;
     TileCache::Tile hashes;                     // level >= 0
     std::shared_ptr<const std::string> bundle;  // level -1
+    // The bytes it holds (in memory, and in its file).
+    size_t bytes() const {
+      return level < 0 ? bundle->size() : hashes->size() * sizeof(Hash256);
+    }
   };
   std::vector<Full> full;  // in order of seq
 
