@@ -66,6 +66,21 @@ Status SqliteDb::Exec(const char* sql) {
   return Status::OK();
 }
 
+Status SqliteDb::AddColumnIfMissing(const char* table, const char* column,
+                                    const char* definition) {
+  std::string pragma = std::string("PRAGMA table_info(") + table + ")";
+  Statement q(*this, pragma.c_str());
+  RETURN_IF_ERROR(q.status());
+  int rc;
+  while ((rc = q.Step()) == SQLITE_ROW) {
+    if (q.Text(1) == column) return Status::OK();
+  }
+  if (rc != SQLITE_DONE) return q.Error();
+  std::string alter = std::string("ALTER TABLE ") + table + " ADD COLUMN " +
+                      column + " " + definition;
+  return Exec(alter.c_str());
+}
+
 Status SqliteDb::Transaction(const std::function<Status()>& fn) {
   std::lock_guard<std::recursive_mutex> l(tx_mu_);
   if (tx_depth_ > 0) {

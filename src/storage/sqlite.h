@@ -29,6 +29,11 @@ class SqliteDb {
   SqliteDb& operator=(const SqliteDb&) = delete;
 
   Status Exec(const char* sql);
+  // Adds `column` (with its SQL `definition`, e.g. "TEXT NOT NULL DEFAULT
+  // ''") to `table` unless the table has it already: how a node created by
+  // an earlier version gains a new column when it opens.
+  Status AddColumnIfMissing(const char* table, const char* column,
+                            const char* definition);
   // BEGIN IMMEDIATE; fn(); COMMIT, or ROLLBACK if fn fails. Transactions
   // from several threads are serialised here; one inside another is a
   // savepoint within the outer one.
