@@ -34,6 +34,10 @@ constexpr KindName kKinds[] = {
     {EntryKind::kEvidenceTransferred, "evidence.transferred"},
     {EntryKind::kEvidenceReceived, "evidence.received"},
     {EntryKind::kEvidenceExported, "evidence.exported"},
+    {EntryKind::kUserEnrolmentIssued, "user.enrolment_issued"},
+    {EntryKind::kUserEnrolled, "user.enrolled"},
+    {EntryKind::kCaseLeadChanged, "case.lead_changed"},
+    {EntryKind::kCaseChangeProposed, "case.change_proposed"},
 };
 
 }  // namespace

@@ -41,6 +41,11 @@ enum class EntryKind {
   kEvidenceTransferred,  // an object was released to a peer for a request
   kEvidenceReceived,     // an object pulled from a peer arrived intact
   kEvidenceExported,     // an object was exported in a bundle; data.manifest
+  kUserEnrolmentIssued,  // a one-time enrolment secret was issued (never it)
+  kUserEnrolled,         // a user redeemed their enrolment secret
+  kCaseLeadChanged,      // a case's lead was handed to another member
+  kCaseChangeProposed,   // a member proposed a membership change; a second
+                         // member must confirm it
 };
 
 std::string_view EntryKindName(EntryKind kind);

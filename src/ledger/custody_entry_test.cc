@@ -3,7 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <ctime>
+#include <filesystem>
+#include <fstream>
 #include <random>
+#include <set>
 
 #include "ledger/tiles.h"
 
@@ -99,6 +102,36 @@ TEST(CustodyEntryTest, FormatTimeAgreesWithGmtime) {
   for (int i = 0; i < 200000; ++i) {
     int64_t t = kMin + static_cast<int64_t>(rng() % uint64_t(kMax - kMin));
     ASSERT_EQ(FormatTime(t), reference(t)) << t;
+  }
+}
+
+// The closed list of kinds is the one docs/formats.md documents, both ways.
+TEST(CustodyEntryTest, KindsAreThoseDocumented) {
+  std::ifstream in(std::filesystem::path(__FILE__)
+                       .parent_path()
+                       .parent_path()
+                       .parent_path() /
+                   "docs" / "formats.md");
+  ASSERT_TRUE(in) << "docs/formats.md";
+  std::set<std::string> documented;
+  bool in_table = false;
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("### Kinds", 0) == 0) in_table = true;
+    if (in_table && line.rfind("## ", 0) == 0) break;
+    if (!in_table || line.rfind("| `", 0) != 0) continue;
+    documented.insert(line.substr(3, line.find('`', 3) - 3));
+  }
+  std::set<std::string> coded;
+  for (int i = 0;; ++i) {
+    std::string_view name = EntryKindName(static_cast<EntryKind>(i));
+    if (name.empty()) break;
+    coded.insert(std::string(name));
+    EXPECT_EQ(*ParseEntryKind(name), static_cast<EntryKind>(i)) << name;
+  }
+  EXPECT_EQ(coded, documented);
+  for (const char* k : {"user.enrolment_issued", "user.enrolled",
+                        "case.lead_changed", "case.change_proposed"}) {
+    EXPECT_TRUE(coded.count(k)) << k;
   }
 }
 
