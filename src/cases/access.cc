@@ -36,8 +36,8 @@ constexpr Row kMatrix[] = {
     {Action::kManageUsers, {1, 0, 0, 0, 0, 0}},
     {Action::kViewUsers, {1, 0, 0, 0, 0, 1}},
     {Action::kOpenCase, {0, 1, 1, 1, 0, 0}},
-    {Action::kViewCase, {1, 1, 1, 1, 1, 1}},
-    {Action::kManageMembers, {1, 1, 1, 1, 0, 0}},
+    {Action::kViewCase, {0, 1, 1, 1, 1, 1}},
+    {Action::kManageMembers, {0, 1, 1, 1, 0, 0}},
     {Action::kUploadEvidence, {0, 1, 1, 1, 0, 0}},
     {Action::kDownloadEvidence, {0, 0, 1, 1, 0, 0}},
     {Action::kViewCustody, {0, 1, 1, 1, 1, 1}},
@@ -115,9 +115,6 @@ bool RoleSpansCases(Role role, Action action) {
   if (role == Role::kAuditor) {
     return action == Action::kViewCase || action == Action::kViewCustody ||
            action == Action::kViewRequests;
-  }
-  if (role == Role::kAdmin) {
-    return action == Action::kViewCase || action == Action::kManageMembers;
   }
   return false;
 }

@@ -13,7 +13,7 @@
 namespace amanah {
 
 enum class Role {
-  kAdmin,         // runs the node: users, peers; no evidence content
+  kAdmin,         // runs the node: users, peers; no case or evidence content
   kPoc,           // 24/7 point of contact: preservation requests, deadlines
   kInvestigator,  // ingests and examines evidence
   kProsecutor,    // MLA and disclosure requests; exports for court
@@ -26,11 +26,11 @@ Result<Role> ParseRole(std::string_view name);
 const std::vector<Role>& AllRoles();
 
 enum class Action {
-  kManageUsers,        // add, disable users; issue tokens for others
+  kManageUsers,        // add, disable users; reissue their enrolment
   kViewUsers,          // list users
-  kOpenCase,           // open a new case (the opener becomes a member)
+  kOpenCase,           // open a new case (the opener becomes its lead)
   kViewCase,           // a case's metadata, members and evidence list
-  kManageMembers,      // add or remove a case's members
+  kManageMembers,      // add, remove members; hand the lead (see CaseBook)
   kUploadEvidence,     // ingest into a case
   kDownloadEvidence,   // read an object's plaintext
   kViewCustody,        // custody entries and proofs of a case's items
@@ -55,8 +55,7 @@ bool RoleAllows(Role role, Action action);
 bool IsCaseAction(Action action);
 
 // Whether `role` may do the case action `action` on a case it is not a
-// member of (the auditor reads every case; the admin sees case metadata to
-// manage membership).
+// member of (the auditor reads every case; no other role spans cases).
 bool RoleSpansCases(Role role, Action action);
 
 // The whole rule: role, then membership for case actions.

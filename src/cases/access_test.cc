@@ -28,6 +28,19 @@ TEST(AccessTest, SeparationOfDuties) {
   }
 }
 
+// The admin manages accounts but has no part in any case: not its title,
+// not its membership, member or not (issue 18).
+TEST(AccessTest, AdminHasNoCaseAction) {
+  for (Action a : AllActions()) {
+    if (!IsCaseAction(a)) continue;
+    EXPECT_FALSE(RoleSpansCases(Role::kAdmin, a)) << ActionName(a);
+    EXPECT_FALSE(Allowed(Role::kAdmin, a, false)) << ActionName(a);
+    EXPECT_FALSE(Allowed(Role::kAdmin, a, true)) << ActionName(a);
+  }
+  EXPECT_FALSE(RoleAllows(Role::kAdmin, Action::kManageMembers));
+  EXPECT_FALSE(RoleAllows(Role::kAdmin, Action::kViewCase));
+}
+
 TEST(AccessTest, CaseActionsNeedMembership) {
   for (Role r :
        {Role::kPoc, Role::kInvestigator, Role::kProsecutor, Role::kAnalyst}) {
