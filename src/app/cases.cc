@@ -1,6 +1,7 @@
 #include "app/cases.h"
 
 #include <ctime>
+#include <iterator>
 
 #include "app/users.h"
 
@@ -24,11 +25,36 @@ CREATE TABLE IF NOT EXISTS case_members (
   added TEXT NOT NULL,
   PRIMARY KEY (case_id, user_id)
 );
+CREATE TABLE IF NOT EXISTS case_proposals (
+  case_id TEXT NOT NULL REFERENCES cases(id),
+  change TEXT NOT NULL CHECK (change IN ('add', 'remove', 'lead')),
+  user_name TEXT NOT NULL,
+  proposed_by TEXT NOT NULL,
+  proposed TEXT NOT NULL,
+  expires_unix INTEGER NOT NULL,
+  PRIMARY KEY (case_id, change, user_name)
+);
+)sql";
+
+// A node made before cases had leads gains the column empty (NULL); each
+// such case is then led by its opener if still a member, or else by its
+// first member. Both are in the custody log already (case.opened's actor,
+// the first case.member_added), so the upgrade records nothing new.
+constexpr const char* kLeadsForEarlierCases = R"sql(
+UPDATE cases SET lead = COALESCE(
+  (SELECT u.name FROM case_members m JOIN users u ON u.id = m.user_id
+    WHERE m.case_id = cases.id AND 'user:' || u.name = cases.opened_by),
+  (SELECT u.name FROM case_members m JOIN users u ON u.id = m.user_id
+    WHERE m.case_id = cases.id ORDER BY m.added, m.rowid LIMIT 1),
+  '')
+WHERE lead IS NULL;
 )sql";
 
 constexpr const char* kCaseColumns =
     "c.id, c.title, c.offence, c.legal_basis, c.status, c.opened, "
-    "c.opened_by";
+    "c.opened_by, c.lead";
+
+constexpr std::string_view kChangeNames[] = {"add", "remove", "lead"};
 
 Result<Case> ReadCase(Statement& q) {
   Case c;
@@ -46,10 +72,13 @@ Result<Case> ReadCase(Statement& q) {
   c.status = *status;
   c.opened = q.Text(5);
   c.opened_by = q.Text(6);
+  c.lead = q.Text(7);
   return c;
 }
 
 std::string Subject(const std::string& id) { return "case:" + id; }
+
+std::string UserActor(const std::string& name) { return "user:" + name; }
 
 }  // namespace
 
@@ -60,10 +89,19 @@ nlohmann::json CaseToJson(const Case& c) {
           {"legal_basis", c.legal_basis},
           {"status", CaseStatusName(c.status)},
           {"opened", c.opened},
-          {"opened_by", c.opened_by}};
+          {"opened_by", c.opened_by},
+          {"lead", c.lead}};
 }
 
-Status CaseBook::CreateTables(SqliteDb* sql) { return sql->Exec(kSchema); }
+std::string_view MemberChangeName(MemberChange change) {
+  return kChangeNames[static_cast<size_t>(change)];
+}
+
+Status CaseBook::CreateTables(SqliteDb* sql) {
+  RETURN_IF_ERROR(sql->Exec(kSchema));
+  RETURN_IF_ERROR(sql->AddColumnIfMissing("cases", "lead", "TEXT"));
+  return sql->Exec(kLeadsForEarlierCases);
+}
 
 int64_t CaseBook::NowUnix() const {
   return node_->env()->NowUnixNanos() / 1000000000;
@@ -100,15 +138,17 @@ Result<Case> CaseBook::Open(const std::string& actor, const CaseDraft& d,
         }
       }
     }
+    c.lead = opener;
     Statement ins(node_->sql(),
                   "INSERT INTO cases(id, title, offence, legal_basis, opened, "
-                  "opened_by) VALUES(?,?,?,?,?,?)");
+                  "opened_by, lead) VALUES(?,?,?,?,?,?,?)");
     ins.Bind(1, c.id);
     ins.Bind(2, c.title);
     ins.Bind(3, OffenceName(c.offence));
     ins.Bind(4, c.legal_basis);
     ins.Bind(5, c.opened);
     ins.Bind(6, c.opened_by);
+    ins.Bind(7, c.lead);
     Status r = ins.Run();
     if (r.code() == Code::kConflict) {
       return Status::Conflict("a case " + c.id + " exists already");
@@ -123,8 +163,9 @@ Result<Case> CaseBook::Open(const std::string& actor, const CaseDraft& d,
               {"offence", OffenceName(c.offence)},
               {"legal_basis", c.legal_basis}};
     RETURN_IF_ERROR(node_->Record(std::move(e)).status());
-    if (!opener.empty()) RETURN_IF_ERROR(AddMember(actor, c.id, opener));
-    return Status::OK();
+    if (opener.empty()) return Status::OK();
+    ASSIGN_OR_RETURN(User first, CheckChange(c, MemberChange::kAdd, opener));
+    return ApplyChange(actor, c, MemberChange::kAdd, first, "");
   });
   RETURN_IF_ERROR(s);
   return c;
@@ -217,56 +258,278 @@ Result<std::vector<CaseMember>> CaseBook::Members(const std::string& case_id) {
   return out;
 }
 
-Status CaseBook::AddMember(const std::string& actor, const std::string& case_id,
-                           const std::string& user) {
-  return node_->sql().Transaction([&]() -> Status {
-    RETURN_IF_ERROR(MustGet(case_id).status());
-    ASSIGN_OR_RETURN(auto u, UserDirectory(node_).Find(user));
+Result<User> CaseBook::CheckChange(const Case& c, MemberChange change,
+                                   const std::string& user) {
+  ASSIGN_OR_RETURN(auto u, UserDirectory(node_).Find(user));
+  ASSIGN_OR_RETURN(bool member, IsMember(c.id, user));
+  if (change == MemberChange::kAdd) {
     if (!u) return Status::NotFound("no user named " + user);
     if (u->disabled) return Status::Conflict(user + " is disabled");
+    if (u->role == Role::kAdmin) {
+      return Status::Conflict(user +
+                              " is an admin: an admin account never joins a "
+                              "case, whose content the admin does not see");
+    }
+    if (member) {
+      return Status::Conflict(user + " is already a member of " + c.id);
+    }
+    return *u;
+  }
+  if (!u || !member) {
+    return Status::NotFound(user + " is not a member of " + c.id);
+  }
+  if (change == MemberChange::kRemove) {
+    if (c.lead == user) {
+      return Status::Conflict(user + " leads case " + c.id +
+                              ": hand the lead to another member first");
+    }
+    return *u;
+  }
+  if (c.lead == user) {
+    return Status::Conflict(user + " already leads case " + c.id);
+  }
+  if (u->disabled) return Status::Conflict(user + " is disabled");
+  if (!RoleAllows(u->role, Action::kManageMembers)) {
+    return Status::Conflict("a user with role " +
+                            std::string(RoleName(u->role)) +
+                            " cannot lead a case: the lead must be able to "
+                            "manage-members");
+  }
+  return *u;
+}
+
+Status CaseBook::ApplyChange(const std::string& actor, const Case& c,
+                             MemberChange change, const User& user,
+                             const std::string& proposed_by,
+                             const std::string& reason) {
+  CustodyEntry e;
+  e.actor = actor;
+  e.case_id = c.id;
+  e.subject = Subject(c.id);
+  if (change == MemberChange::kAdd) {
     Statement ins(node_->sql(),
                   "INSERT INTO case_members(case_id, user_id, added) "
                   "VALUES(?,?,?)");
-    ins.Bind(1, case_id);
-    ins.Bind(2, u->id);
+    ins.Bind(1, c.id);
+    ins.Bind(2, user.id);
     ins.Bind(3, FormatTime(NowUnix() * 1000000));
-    Status r = ins.Run();
-    if (r.code() == Code::kConflict) {
-      return Status::Conflict(user + " is already a member of " + case_id);
-    }
-    RETURN_IF_ERROR(r);
-    CustodyEntry e;
+    RETURN_IF_ERROR(ins.Run());
     e.kind = EntryKind::kCaseMemberAdded;
+    e.data = {{"user", user.name}, {"role", RoleName(user.role)}};
+  } else if (change == MemberChange::kRemove) {
+    Statement del(node_->sql(),
+                  "DELETE FROM case_members WHERE case_id=? AND user_id=?");
+    del.Bind(1, c.id);
+    del.Bind(2, user.id);
+    RETURN_IF_ERROR(del.Run());
+    // What the former member proposed here lapses with their membership.
+    Statement lapse(node_->sql(),
+                    "DELETE FROM case_proposals WHERE case_id=? AND "
+                    "proposed_by=?");
+    lapse.Bind(1, c.id);
+    lapse.Bind(2, user.name);
+    RETURN_IF_ERROR(lapse.Run());
+    e.kind = EntryKind::kCaseMemberRemoved;
+    e.data = {{"user", user.name}};
+  } else {
+    Statement up(node_->sql(), "UPDATE cases SET lead=? WHERE id=?");
+    up.Bind(1, user.name);
+    up.Bind(2, c.id);
+    RETURN_IF_ERROR(up.Run());
+    e.kind = EntryKind::kCaseLeadChanged;
+    e.data = {{"from", c.lead}, {"to", user.name}};
+  }
+  if (!proposed_by.empty()) e.data["proposed_by"] = UserActor(proposed_by);
+  if (!reason.empty()) e.data["reason"] = reason;
+  Statement done(node_->sql(),
+                 "DELETE FROM case_proposals WHERE case_id=? AND change=? AND "
+                 "user_name=?");
+  done.Bind(1, c.id);
+  done.Bind(2, MemberChangeName(change));
+  done.Bind(3, user.name);
+  RETURN_IF_ERROR(done.Run());
+  return node_->Record(std::move(e)).status();
+}
+
+Result<bool> CaseBook::MayManage(const std::string& case_id,
+                                 const std::string& name) {
+  ASSIGN_OR_RETURN(auto u, UserDirectory(node_).Find(name));
+  if (!u || u->disabled || !RoleAllows(u->role, Action::kManageMembers)) {
+    return false;
+  }
+  return IsMember(case_id, name);
+}
+
+Result<ChangeOutcome> CaseBook::ChangeMembers(const User& by,
+                                              const std::string& case_id,
+                                              MemberChange change,
+                                              const std::string& user) {
+  ChangeOutcome out;
+  const std::string actor = UserActor(by.name);
+  Status s = node_->sql().Transaction([&]() -> Status {
+    ASSIGN_OR_RETURN(Case c, MustGet(case_id));
+    ASSIGN_OR_RETURN(bool may, MayManage(case_id, by.name));
+    if (!may) {
+      return Status::Permission(
+          "only members of case " + case_id +
+          " whose role may manage-members change its membership");
+    }
+    ASSIGN_OR_RETURN(User target, CheckChange(c, change, user));
+    if (c.lead == by.name) {
+      out.applied = true;
+      return ApplyChange(actor, c, change, target, "");
+    }
+    int64_t now = NowUnix();
+    std::string proposer;
+    int64_t expires = 0;
+    {
+      Statement q(node_->sql(),
+                  "SELECT proposed_by, expires_unix FROM case_proposals "
+                  "WHERE case_id=? AND change=? AND user_name=?");
+      q.Bind(1, case_id);
+      q.Bind(2, MemberChangeName(change));
+      q.Bind(3, user);
+      int rc = q.Step();
+      if (rc == SQLITE_ROW) {
+        proposer = q.Text(0);
+        expires = q.Int(1);
+      } else if (rc != SQLITE_DONE) {
+        return q.Error();
+      }
+    }
+    if (!proposer.empty() && expires > now) {
+      if (proposer == by.name) {
+        return Status::Conflict(
+            "you proposed this change already: another member must confirm "
+            "it by asking for the same change before " +
+            FormatTime(expires * 1000000));
+      }
+      ASSIGN_OR_RETURN(bool still, MayManage(case_id, proposer));
+      if (still) {
+        out.applied = true;
+        return ApplyChange(actor, c, change, target, proposer);
+      }
+    }
+    // A new proposal, in place of one that lapsed or whose proposer may no
+    // longer take part.
+    out.proposal = {change, user, by.name, FormatTime(now * 1000000),
+                    now + kProposalSeconds};
+    Statement ins(node_->sql(),
+                  "INSERT OR REPLACE INTO case_proposals(case_id, change, "
+                  "user_name, proposed_by, proposed, expires_unix) "
+                  "VALUES(?,?,?,?,?,?)");
+    ins.Bind(1, case_id);
+    ins.Bind(2, MemberChangeName(change));
+    ins.Bind(3, user);
+    ins.Bind(4, by.name);
+    ins.Bind(5, out.proposal.proposed);
+    ins.Bind(6, out.proposal.expires_unix);
+    RETURN_IF_ERROR(ins.Run());
+    CustodyEntry e;
+    e.kind = EntryKind::kCaseChangeProposed;
     e.actor = actor;
     e.case_id = case_id;
     e.subject = Subject(case_id);
-    e.data = {{"user", user}, {"role", RoleName(u->role)}};
+    e.data = {{"change", MemberChangeName(change)},
+              {"user", user},
+              {"expires", FormatTime(out.proposal.expires_unix * 1000000)}};
     return node_->Record(std::move(e)).status();
   });
+  RETURN_IF_ERROR(s);
+  return out;
+}
+
+Result<std::vector<Proposal>> CaseBook::Proposals(const std::string& case_id) {
+  RETURN_IF_ERROR(MustGet(case_id).status());
+  Statement q(node_->sql(),
+              "SELECT change, user_name, proposed_by, proposed, expires_unix "
+              "FROM case_proposals WHERE case_id=? AND expires_unix > ? "
+              "ORDER BY proposed, change, user_name");
+  RETURN_IF_ERROR(q.status());
+  q.Bind(1, case_id);
+  q.Bind(2, NowUnix());
+  std::vector<Proposal> out;
+  int rc;
+  while ((rc = q.Step()) == SQLITE_ROW) {
+    Proposal p;
+    std::string change = q.Text(0);
+    for (size_t i = 0; i < std::size(kChangeNames); ++i) {
+      if (kChangeNames[i] == change) p.change = static_cast<MemberChange>(i);
+    }
+    p.user = q.Text(1);
+    p.proposed_by = q.Text(2);
+    p.proposed = q.Text(3);
+    p.expires_unix = q.Int(4);
+    out.push_back(std::move(p));
+  }
+  if (rc != SQLITE_DONE) return q.Error();
+  return out;
+}
+
+Status CaseBook::DirectChange(const std::string& actor,
+                              const std::string& case_id, MemberChange change,
+                              const std::string& user) {
+  return node_->sql().Transaction([&]() -> Status {
+    ASSIGN_OR_RETURN(Case c, MustGet(case_id));
+    ASSIGN_OR_RETURN(User target, CheckChange(c, change, user));
+    return ApplyChange(actor, c, change, target, "");
+  });
+}
+
+Status CaseBook::AddMember(const std::string& actor, const std::string& case_id,
+                           const std::string& user) {
+  return DirectChange(actor, case_id, MemberChange::kAdd, user);
 }
 
 Status CaseBook::RemoveMember(const std::string& actor,
                               const std::string& case_id,
                               const std::string& user) {
-  return node_->sql().Transaction([&]() -> Status {
-    RETURN_IF_ERROR(MustGet(case_id).status());
-    Statement del(node_->sql(),
-                  "DELETE FROM case_members WHERE case_id=? AND user_id = "
-                  "(SELECT id FROM users WHERE name=?)");
-    del.Bind(1, case_id);
-    del.Bind(2, user);
-    RETURN_IF_ERROR(del.Run());
-    if (sqlite3_changes(node_->sql().handle()) == 0) {
-      return Status::NotFound(user + " is not a member of " + case_id);
+  return DirectChange(actor, case_id, MemberChange::kRemove, user);
+}
+
+Status CaseBook::SetLead(const std::string& actor, const std::string& case_id,
+                         const std::string& user) {
+  return DirectChange(actor, case_id, MemberChange::kLead, user);
+}
+
+Result<int> CaseBook::LeaveAll(const std::string& actor,
+                               const std::string& user,
+                               const std::string& reason) {
+  ASSIGN_OR_RETURN(auto u, UserDirectory(node_).Find(user));
+  if (!u) return Status::NotFound("no user named " + user);
+  std::vector<std::string> ids;
+  {
+    Statement q(node_->sql(),
+                "SELECT case_id FROM case_members WHERE user_id=? ORDER BY "
+                "case_id");
+    q.Bind(1, u->id);
+    int rc;
+    while ((rc = q.Step()) == SQLITE_ROW) ids.push_back(q.Text(0));
+    if (rc != SQLITE_DONE) return q.Error();
+  }
+  for (const std::string& id : ids) {
+    ASSIGN_OR_RETURN(Case c, MustGet(id));
+    if (c.lead == user) {
+      Statement up(node_->sql(), "UPDATE cases SET lead='' WHERE id=?");
+      up.Bind(1, id);
+      RETURN_IF_ERROR(up.Run());
+      CustodyEntry e;
+      e.kind = EntryKind::kCaseLeadChanged;
+      e.actor = actor;
+      e.case_id = id;
+      e.subject = Subject(id);
+      e.data = {{"from", user}, {"to", ""}, {"reason", reason}};
+      RETURN_IF_ERROR(node_->Record(std::move(e)).status());
+      c.lead.clear();
     }
-    CustodyEntry e;
-    e.kind = EntryKind::kCaseMemberRemoved;
-    e.actor = actor;
-    e.case_id = case_id;
-    e.subject = Subject(case_id);
-    e.data = {{"user", user}};
-    return node_->Record(std::move(e)).status();
-  });
+    RETURN_IF_ERROR(
+        ApplyChange(actor, c, MemberChange::kRemove, *u, "", reason));
+  }
+  Statement lapse(node_->sql(),
+                  "DELETE FROM case_proposals WHERE proposed_by=?");
+  lapse.Bind(1, user);
+  RETURN_IF_ERROR(lapse.Run());
+  return static_cast<int>(ids.size());
 }
 
 Result<Case> CaseBook::SetStatus(const std::string& actor,

@@ -13,6 +13,7 @@
 #include "app/cases.h"
 #include "app/node.h"
 #include "app/requests.h"
+#include "app/users.h"
 #include "storage/fault_injection_env.h"
 #include "storage/testutil.h"
 
@@ -37,6 +38,21 @@ class NodeFixture : public TempDirTest {
   FaultInjectionEnv env_{Env::Default()};
   std::unique_ptr<Node> node_;
 };
+
+// A user who has enrolled as the person would: with `password` (the
+// session is returned), or without one as a token-only account, whose first
+// API token (valid `days`) is returned. For setting up tests.
+inline Result<std::string> AddEnrolledUser(Node* node, const std::string& name,
+                                           Role role,
+                                           std::string_view password = "",
+                                           int64_t days = 1) {
+  UserDirectory users(node);
+  ASSIGN_OR_RETURN(Enrolment e, users.Add("local:test", name, role));
+  if (password.empty()) {
+    return users.EnrolWithToken(name, e.secret, "test", days);
+  }
+  return users.Enrol(name, e.secret, password);
+}
 
 // Opens case `case_id` on `node` and drafts an outgoing request in it, with
 // the common legal fields (and `extra` ones).

@@ -1,5 +1,8 @@
 #include "app/users.h"
 
+#include "app/cases.h"
+#include "base/encoding.h"
+#include "crypto/hash.h"
 #include "crypto/password.h"
 #include "ledger/custody_entry.h"
 
@@ -26,7 +29,18 @@ CREATE TABLE IF NOT EXISTS credentials (
   revoked INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS credentials_by_user ON credentials(user_id);
+CREATE TABLE IF NOT EXISTS enrolments (
+  user_id INTEGER PRIMARY KEY REFERENCES users(id),
+  secret_sha256 TEXT NOT NULL,
+  created TEXT NOT NULL,
+  expires_unix INTEGER NOT NULL
+);
 )sql";
+
+// Every failed redemption of an enrolment secret, whatever the reason.
+const char* const kEnrolmentRefused =
+    "wrong user name or enrolment secret, or the secret has expired or been "
+    "used";
 
 constexpr const char* kUserColumns =
     "id, name, role, disabled, created, password_hash";
@@ -70,40 +84,90 @@ int64_t UserDirectory::NowUnix() const {
   return node_->env()->NowUnixNanos() / 1000000000;
 }
 
-Result<User> UserDirectory::Add(const std::string& actor,
-                                const std::string& name, Role role,
-                                std::string_view password) {
-  RETURN_IF_ERROR(ValidateUserName(name));
-  std::string hash;
-  if (!password.empty()) {
-    ASSIGN_OR_RETURN(hash, HashPassword(password));
-  }
+Result<User> UserDirectory::Insert(const std::string& actor,
+                                   const std::string& name, Role role,
+                                   const std::string& password_hash) {
   User user;
   user.name = name;
   user.role = role;
   user.created = FormatTime(NowUnix() * 1000000);
-  Status s = node_->sql().Transaction([&]() -> Status {
-    Statement ins(node_->sql(),
-                  "INSERT INTO users(name, role, password_hash, created) "
-                  "VALUES(?,?,?,?)");
-    ins.Bind(1, name);
-    ins.Bind(2, RoleName(role));
-    ins.Bind(3, hash);
-    ins.Bind(4, user.created);
-    Status r = ins.Run();
-    if (r.code() == Code::kConflict) {
-      return Status::Conflict("a user named " + name + " exists already");
+  Statement ins(node_->sql(),
+                "INSERT INTO users(name, role, password_hash, created) "
+                "VALUES(?,?,?,?)");
+  ins.Bind(1, name);
+  ins.Bind(2, RoleName(role));
+  ins.Bind(3, password_hash);
+  ins.Bind(4, user.created);
+  Status r = ins.Run();
+  if (r.code() == Code::kConflict) {
+    return Status::Conflict("a user named " + name + " exists already");
+  }
+  RETURN_IF_ERROR(r);
+  user.id = sqlite3_last_insert_rowid(node_->sql().handle());
+  CustodyEntry e;
+  e.kind = EntryKind::kUserAdded;
+  e.actor = actor;
+  e.subject = Subject(name);
+  e.data = {{"role", RoleName(role)}};
+  RETURN_IF_ERROR(node_->Record(std::move(e)).status());
+  return user;
+}
+
+Result<Enrolment> UserDirectory::IssueEnrolment(const std::string& actor,
+                                                const User& user,
+                                                nlohmann::json data) {
+  Enrolment out;
+  out.user = user;
+  out.secret = NewBearerToken("amanah_enrol_");
+  out.expires_unix = NowUnix() + kEnrolmentSeconds;
+  Statement ins(node_->sql(),
+                "INSERT OR REPLACE INTO enrolments(user_id, secret_sha256, "
+                "created, expires_unix) VALUES(?,?,?,?)");
+  ins.Bind(1, user.id);
+  ins.Bind(2, BearerTokenHash(out.secret));
+  ins.Bind(3, FormatTime(NowUnix() * 1000000));
+  ins.Bind(4, out.expires_unix);
+  RETURN_IF_ERROR(ins.Run());
+  CustodyEntry e;
+  e.kind = EntryKind::kUserEnrolmentIssued;
+  e.actor = actor;
+  e.subject = Subject(user.name);
+  e.data = std::move(data);
+  e.data["expires"] = FormatTime(out.expires_unix * 1000000);
+  RETURN_IF_ERROR(node_->Record(std::move(e)).status());
+  return out;
+}
+
+Result<Enrolment> UserDirectory::Add(const std::string& actor,
+                                     const std::string& name, Role role) {
+  RETURN_IF_ERROR(ValidateUserName(name));
+  Enrolment out;
+  RETURN_IF_ERROR(node_->sql().Transaction([&]() -> Status {
+    ASSIGN_OR_RETURN(User user, Insert(actor, name, role, ""));
+    ASSIGN_OR_RETURN(out,
+                     IssueEnrolment(actor, user, nlohmann::json::object()));
+    return Status::OK();
+  }));
+  return out;
+}
+
+Result<User> UserDirectory::AddFirstAdmin(const std::string& actor,
+                                          const std::string& name,
+                                          std::string_view password) {
+  RETURN_IF_ERROR(ValidateUserName(name));
+  ASSIGN_OR_RETURN(std::string hash, HashPassword(password));
+  User user;
+  RETURN_IF_ERROR(node_->sql().Transaction([&]() -> Status {
+    Statement count(node_->sql(), "SELECT COUNT(*) FROM users");
+    if (count.Step() != SQLITE_ROW) return count.Error();
+    if (count.Int(0) != 0) {
+      return Status::Conflict(
+          "the node has users already; the first admin is made only on an "
+          "empty node");
     }
-    RETURN_IF_ERROR(r);
-    user.id = sqlite3_last_insert_rowid(node_->sql().handle());
-    CustodyEntry e;
-    e.kind = EntryKind::kUserAdded;
-    e.actor = actor;
-    e.subject = Subject(name);
-    e.data = {{"role", RoleName(role)}};
-    return node_->Record(std::move(e)).status();
-  });
-  RETURN_IF_ERROR(s);
+    ASSIGN_OR_RETURN(user, Insert(actor, name, Role::kAdmin, hash));
+    return Status::OK();
+  }));
   return user;
 }
 
@@ -155,6 +219,9 @@ Status UserDirectory::Disable(const std::string& actor,
     rev.Bind(1, user->id);
     RETURN_IF_ERROR(rev.Run());
     int revoked = sqlite3_changes(node_->sql().handle());
+    Statement unenrol(node_->sql(), "DELETE FROM enrolments WHERE user_id=?");
+    unenrol.Bind(1, user->id);
+    RETURN_IF_ERROR(unenrol.Run());
     CustodyEntry e;
     e.kind = EntryKind::kUserDisabled;
     e.actor = actor;
@@ -182,10 +249,8 @@ Result<std::string> UserDirectory::IssueCredential(const User& user,
   return secret;
 }
 
-Result<std::string> UserDirectory::IssueToken(const std::string& actor,
-                                              const std::string& name,
-                                              const std::string& label,
-                                              int64_t days) {
+Status UserDirectory::CheckTokenTerms(const std::string& label,
+                                      int64_t days) const {
   if (days < 1 || days > kMaxTokenDays) {
     return Status::InvalidInput("a token lives 1 to " +
                                 std::to_string(kMaxTokenDays) + " days");
@@ -193,24 +258,154 @@ Result<std::string> UserDirectory::IssueToken(const std::string& actor,
   if (label.size() > 200) {
     return Status::InvalidInput("a token label has at most 200 bytes");
   }
+  return Status::OK();
+}
+
+Result<std::string> UserDirectory::IssueToken(const User& user,
+                                              const std::string& label,
+                                              int64_t days) {
+  int64_t expires = NowUnix() + days * 86400;
+  ASSIGN_OR_RETURN(std::string secret,
+                   IssueCredential(user, "token", label, expires));
+  CustodyEntry e;
+  e.kind = EntryKind::kTokenIssued;
+  e.actor = Subject(user.name);
+  e.subject = Subject(user.name);
+  e.data = {{"label", label},
+            {"expires", FormatTime(expires * 1000000)},
+            {"token_sha256_prefix", BearerTokenHash(secret).substr(0, 8)}};
+  RETURN_IF_ERROR(node_->Record(std::move(e)).status());
+  return secret;
+}
+
+Result<std::string> UserDirectory::IssueOwnToken(const std::string& name,
+                                                 const std::string& label,
+                                                 int64_t days) {
+  RETURN_IF_ERROR(CheckTokenTerms(label, days));
   std::string secret;
   Status s = node_->sql().Transaction([&]() -> Status {
     ASSIGN_OR_RETURN(auto user, Find(name));
     if (!user) return Status::NotFound("no user named " + name);
     if (user->disabled) return Status::Conflict(name + " is disabled");
-    int64_t expires = NowUnix() + days * 86400;
-    ASSIGN_OR_RETURN(secret, IssueCredential(*user, "token", label, expires));
-    CustodyEntry e;
-    e.kind = EntryKind::kTokenIssued;
-    e.actor = actor;
-    e.subject = Subject(name);
-    e.data = {{"label", label},
-              {"expires", FormatTime(expires * 1000000)},
-              {"token_sha256_prefix", BearerTokenHash(secret).substr(0, 8)}};
-    return node_->Record(std::move(e)).status();
+    ASSIGN_OR_RETURN(secret, IssueToken(*user, label, days));
+    return Status::OK();
   });
   RETURN_IF_ERROR(s);
   return secret;
+}
+
+Result<Enrolment> UserDirectory::Reissue(const std::string& actor,
+                                         const std::string& name) {
+  Enrolment out;
+  RETURN_IF_ERROR(node_->sql().Transaction([&]() -> Status {
+    ASSIGN_OR_RETURN(auto user, Find(name));
+    if (!user) return Status::NotFound("no user named " + name);
+    if (user->disabled) return Status::Conflict(name + " is disabled");
+    Statement rev(node_->sql(),
+                  "UPDATE credentials SET revoked=1 WHERE user_id=? AND "
+                  "revoked=0");
+    rev.Bind(1, user->id);
+    RETURN_IF_ERROR(rev.Run());
+    int revoked = sqlite3_changes(node_->sql().handle());
+    Statement forget(node_->sql(),
+                     "UPDATE users SET password_hash='' WHERE id=?");
+    forget.Bind(1, user->id);
+    RETURN_IF_ERROR(forget.Run());
+    ASSIGN_OR_RETURN(
+        int cases, CaseBook(node_).LeaveAll(actor, name, "enrolment reissued"));
+    ASSIGN_OR_RETURN(out, IssueEnrolment(actor, *user,
+                                         {{"credentials_revoked", revoked},
+                                          {"cases_left", cases}}));
+    return Status::OK();
+  }));
+  return out;
+}
+
+Result<User> UserDirectory::CheckEnrolment(const std::string& name,
+                                           std::string_view secret) {
+  const Status refused = Status::Unauthenticated(kEnrolmentRefused);
+  if (!ValidateUserName(name).ok() || secret.size() > 200) return refused;
+  Statement q(node_->sql(),
+              "SELECT u.id, u.name, u.role, u.disabled, u.created, "
+              "u.password_hash, e.secret_sha256, e.expires_unix FROM users u "
+              "LEFT JOIN enrolments e ON e.user_id = u.id WHERE u.name=?");
+  RETURN_IF_ERROR(q.status());
+  q.Bind(1, name);
+  int rc = q.Step();
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return q.Error();
+  // The same comparison whether or not there is a secret to compare with.
+  std::string stored(64, '0');
+  int64_t expires = 0;
+  if (rc == SQLITE_ROW && !q.IsNull(6)) {
+    stored = q.Text(6);
+    expires = q.Int(7);
+  }
+  bool match =
+      ConstantTimeEqual(AsBytes(stored), AsBytes(BearerTokenHash(secret)));
+  if (rc != SQLITE_ROW || q.IsNull(6) || !match || expires <= NowUnix()) {
+    return refused;
+  }
+  ASSIGN_OR_RETURN(User u, ReadUser(q));
+  if (u.disabled) return refused;
+  return u;
+}
+
+Result<User> UserDirectory::RedeemEnrolment(const std::string& name,
+                                            std::string_view secret,
+                                            const char* credential) {
+  // Checked again inside the transaction: of two redemptions at once, one
+  // finds the secret used up.
+  ASSIGN_OR_RETURN(User user, CheckEnrolment(name, secret));
+  Statement del(node_->sql(), "DELETE FROM enrolments WHERE user_id=?");
+  del.Bind(1, user.id);
+  RETURN_IF_ERROR(del.Run());
+  CustodyEntry e;
+  e.kind = EntryKind::kUserEnrolled;
+  e.actor = Subject(name);
+  e.subject = Subject(name);
+  e.data = {{"credential", credential}};
+  RETURN_IF_ERROR(node_->Record(std::move(e)).status());
+  return user;
+}
+
+Result<std::string> UserDirectory::Enrol(const std::string& name,
+                                         std::string_view secret,
+                                         std::string_view password) {
+  // The password's length is checked before the secret, so that the answer
+  // about it says nothing about the secret; the slow hash is made only for
+  // a secret that is right.
+  if (password.size() < kMinPasswordSize ||
+      password.size() > kMaxPasswordSize) {
+    return HashPassword(password).status();
+  }
+  RETURN_IF_ERROR(CheckEnrolment(name, secret).status());
+  ASSIGN_OR_RETURN(std::string hash, HashPassword(password));
+  std::string session;
+  RETURN_IF_ERROR(node_->sql().Transaction([&]() -> Status {
+    ASSIGN_OR_RETURN(User user, RedeemEnrolment(name, secret, "password"));
+    Statement up(node_->sql(), "UPDATE users SET password_hash=? WHERE id=?");
+    up.Bind(1, hash);
+    up.Bind(2, user.id);
+    RETURN_IF_ERROR(up.Run());
+    ASSIGN_OR_RETURN(session, IssueCredential(user, "session", "",
+                                              NowUnix() + kSessionSeconds));
+    return Status::OK();
+  }));
+  return session;
+}
+
+Result<std::string> UserDirectory::EnrolWithToken(const std::string& name,
+                                                  std::string_view secret,
+                                                  const std::string& label,
+                                                  int64_t days) {
+  RETURN_IF_ERROR(CheckTokenTerms(label, days));
+  std::string token;
+  RETURN_IF_ERROR(node_->sql().Transaction([&]() -> Status {
+    ASSIGN_OR_RETURN(User user, RedeemEnrolment(name, secret, "token"));
+    ASSIGN_OR_RETURN(token, IssueToken(user, label, days));
+    return Status::OK();
+  }));
+  return token;
 }
 
 Result<std::string> UserDirectory::Login(const std::string& name,

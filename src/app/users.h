@@ -1,7 +1,12 @@
 // Users, their API tokens and their sessions, in the node's database.
-// Passwords are stored as Argon2id hashes, tokens and sessions as the
-// SHA-256 of the bearer secret; the secret itself is shown once and never
-// stored or logged. Every change is a custody entry.
+// Passwords are stored as Argon2id hashes, tokens, sessions and enrolment
+// secrets as the SHA-256 of the secret; the secret itself is shown once and
+// never stored or logged. Every change is a custody entry.
+//
+// Nobody sets another person's secret: an account is created with a
+// one-time enrolment secret, and the person redeems it themselves for their
+// own password (or, for a service account, its first API token). Tokens are
+// issued to their own user only.
 
 #ifndef AMANAH_APP_USERS_H_
 #define AMANAH_APP_USERS_H_
@@ -36,6 +41,14 @@ Status ValidateUserName(std::string_view name);
 constexpr int64_t kSessionSeconds = 12 * 3600;
 constexpr int64_t kDefaultTokenDays = 90;
 constexpr int64_t kMaxTokenDays = 366;
+constexpr int64_t kEnrolmentSeconds = 72 * 3600;
+
+// An account's one-time enrolment secret, to be handed to the person alone.
+struct Enrolment {
+  User user;
+  std::string secret;  // shown once; the node keeps only its SHA-256
+  int64_t expires_unix = 0;
+};
 
 class UserDirectory {
  public:
@@ -43,17 +56,43 @@ class UserDirectory {
 
   static Status CreateTables(SqliteDb* sql);
 
-  // Adds a user; an empty password makes a token-only account.
-  Result<User> Add(const std::string& actor, const std::string& name, Role role,
-                   std::string_view password);
+  // Adds an account with no credential and issues its enrolment secret,
+  // valid kEnrolmentSeconds (user.added and user.enrolment_issued entries).
+  Result<Enrolment> Add(const std::string& actor, const std::string& name,
+                        Role role);
+  // The first admin of a node that has no users, with a password that the
+  // caller shows once (amanah serve); kConflict once any user exists.
+  Result<User> AddFirstAdmin(const std::string& actor, const std::string& name,
+                             std::string_view password);
   Result<std::vector<User>> List();
   Result<std::optional<User>> Find(const std::string& name);
-  // Disables the account and revokes all its tokens and sessions.
+  // Disables the account and revokes all its tokens, sessions and any
+  // enrolment secret.
   Status Disable(const std::string& actor, const std::string& name);
-  // Issues an API token valid for `days`; returns the secret (shown once).
-  Result<std::string> IssueToken(const std::string& actor,
-                                 const std::string& name,
-                                 const std::string& label, int64_t days);
+  // Issues a new enrolment secret for an existing account (a forgotten
+  // password). Revokes its password, tokens, sessions and earlier secret,
+  // and takes it out of every case it belongs to (a case.member_removed
+  // entry each): whoever redeems the new secret gains no case access, and
+  // the cases' leads add the person back.
+  Result<Enrolment> Reissue(const std::string& actor, const std::string& name);
+
+  // Redeems `name`'s enrolment secret, once, setting the person's own
+  // password; returns a session secret as Login would. A wrong, used or
+  // expired secret, an unknown or disabled user: all the same
+  // kUnauthenticated, without saying which.
+  Result<std::string> Enrol(const std::string& name, std::string_view secret,
+                            std::string_view password);
+  // Redeems it for a token-only account: no password, and the account's
+  // first API token (valid `days`), which is returned.
+  Result<std::string> EnrolWithToken(const std::string& name,
+                                     std::string_view secret,
+                                     const std::string& label, int64_t days);
+
+  // Issues `name` an API token valid for `days`, on their own behalf (the
+  // actor is user:<name>); returns the secret (shown once). Callers let a
+  // user issue tokens to themself only.
+  Result<std::string> IssueOwnToken(const std::string& name,
+                                    const std::string& label, int64_t days);
 
   // Password login: a session secret valid kSessionSeconds, or
   // kPermission("wrong user name or password") without saying which.
@@ -69,6 +108,21 @@ class UserDirectory {
                                       int64_t expires_unix);
   Result<std::optional<User>> FindWithHash(const std::string& name,
                                            std::string* password_hash);
+  Result<User> Insert(const std::string& actor, const std::string& name,
+                      Role role, const std::string& password_hash);
+  // Stores a fresh enrolment secret for `user` (replacing any earlier one)
+  // and records user.enrolment_issued with `data`; inside a transaction.
+  Result<Enrolment> IssueEnrolment(const std::string& actor, const User& user,
+                                   nlohmann::json data);
+  // The user whose pending enrolment `secret` is, or the one refusal.
+  Result<User> CheckEnrolment(const std::string& name, std::string_view secret);
+  // Checks the secret again and uses it up, inside a transaction; records
+  // user.enrolled.
+  Result<User> RedeemEnrolment(const std::string& name, std::string_view secret,
+                               const char* credential);
+  Status CheckTokenTerms(const std::string& label, int64_t days) const;
+  Result<std::string> IssueToken(const User& user, const std::string& label,
+                                 int64_t days);
   int64_t NowUnix() const;
 
   Node* node_;

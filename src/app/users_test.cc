@@ -29,10 +29,14 @@ class UsersTest : public testutil::NodeFixture {
 };
 
 TEST_F(UsersTest, AddLoginAuthenticateLogout) {
-  auto alice = users_->Add("local:root", "alice", Role::kInvestigator,
-                           "correct horse battery");
+  auto alice = users_->Add("local:root", "alice", Role::kInvestigator);
   ASSERT_TRUE(alice.ok()) << alice.status().ToString();
-  EXPECT_EQ(alice->role, Role::kInvestigator);
+  EXPECT_EQ(alice->user.role, Role::kInvestigator);
+  // No credential until alice enrols.
+  EXPECT_FALSE(users_->Login("alice", "correct horse battery").ok());
+  auto first = users_->Enrol("alice", alice->secret, "correct horse battery");
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_TRUE(users_->Authenticate(*first).ok());
 
   auto session = users_->Login("alice", "correct horse battery");
   ASSERT_TRUE(session.ok()) << session.status().ToString();
@@ -47,9 +51,9 @@ TEST_F(UsersTest, AddLoginAuthenticateLogout) {
 }
 
 TEST_F(UsersTest, WrongPasswordAndUnknownUserLookTheSame) {
-  ASSERT_TRUE(
-      users_->Add("local:root", "alice", Role::kPoc, "correct horse battery")
-          .ok());
+  ASSERT_TRUE(testutil::AddEnrolledUser(node_.get(), "alice", Role::kPoc,
+                                        "correct horse battery")
+                  .ok());
   auto wrong = users_->Login("alice", "incorrect horse battery");
   auto unknown = users_->Login("mallory", "correct horse battery");
   auto malformed = users_->Login("../etc", "correct horse battery");
@@ -58,25 +62,82 @@ TEST_F(UsersTest, WrongPasswordAndUnknownUserLookTheSame) {
   EXPECT_EQ(wrong.status().message(), malformed.status().message());
 }
 
+// The enrolment secret works once, for its own user, until it expires;
+// every way of failing looks the same.
+TEST_F(UsersTest, EnrolmentSecretIsOneTimeAndExpires) {
+  auto bob = users_->Add("local:root", "bob", Role::kPoc);
+  auto carol = users_->Add("local:root", "carol", Role::kPoc);
+  ASSERT_TRUE(bob.ok() && carol.ok());
+  EXPECT_EQ(bob->secret.rfind("amanah_enrol_", 0), 0u);
+  EXPECT_NE(bob->secret, carol->secret);
+  EXPECT_NEAR(bob->expires_unix - env_.NowUnixNanos() / 1000000000,
+              kEnrolmentSeconds, 2);
+
+  std::vector<Status> refusals;
+  auto refused = [&](const Result<std::string>& r) {
+    ASSERT_FALSE(r.ok());
+    refusals.push_back(r.status());
+  };
+  refused(users_->Enrol("bob", carol->secret, "bob's own password"));
+  refused(users_->Enrol("bob", bob->secret + "x", "bob's own password"));
+  refused(users_->Enrol("bob", "", "bob's own password"));
+  refused(users_->Enrol("nobody", bob->secret, "bob's own password"));
+  refused(users_->Enrol("Bob", bob->secret, "bob's own password"));
+  refused(users_->EnrolWithToken("bob", carol->secret, "", 1));
+  // A password too short is refused for what it is, before the secret is
+  // looked at; the secret still works afterwards.
+  EXPECT_EQ(users_->Enrol("bob", bob->secret, "short").status().code(),
+            Code::kInvalidInput);
+  EXPECT_EQ(users_->Enrol("bob", "wrong", "short").status().code(),
+            Code::kInvalidInput);
+
+  ASSERT_TRUE(users_->Enrol("bob", bob->secret, "bob's own password").ok());
+  refused(users_->Enrol("bob", bob->secret, "someone else's password"));
+  refused(users_->EnrolWithToken("bob", bob->secret, "", 1));
+  EXPECT_TRUE(users_->Login("bob", "bob's own password").ok());
+  EXPECT_FALSE(users_->Login("bob", "someone else's password").ok());
+
+  env_.AdvanceClock(kEnrolmentSeconds + 1);
+  refused(users_->Enrol("carol", carol->secret, "carol's own password"));
+
+  ASSERT_TRUE(users_->Disable("local:root", "carol").ok());
+  auto again = users_->Add("local:root", "dave", Role::kPoc);
+  ASSERT_TRUE(again.ok());
+  ASSERT_TRUE(users_->Disable("local:root", "dave").ok());
+  refused(users_->Enrol("dave", again->secret, "dave's own password"));
+
+  for (const Status& s : refusals) {
+    EXPECT_EQ(s.code(), Code::kUnauthenticated);
+    EXPECT_EQ(s.message(), refusals[0].message());
+  }
+  EXPECT_EQ(refusals.size(), 10u);
+}
+
 TEST_F(UsersTest, TokenOnlyAccountCannotLogIn) {
-  ASSERT_TRUE(users_->Add("local:root", "ci", Role::kAuditor, "").ok());
+  auto ci = users_->Add("local:root", "ci", Role::kAuditor);
+  ASSERT_TRUE(ci.ok());
+  auto token = users_->EnrolWithToken("ci", ci->secret, "nightly", 30);
+  ASSERT_TRUE(token.ok()) << token.status().ToString();
+  EXPECT_EQ(token->rfind("amanah_", 0), 0u);
   EXPECT_FALSE(users_->Login("ci", "").ok());
   EXPECT_FALSE(users_->Login("ci", "anything at all long").ok());
-  auto token = users_->IssueToken("local:root", "ci", "nightly", 30);
-  ASSERT_TRUE(token.ok());
-  EXPECT_EQ(token->rfind("amanah_", 0), 0u);
   auto p = users_->Authenticate(*token);
   ASSERT_TRUE(p.ok());
   EXPECT_EQ(p->credential_kind, "token");
   EXPECT_EQ(p->user.role, Role::kAuditor);
+  EXPECT_NEAR(p->expires_unix - env_.NowUnixNanos() / 1000000000, 30 * 86400,
+              2);
+  // Its own further tokens.
+  auto more = users_->IssueOwnToken("ci", "weekly", 7);
+  ASSERT_TRUE(more.ok());
+  EXPECT_TRUE(users_->Authenticate(*more).ok());
 }
 
 TEST_F(UsersTest, ExpiryUsesTheEnvClock) {
-  ASSERT_TRUE(users_->Add("local:root", "ci", Role::kAuditor, "").ok());
-  auto token = users_->IssueToken("local:root", "ci", "", 1);
-  ASSERT_TRUE(
-      users_->Add("local:root", "bob", Role::kPoc, "correct horse battery")
-          .ok());
+  auto token = testutil::AddEnrolledUser(node_.get(), "ci", Role::kAuditor);
+  ASSERT_TRUE(testutil::AddEnrolledUser(node_.get(), "bob", Role::kPoc,
+                                        "correct horse battery")
+                  .ok());
   auto session = users_->Login("bob", "correct horse battery");
   ASSERT_TRUE(token.ok() && session.ok());
   env_.AdvanceClock(kSessionSeconds - 60);
@@ -89,38 +150,82 @@ TEST_F(UsersTest, ExpiryUsesTheEnvClock) {
 }
 
 TEST_F(UsersTest, DisableRevokesEverything) {
-  ASSERT_TRUE(
-      users_->Add("local:root", "bob", Role::kPoc, "correct horse battery")
-          .ok());
-  auto t1 = users_->IssueToken("local:root", "bob", "a", 10);
-  auto t2 = users_->IssueToken("local:root", "bob", "b", 10);
+  auto s1 = testutil::AddEnrolledUser(node_.get(), "bob", Role::kPoc,
+                                      "correct horse battery");
+  auto t1 = users_->IssueOwnToken("bob", "a", 10);
+  auto t2 = users_->IssueOwnToken("bob", "b", 10);
   auto s = users_->Login("bob", "correct horse battery");
-  ASSERT_TRUE(t1.ok() && t2.ok() && s.ok());
+  ASSERT_TRUE(s1.ok() && t1.ok() && t2.ok() && s.ok());
   ASSERT_TRUE(users_->Disable("local:root", "bob").ok());
-  for (const auto& secret : {*t1, *t2, *s}) {
+  for (const auto& secret : {*s1, *t1, *t2, *s}) {
     EXPECT_EQ(users_->Authenticate(secret).status().code(),
               Code::kUnauthenticated);
   }
   EXPECT_FALSE(users_->Login("bob", "correct horse battery").ok());
   EXPECT_EQ(users_->Disable("local:root", "bob").code(), Code::kConflict);
   EXPECT_EQ(users_->Disable("local:root", "nobody").code(), Code::kNotFound);
-  EXPECT_FALSE(users_->IssueToken("local:root", "bob", "", 10).ok());
+  EXPECT_FALSE(users_->IssueOwnToken("bob", "", 10).ok());
+  EXPECT_EQ(users_->Reissue("local:root", "bob").status().code(),
+            Code::kConflict);
+}
+
+// A forgotten password: the old credentials stop working, the new secret
+// sets a new password, and nothing of the old account's access remains.
+TEST_F(UsersTest, ReissueRevokesCredentialsAndCases) {
+  auto old_session = testutil::AddEnrolledUser(
+      node_.get(), "bob", Role::kInvestigator, "bob's first password");
+  ASSERT_TRUE(old_session.ok());
+  auto token = users_->IssueOwnToken("bob", "laptop", 10);
+  ASSERT_TRUE(token.ok());
+  CaseBook book(node_.get());
+  ASSERT_TRUE(
+      book.Open("local:root", {"KW-1", "t", Offence::kOther, "x"}, "bob").ok());
+  ASSERT_TRUE(
+      book.Open("local:root", {"KW-2", "t", Offence::kOther, "x"}, "").ok());
+  ASSERT_TRUE(book.AddMember("local:root", "KW-2", "bob").ok());
+  ASSERT_TRUE(
+      book.Open("local:root", {"KW-3", "t", Offence::kOther, "x"}, "").ok());
+
+  auto e = users_->Reissue("local:admin", "bob");
+  ASSERT_TRUE(e.ok()) << e.status().ToString();
+  for (const auto& secret : {*old_session, *token}) {
+    EXPECT_FALSE(users_->Authenticate(secret).ok());
+  }
+  EXPECT_FALSE(users_->Login("bob", "bob's first password").ok());
+  EXPECT_FALSE(*book.IsMember("KW-1", "bob"));
+  EXPECT_FALSE(*book.IsMember("KW-2", "bob"));
+  EXPECT_EQ((*book.Get("KW-1"))->lead, "");
+  ASSERT_TRUE(users_->Enrol("bob", e->secret, "bob's second password").ok());
+  EXPECT_TRUE(users_->Login("bob", "bob's second password").ok());
+  EXPECT_EQ(users_->Reissue("local:admin", "nobody").status().code(),
+            Code::kNotFound);
+}
+
+TEST_F(UsersTest, FirstAdminOnlyOnAnEmptyNode) {
+  auto admin =
+      users_->AddFirstAdmin("local:serve", "admin", "the first password");
+  ASSERT_TRUE(admin.ok()) << admin.status().ToString();
+  EXPECT_EQ(admin->role, Role::kAdmin);
+  EXPECT_TRUE(users_->Login("admin", "the first password").ok());
+  EXPECT_EQ(users_->AddFirstAdmin("local:serve", "admin2", "another password")
+                .status()
+                .code(),
+            Code::kConflict);
+  EXPECT_EQ(users_->List()->size(), 1u);
 }
 
 TEST_F(UsersTest, BadInputChangesNothing) {
-  EXPECT_EQ(users_->Add("local:root", "Alice", Role::kPoc, "").status().code(),
+  EXPECT_EQ(users_->Add("local:root", "Alice", Role::kPoc).status().code(),
+            Code::kInvalidInput);
+  ASSERT_TRUE(users_->Add("local:root", "alice", Role::kPoc).ok());
+  EXPECT_EQ(users_->Add("local:root", "alice", Role::kAdmin).status().code(),
+            Code::kConflict);
+  EXPECT_EQ(users_->IssueOwnToken("alice", "", 0).status().code(),
+            Code::kInvalidInput);
+  EXPECT_EQ(users_->IssueOwnToken("alice", "", 10000).status().code(),
             Code::kInvalidInput);
   EXPECT_EQ(
-      users_->Add("local:root", "alice", Role::kPoc, "short").status().code(),
-      Code::kInvalidInput);
-  ASSERT_TRUE(users_->Add("local:root", "alice", Role::kPoc, "").ok());
-  EXPECT_EQ(
-      users_->Add("local:root", "alice", Role::kAdmin, "").status().code(),
-      Code::kConflict);
-  EXPECT_EQ(users_->IssueToken("local:root", "alice", "", 0).status().code(),
-            Code::kInvalidInput);
-  EXPECT_EQ(
-      users_->IssueToken("local:root", "alice", "", 10000).status().code(),
+      users_->IssueOwnToken("alice", std::string(201, 'x'), 1).status().code(),
       Code::kInvalidInput);
   EXPECT_FALSE(users_->Authenticate("").ok());
   EXPECT_FALSE(users_->Authenticate(std::string(10000, 'a')).ok());
@@ -128,34 +233,52 @@ TEST_F(UsersTest, BadInputChangesNothing) {
   ASSERT_TRUE(list.ok());
   ASSERT_EQ(list->size(), 1u);
   EXPECT_EQ((*list)[0].role, Role::kPoc);
-  // Only the one successful change reached the custody log.
-  EXPECT_EQ((*node_->Log())->Latest().size, 1u);
+  // Only the one successful change reached the custody log: user.added and
+  // user.enrolment_issued.
+  EXPECT_EQ((*node_->Log())->Latest().size, 2u);
 }
 
 TEST_F(UsersTest, EveryChangeIsACustodyEntryWithoutSecrets) {
-  ASSERT_TRUE(users_
-                  ->Add("local:root", "alice", Role::kProsecutor,
-                        "correct horse battery")
-                  .ok());
-  auto token = users_->IssueToken("local:root", "alice", "court prep", 5);
+  auto added = users_->Add("local:root", "alice", Role::kProsecutor);
+  ASSERT_TRUE(added.ok());
+  auto session = users_->Enrol("alice", added->secret, "correct horse battery");
+  ASSERT_TRUE(session.ok());
+  auto token = users_->IssueOwnToken("alice", "court prep", 5);
   ASSERT_TRUE(token.ok());
+  auto again = users_->Reissue("local:root", "alice");
+  ASSERT_TRUE(again.ok());
   ASSERT_TRUE(users_->Disable("local:root", "alice").ok());
 
-  CustodyEntry added = EntryAt(0), issued = EntryAt(1), disabled = EntryAt(2);
-  EXPECT_EQ(added.kind, EntryKind::kUserAdded);
-  EXPECT_EQ(added.subject, "user:alice");
-  EXPECT_EQ(added.actor, "local:root");
-  EXPECT_EQ(added.data["role"], "prosecutor");
-  EXPECT_EQ(issued.kind, EntryKind::kTokenIssued);
-  EXPECT_EQ(issued.data["label"], "court prep");
-  EXPECT_EQ(issued.data["token_sha256_prefix"],
+  std::vector<CustodyEntry> e;
+  for (uint64_t i = 0; i < LogSize(); ++i) e.push_back(EntryAt(i));
+  ASSERT_EQ(e.size(), 6u);
+  EXPECT_EQ(e[0].kind, EntryKind::kUserAdded);
+  EXPECT_EQ(e[0].subject, "user:alice");
+  EXPECT_EQ(e[0].actor, "local:root");
+  EXPECT_EQ(e[0].data["role"], "prosecutor");
+  EXPECT_EQ(e[1].kind, EntryKind::kUserEnrolmentIssued);
+  EXPECT_EQ(e[1].actor, "local:root");
+  EXPECT_EQ(e[1].data["expires"], FormatTime(added->expires_unix * 1000000));
+  EXPECT_EQ(e[2].kind, EntryKind::kUserEnrolled);
+  EXPECT_EQ(e[2].actor, "user:alice");
+  EXPECT_EQ(e[2].data["credential"], "password");
+  EXPECT_EQ(e[3].kind, EntryKind::kTokenIssued);
+  EXPECT_EQ(e[3].actor, "user:alice");
+  EXPECT_EQ(e[3].data["label"], "court prep");
+  EXPECT_EQ(e[3].data["token_sha256_prefix"],
             BearerTokenHash(*token).substr(0, 8));
-  EXPECT_EQ(disabled.kind, EntryKind::kUserDisabled);
-  EXPECT_EQ(disabled.data["credentials_revoked"], 1);
-  for (uint64_t i = 0; i < 3; ++i) {
-    std::string bytes = FormatCustodyEntry(EntryAt(i));
-    EXPECT_EQ(bytes.find(*token), std::string::npos);
-    EXPECT_EQ(bytes.find(token->substr(7)), std::string::npos);
+  EXPECT_EQ(e[4].kind, EntryKind::kUserEnrolmentIssued);
+  EXPECT_EQ(e[4].data["credentials_revoked"], 2);  // session and token
+  EXPECT_EQ(e[4].data["cases_left"], 0);
+  EXPECT_EQ(e[5].kind, EntryKind::kUserDisabled);
+  EXPECT_EQ(e[5].data["credentials_revoked"], 0);
+  for (const CustodyEntry& entry : e) {
+    std::string bytes = FormatCustodyEntry(entry);
+    for (const std::string& secret :
+         {added->secret, again->secret, *session, *token}) {
+      EXPECT_EQ(bytes.find(secret), std::string::npos);
+      EXPECT_EQ(bytes.find(secret.substr(7)), std::string::npos);
+    }
     EXPECT_EQ(bytes.find("$argon2"), std::string::npos);
     EXPECT_EQ(bytes.find("horse"), std::string::npos);
   }

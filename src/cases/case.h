@@ -32,6 +32,9 @@ struct Case {
   CaseStatus status = CaseStatus::kOpen;
   std::string opened;     // RFC 3339
   std::string opened_by;  // actor
+  // The member who may change the case's membership alone (user name);
+  // empty if none, when two members must agree on every change.
+  std::string lead;
 };
 
 // Case ids: 1 to 64 of A-Z a-z 0-9 . _ -, starting with a letter or digit;

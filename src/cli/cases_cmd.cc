@@ -1,4 +1,9 @@
-// amanah case open|list|show|add-member|remove-member
+// amanah case open|list|show|close|reopen|add-member|remove-member|lead
+//
+// The console acts for the node operator, who holds the node's files and
+// keys: its membership changes are not subject to the lead rule the API
+// applies (CaseBook::ChangeMembers), and each is a custody entry under the
+// operator's --actor.
 
 #include <iostream>
 
@@ -15,7 +20,7 @@ int RunCaseOpen(const Globals& g, const CaseArgs& a) {
   auto node = OpenNode(g);
   if (!node.ok()) return Fail(node.status());
   CaseDraft d{a.id, a.title, *offence, a.legal_basis};
-  auto c = CaseBook(node->get()).Open(g.actor, d, "");
+  auto c = CaseBook(node->get()).Open(g.actor, d, a.lead);
   if (!c.ok()) return Fail(c.status());
   if (g.json) {
     PrintJson(CaseToJson(*c));
@@ -60,13 +65,24 @@ int RunCaseShow(const Globals& g, const std::string& id) {
   if (!*c) return Fail(Status::NotFound("no case " + id));
   auto members = book.Members(id);
   auto items = book.Items(id);
+  auto proposals = book.Proposals(id);
   if (!members.ok()) return Fail(members.status());
   if (!items.ok()) return Fail(items.status());
+  if (!proposals.ok()) return Fail(proposals.status());
   nlohmann::json j = CaseToJson(**c);
   j["members"] = nlohmann::json::array();
   for (const auto& m : *members) {
     j["members"].push_back(
         {{"user", m.user}, {"role", RoleName(m.role)}, {"added", m.added}});
+  }
+  j["proposals"] = nlohmann::json::array();
+  for (const auto& p : *proposals) {
+    j["proposals"].push_back(
+        {{"change", MemberChangeName(p.change)},
+         {"user", p.user},
+         {"proposed_by", p.proposed_by},
+         {"proposed", p.proposed},
+         {"expires", FormatTime(p.expires_unix * 1000000)}});
   }
   j["evidence"] = nlohmann::json::array();
   for (const auto& it : *items) {
@@ -93,9 +109,18 @@ int RunCaseShow(const Globals& g, const std::string& id) {
             << "\n  offence:     " << OffenceName((*c)->offence)
             << "\n  legal basis: " << (*c)->legal_basis
             << "\n  opened:      " << (*c)->opened << " by " << (*c)->opened_by
+            << "\n  lead:        "
+            << ((*c)->lead.empty() ? "none (two members must agree)"
+                                   : (*c)->lead)
             << "\nmembers:\n";
   for (const auto& m : *members) {
     std::cout << "  " << m.user << " (" << RoleName(m.role) << ")\n";
+  }
+  if (!proposals->empty()) std::cout << "proposed, awaiting a second member:\n";
+  for (const auto& p : *proposals) {
+    std::cout << "  " << MemberChangeName(p.change) << " " << p.user << ", by "
+              << p.proposed_by << ", until "
+              << FormatTime(p.expires_unix * 1000000) << "\n";
   }
   std::cout << "evidence:\n";
   for (const auto& it : *items) {
@@ -109,16 +134,27 @@ int RunCaseShow(const Globals& g, const std::string& id) {
 }
 
 int RunMember(const Globals& g, const std::string& id, const std::string& user,
-              bool add) {
+              MemberChange change) {
   auto node = OpenNode(g);
   if (!node.ok()) return Fail(node.status());
   CaseBook book(node->get());
-  Status s = add ? book.AddMember(g.actor, id, user)
-                 : book.RemoveMember(g.actor, id, user);
+  Status s = change == MemberChange::kAdd ? book.AddMember(g.actor, id, user)
+             : change == MemberChange::kRemove
+                 ? book.RemoveMember(g.actor, id, user)
+                 : book.SetLead(g.actor, id, user);
   if (!s.ok()) return Fail(s);
   if (g.json) {
-    PrintJson({{"case", id}, {"user", user}, {"member", add}});
+    nlohmann::json j = {{"case", id}, {"user", user}};
+    if (change == MemberChange::kLead) {
+      j["lead"] = true;
+    } else {
+      j["member"] = change == MemberChange::kAdd;
+    }
+    PrintJson(j);
+  } else if (change == MemberChange::kLead) {
+    std::cout << user << " leads " << id << "\n";
   } else {
+    bool add = change == MemberChange::kAdd;
     std::cout << (add ? "added " : "removed ") << user
               << (add ? " to " : " from ") << id << "\n";
   }
@@ -156,6 +192,9 @@ void AddCaseCommands(CLI::App& app, Globals& g, CaseArgs& a, int& rc) {
   open->add_option("--legal-basis", a.legal_basis,
                    "e.g. \"Budapest Convention art. 29\"")
       ->required();
+  open->add_option("--lead", a.lead,
+                   "the user who leads the case: its first member, who adds "
+                   "the others");
   open->callback([&] { rc = RunCaseOpen(g, a); });
 
   kase->add_subcommand("list", "list cases")->callback([&] {
@@ -180,12 +219,18 @@ void AddCaseCommands(CLI::App& app, Globals& g, CaseArgs& a, int& rc) {
   auto* add = kase->add_subcommand("add-member", "give a user access");
   add->add_option("id", a.id, "case id")->required();
   add->add_option("user", a.user, "user name")->required();
-  add->callback([&] { rc = RunMember(g, a.id, a.user, true); });
+  add->callback([&] { rc = RunMember(g, a.id, a.user, MemberChange::kAdd); });
   auto* remove =
       kase->add_subcommand("remove-member", "withdraw a user's access");
   remove->add_option("id", a.id, "case id")->required();
   remove->add_option("user", a.user, "user name")->required();
-  remove->callback([&] { rc = RunMember(g, a.id, a.user, false); });
+  remove->callback(
+      [&] { rc = RunMember(g, a.id, a.user, MemberChange::kRemove); });
+  auto* lead =
+      kase->add_subcommand("lead", "hand the case's lead to another member");
+  lead->add_option("id", a.id, "case id")->required();
+  lead->add_option("user", a.user, "user name")->required();
+  lead->callback([&] { rc = RunMember(g, a.id, a.user, MemberChange::kLead); });
 }
 
 }  // namespace amanah

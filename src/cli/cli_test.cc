@@ -217,6 +217,68 @@ TEST_F(CliTest, RequestRoundTrip) {
             1u);
 }
 
+// People enrol themselves with the secret `user add` printed; there is no
+// console command that sets a password or makes a token for someone else.
+TEST_F(CliTest, UsersEnrolThemselves) {
+  ASSERT_EQ(Amanah("init --name ccd.moi.gov.kw").code, 0);
+  EXPECT_EQ(Amanah("user token alice --days 3").code, 2);
+  EXPECT_EQ(
+      Amanah("user add alice --role investigator --password-stdin < /dev/null")
+          .code,
+      2);
+  Outcome added = Amanah("user add alice --role investigator");
+  ASSERT_EQ(added.code, 0) << added.err;
+  std::string secret = added.out.substr(0, added.out.find('\n'));
+  EXPECT_EQ(secret.rfind("amanah_enrol_", 0), 0u) << added.out;
+  EXPECT_NE(added.err.find("hand it to alice alone"), std::string::npos);
+
+  std::ofstream(dir_ / "wrong") << "amanah_enrol_wrong\nalice's own password\n";
+  std::ofstream(dir_ / "right") << secret << "\nalice's own password\n";
+  Outcome wrong = Amanah("user enrol alice < " + (dir_ / "wrong").string());
+  EXPECT_EQ(wrong.code, 9);
+  EXPECT_EQ(std::count(wrong.err.begin(), wrong.err.end(), '\n'), 1);
+  Outcome right = Amanah("user enrol alice < " + (dir_ / "right").string());
+  EXPECT_EQ(right.code, 0) << right.err;
+  Outcome twice = Amanah("user enrol alice < " + (dir_ / "right").string());
+  EXPECT_EQ(twice.code, 9);
+  EXPECT_EQ(twice.err, wrong.err);
+
+  // A service account takes its first token.
+  Outcome bot = Amanah("--json user add bot --role auditor");
+  ASSERT_EQ(bot.code, 0) << bot.err;
+  std::ofstream(dir_ / "bot")
+      << nlohmann::json::parse(bot.out)["enrolment_secret"].get<std::string>()
+      << "\n";
+  Outcome token =
+      Amanah("user enrol bot --token --days 2 < " + (dir_ / "bot").string());
+  ASSERT_EQ(token.code, 0) << token.err;
+  EXPECT_EQ(token.out.rfind("amanah_", 0), 0u);
+
+  // alice leads the case she was named lead of; reissuing her enrolment
+  // takes her out of it.
+  ASSERT_EQ(Amanah("case open KW-3 --title t --offence other --legal-basis x "
+                   "--lead alice")
+                .code,
+            0);
+  auto shown = nlohmann::json::parse(Amanah("--json case show KW-3").out);
+  EXPECT_EQ(shown["lead"], "alice");
+  EXPECT_EQ(shown["members"].size(), 1u);
+  Outcome reenrol = Amanah("user reenrol alice");
+  ASSERT_EQ(reenrol.code, 0) << reenrol.err;
+  EXPECT_EQ(reenrol.out.rfind("amanah_enrol_", 0), 0u);
+  shown = nlohmann::json::parse(Amanah("--json case show KW-3").out);
+  EXPECT_EQ(shown["lead"], "");
+  EXPECT_EQ(shown["members"].size(), 0u);
+  // The old secret is spent, the old password gone.
+  EXPECT_EQ(Amanah("user enrol alice < " + (dir_ / "right").string()).code, 9);
+  // An admin account never joins a case.
+  ASSERT_EQ(Amanah("user add root --role admin").code, 0);
+  Outcome admin = Amanah("case add-member KW-3 root");
+  EXPECT_EQ(admin.code, 4);
+  EXPECT_NE(admin.err.find("an admin account never joins a case"),
+            std::string::npos);
+}
+
 // While a server holds the node, a CLI command that writes says so within
 // seconds rather than hanging; reads go on working.
 TEST_F(CliTest, WritingWhileServedIsAClearErrorNotAHang) {

@@ -37,12 +37,12 @@ inline Result<std::unique_ptr<Node>> OpenNode(const Globals& g) {
 // The options of `amanah user ...`, owned by Main for the parse.
 struct UserArgs {
   std::string name, role, label;
-  bool password_stdin = false;
+  bool token = false;
   int64_t days = 90;
 };
 
 struct CaseArgs {
-  std::string id, title, offence, legal_basis, user, reason;
+  std::string id, title, offence, legal_basis, user, reason, lead;
 };
 
 // `amanah case ...` (cases_cmd.cc).

@@ -38,8 +38,7 @@ Result<std::optional<std::string>> FirstAdmin(Node* node) {
   if (!list.empty()) return std::optional<std::string>();
   std::string password = NewBearerToken("").substr(0, 24);
   RETURN_IF_ERROR(
-      users.Add("local:amanah-serve", "admin", Role::kAdmin, password)
-          .status());
+      users.AddFirstAdmin("local:amanah-serve", "admin", password).status());
   return std::optional<std::string>(password);
 }
 

@@ -444,9 +444,8 @@ TEST_F(FetcherTest, TheApiFilesAndDeliversWhileTheNodeServes) {
 
   // A prosecutor of the US case signs in.
   UserDirectory users(us_.get());
-  ASSERT_TRUE(users
-                  .Add("local:a", "dana", Role::kProsecutor,
-                       "a long passphrase for dana")
+  ASSERT_TRUE(testutil::AddEnrolledUser(us_.get(), "dana", Role::kProsecutor,
+                                        "a long passphrase for dana")
                   .ok());
   ASSERT_TRUE(CaseBook(us_.get()).AddMember("local:a", "US-1", "dana").ok());
   auto token = users.Login("dana", "a long passphrase for dana");
@@ -493,9 +492,9 @@ TEST_F(FetcherTest, TheApiFilesAndDeliversWhileTheNodeServes) {
   EXPECT_TRUE(node_->vault().Verify(a).ok());
 
   // Someone whose role may not handle the inbox is refused.
-  ASSERT_TRUE(
-      users.Add("local:a", "ana", Role::kAnalyst, "a long passphrase for ana")
-          .ok());
+  ASSERT_TRUE(testutil::AddEnrolledUser(us_.get(), "ana", Role::kAnalyst,
+                                        "a long passphrase for ana")
+                  .ok());
   auto ana = users.Login("ana", "a long passphrase for ana");
   auto refused = c.Get("/api/v1/inbox", {{"Authorization", "Bearer " + *ana}});
   EXPECT_EQ(refused->status, 403);
@@ -622,13 +621,12 @@ TEST_F(FetcherTest, ABundleOfReceivedEvidenceCarriesBothHistories) {
 TEST_F(FetcherTest, TheApiExportsABundle) {
   ContentAddress a = UsEvidence(kVaultChunkSize * 2 + 9, 12, false);
   UserDirectory users(us_.get());
-  ASSERT_TRUE(users
-                  .Add("local:a", "dana", Role::kProsecutor,
-                       "a long passphrase for dana")
+  ASSERT_TRUE(testutil::AddEnrolledUser(us_.get(), "dana", Role::kProsecutor,
+                                        "a long passphrase for dana")
                   .ok());
-  ASSERT_TRUE(
-      users.Add("local:a", "ana", Role::kAnalyst, "a long passphrase for ana")
-          .ok());
+  ASSERT_TRUE(testutil::AddEnrolledUser(us_.get(), "ana", Role::kAnalyst,
+                                        "a long passphrase for ana")
+                  .ok());
   ASSERT_TRUE(CaseBook(us_.get()).AddMember("local:a", "US-1", "dana").ok());
   ASSERT_TRUE(CaseBook(us_.get()).AddMember("local:a", "US-1", "ana").ok());
   auto token = users.Login("dana", "a long passphrase for dana");

@@ -30,6 +30,7 @@
 
 #include "app/cases.h"
 #include "app/requests.h"
+#include "app/testutil.h"
 #include "app/users.h"
 #include "server/server.h"
 
@@ -138,11 +139,11 @@ class OpenApiTest : public ::testing::Test {
     std::string data = (dir_ / "data").string();
     ASSERT_TRUE(Node::Init(Env::Default(), data, "ccd.moi.gov.kw").ok());
     node_ = std::move(Node::Open(Env::Default(), data)).value();
-    UserDirectory users(node_.get());
     for (Role r : AllRoles()) {
       std::string name = "u-" + std::string(RoleName(r));
-      ASSERT_TRUE(users.Add("local:test", name, r, "").ok());
-      tokens_[r] = *users.IssueToken("local:test", name, "test", 1);
+      auto token = testutil::AddEnrolledUser(node_.get(), name, r);
+      ASSERT_TRUE(token.ok()) << token.status().ToString();
+      tokens_[r] = *token;
     }
     // A case the investigator opened and the prosecutor joined, with a
     // request in it.
@@ -279,6 +280,18 @@ class OpenApiTest : public ::testing::Test {
       if (req.empty()) return true;
     }
     return false;
+  }
+
+  // `values` for an operation on the caller's own account (x-amanah-self
+  // names the path parameter that must be the caller) with that parameter
+  // set to `r`'s user.
+  static std::map<std::string, std::string> ForCaller(
+      const Operation& o, std::map<std::string, std::string> values, Role r) {
+    if (o.op.contains("x-amanah-self")) {
+      values[o.op["x-amanah-self"].get<std::string>()] =
+          "u-" + std::string(RoleName(r));
+    }
+    return values;
   }
 
   // Whether `r`'s test user is a member of KW-1.
@@ -580,6 +593,12 @@ TEST_F(OpenApiTest, OperationsDeclareTheirProblems) {
       EXPECT_TRUE(Secured(o));
       EXPECT_TRUE(HasResponse(o, "403"));
     }
+    if (o.op.contains("x-amanah-self")) {
+      EXPECT_TRUE(Secured(o));
+      EXPECT_FALSE(Anonymous(o));
+      EXPECT_TRUE(HasResponse(o, "403"));
+      EXPECT_TRUE(TemplateParams(o.path).count(o.op["x-amanah-self"]));
+    }
     // Every route but the upload refuses bodies over the JSON limit.
     if (o.method != "patch") {
       EXPECT_TRUE(HasResponse(o, "413"));
@@ -689,7 +708,9 @@ TEST_F(OpenApiTest, RequestBodiesMatchWhatTheServerAccepts) {
     if (Secured(o)) {
       ASSERT_FALSE(h.empty());
     }
-    std::string path = FillFor(o.path, values, request_id_);
+    // Permitted() is the admin for an operation without an action.
+    std::string path =
+        FillFor(o.path, ForCaller(o, values, Role::kAdmin), request_id_);
     auto post = [&](const json& body) {
       return Send(o.method, path, h, body.dump());
     };
@@ -797,6 +818,35 @@ TEST_F(OpenApiTest, ActionsMatchTheRoleMatrix) {
         EXPECT_EQ((*node_->Log())->Latest().size, log_before);
       }
       ++checked;
+    }
+  }
+  EXPECT_GT(checked, 0);
+}
+
+// x-amanah-self: an operation on the caller's own account (the admin's
+// included) is refused, 403 and unrecorded, for anyone else's.
+TEST_F(OpenApiTest, SelfOperationsAreForTheCallerOnly) {
+  int checked = 0;
+  for (const Operation& o : ops_) {
+    if (!o.op.contains("x-amanah-self")) continue;
+    SCOPED_TRACE(o.method + " " + o.path);
+    EXPECT_FALSE(o.op.contains("x-amanah-action"));
+    for (Role r : AllRoles()) {
+      SCOPED_TRACE(std::string(RoleName(r)));
+      for (Role other : AllRoles()) {
+        std::string path = FillFor(o.path, ForCaller(o, {}, other), "");
+        uint64_t log_before = (*node_->Log())->Latest().size;
+        auto res = Send(o.method, path, Auth(r));
+        ASSERT_TRUE(res);
+        if (other == r) {
+          EXPECT_NE(res->status, 401) << res->body;
+          EXPECT_NE(res->status, 403) << res->body;
+        } else {
+          EXPECT_EQ(res->status, 403) << res->body;
+          EXPECT_EQ((*node_->Log())->Latest().size, log_before);
+        }
+        ++checked;
+      }
     }
   }
   EXPECT_GT(checked, 0);

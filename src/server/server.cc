@@ -189,6 +189,26 @@ json UserJson(const User& u) {
           {"created", u.created}};
 }
 
+// A new account's, or a reissued, enrolment: the user and the one-time
+// secret, shown only here.
+Reply EnrolmentReply(const Enrolment& e) {
+  json j = UserJson(e.user);
+  j["enrolment_secret"] = e.secret;
+  j["enrolment_expires"] = FormatTime(e.expires_unix * 1000000);
+  Reply r = Reply::Json(j, 201);
+  r.headers.emplace("Cache-Control", "no-store");
+  return r;
+}
+
+json ProposalJson(const std::string& case_id, const Proposal& p) {
+  return {{"case", case_id},
+          {"change", MemberChangeName(p.change)},
+          {"user", p.user},
+          {"proposed_by", p.proposed_by},
+          {"proposed", p.proposed},
+          {"expires", FormatTime(p.expires_unix * 1000000)}};
+}
+
 json EntryJson(const IndexedEntry& e) {
   return {{"index", e.index}, {"kind", e.kind},    {"time", e.time},
           {"actor", e.actor}, {"case", e.case_id}, {"subject", e.subject}};
@@ -587,21 +607,19 @@ struct ApiServer::Impl {
             for (const auto& u : list) items.push_back(UserJson(u));
             return Reply::Json({{"items", items}});
           });
-    Route("POST", "/api/v1/users", "POST /api/v1/users",
-          [this](const httplib::Request& req) -> Result<Reply> {
-            ASSIGN_OR_RETURN(Principal p, Allow(req, Action::kManageUsers));
-            ASSIGN_OR_RETURN(
-                json j,
-                ParseBody(req, {{"name", json::value_t::string, true},
-                                {"role", json::value_t::string, true},
-                                {"password", json::value_t::string, false}}));
-            ASSIGN_OR_RETURN(Role role,
-                             ParseRole(j["role"].get<std::string>()));
-            ASSIGN_OR_RETURN(
-                User u, users.Add(Actor(p), j["name"].get<std::string>(), role,
-                                  StringField(j, "password")));
-            return Reply::Json(UserJson(u), 201);
-          });
+    Route(
+        "POST", "/api/v1/users", "POST /api/v1/users",
+        [this](const httplib::Request& req) -> Result<Reply> {
+          ASSIGN_OR_RETURN(Principal p, Allow(req, Action::kManageUsers));
+          ASSIGN_OR_RETURN(
+              json j, ParseBody(req, {{"name", json::value_t::string, true},
+                                      {"role", json::value_t::string, true}}));
+          ASSIGN_OR_RETURN(Role role, ParseRole(j["role"].get<std::string>()));
+          ASSIGN_OR_RETURN(
+              Enrolment e,
+              users.Add(Actor(p), j["name"].get<std::string>(), role));
+          return EnrolmentReply(e);
+        });
     Route("POST", R"(/api/v1/users/([a-z0-9._-]{1,64})/disable)",
           "POST /api/v1/users/{name}/disable",
           [this](const httplib::Request& req) -> Result<Reply> {
@@ -610,21 +628,82 @@ struct ApiServer::Impl {
             ForgetCredentials();
             return Reply::NoContent();
           });
-    Route("POST", R"(/api/v1/users/([a-z0-9._-]{1,64})/tokens)",
-          "POST /api/v1/users/{name}/tokens",
+    Route("POST", R"(/api/v1/users/([a-z0-9._-]{1,64})/enrolment)",
+          "POST /api/v1/users/{name}/enrolment",
           [this](const httplib::Request& req) -> Result<Reply> {
             ASSIGN_OR_RETURN(Principal p, Allow(req, Action::kManageUsers));
+            ASSIGN_OR_RETURN(Enrolment e,
+                             users.Reissue(Actor(p), req.matches[1].str()));
+            ForgetCredentials();
+            return EnrolmentReply(e);
+          });
+    // A token for the caller themself, whatever their role: nobody, the
+    // admin included, is issued a credential to act as someone else.
+    Route(
+        "POST", R"(/api/v1/users/([a-z0-9._-]{1,64})/tokens)",
+        "POST /api/v1/users/{name}/tokens",
+        [this](const httplib::Request& req) -> Result<Reply> {
+          ASSIGN_OR_RETURN(Principal p, Caller(req));
+          if (req.matches[1].str() != p.user.name) {
+            return Status::Permission(
+                "an API token is issued only to its own user: " + p.user.name +
+                " may ask for /api/v1/users/" + p.user.name + "/tokens");
+          }
+          ASSIGN_OR_RETURN(
+              json j, ParseBody(req, {{"label", json::value_t::string, false},
+                                      {"days", json::value_t::number_unsigned,
+                                       false}}));
+          uint64_t days = j.value("days", uint64_t{kDefaultTokenDays});
+          if (days > static_cast<uint64_t>(kMaxTokenDays)) days = 0;
+          ASSIGN_OR_RETURN(
+              std::string token,
+              users.IssueOwnToken(p.user.name, StringField(j, "label"),
+                                  static_cast<int64_t>(days)));
+          Reply r = Reply::Json({{"token", token}, {"days", days}}, 201);
+          r.headers.emplace("Cache-Control", "no-store");
+          return r;
+        });
+    // The person redeems the enrolment secret themselves: for their own
+    // password (and a session), or for a token-only account's first token.
+    Route("POST", "/api/v1/enrolments", "POST /api/v1/enrolments",
+          [this](const httplib::Request& req) -> Result<Reply> {
             ASSIGN_OR_RETURN(
-                json j, ParseBody(req, {{"label", json::value_t::string, false},
-                                        {"days", json::value_t::number_unsigned,
-                                         false}}));
-            uint64_t days = j.value("days", uint64_t{kDefaultTokenDays});
-            if (days > static_cast<uint64_t>(kMaxTokenDays)) days = 0;
-            ASSIGN_OR_RETURN(std::string token,
-                             users.IssueToken(Actor(p), req.matches[1].str(),
-                                              StringField(j, "label"),
-                                              static_cast<int64_t>(days)));
-            return Reply::Json({{"token", token}, {"days", days}}, 201);
+                json j,
+                ParseBody(req,
+                          {{"name", json::value_t::string, true},
+                           {"secret", json::value_t::string, true},
+                           {"password", json::value_t::string, false},
+                           {"label", json::value_t::string, false},
+                           {"days", json::value_t::number_unsigned, false}}));
+            std::string name = j["name"];
+            std::string secret = j["secret"];
+            bool with_password = j.contains("password");
+            if (with_password && (j.contains("label") || j.contains("days"))) {
+              return Status::InvalidInput(
+                  "give a password, or a label and days for a token-only "
+                  "account, not both");
+            }
+            std::string token;
+            if (with_password) {
+              ASSIGN_OR_RETURN(
+                  token, users.Enrol(name, secret, StringField(j, "password")));
+            } else {
+              uint64_t days = j.value("days", uint64_t{kDefaultTokenDays});
+              if (days > static_cast<uint64_t>(kMaxTokenDays)) days = 0;
+              ASSIGN_OR_RETURN(token, users.EnrolWithToken(
+                                          name, secret, StringField(j, "label"),
+                                          static_cast<int64_t>(days)));
+            }
+            ASSIGN_OR_RETURN(Principal p, users.Authenticate(token));
+            t_request.user = p.user.name;
+            Reply r =
+                Reply::Json({{"token", token},
+                             {"credential", p.credential_kind},
+                             {"expires", FormatTime(p.expires_unix * 1000000)},
+                             {"user", UserJson(p.user)}},
+                            201);
+            r.headers.emplace("Cache-Control", "no-store");
+            return r;
           });
 
     AddCaseRoutes();
@@ -680,7 +759,7 @@ struct ApiServer::Impl {
             ASSIGN_OR_RETURN(Principal p, Caller(req));
             ASSIGN_OR_RETURN(size_t limit, PageLimit(req));
             std::string after = req.get_param_value("after");
-            // Admin and auditor see every case; others their own.
+            // The auditor sees every case; others their own.
             bool all = RoleSpansCases(p.user.role, Action::kViewCase);
             ASSIGN_OR_RETURN(
                 auto cases,
@@ -721,6 +800,8 @@ struct ApiServer::Impl {
             }
             return Reply::Json(j);
           });
+    // Membership: the lead's change is made at once; another member's is a
+    // proposal (202) until a second member asks for the very same change.
     Route("POST", "/api/v1/cases/" + kId + "/members",
           "POST /api/v1/cases/{id}/members",
           [this](const httplib::Request& req) -> Result<Reply> {
@@ -730,9 +811,14 @@ struct ApiServer::Impl {
             ASSIGN_OR_RETURN(
                 json j,
                 ParseBody(req, {{"user", json::value_t::string, true}}));
-            RETURN_IF_ERROR(CaseBook(node).AddMember(
-                Actor(p), id, j["user"].get<std::string>()));
-            return Reply::Json({{"case", id}, {"user", j["user"]}}, 201);
+            std::string user = j["user"];
+            ASSIGN_OR_RETURN(ChangeOutcome out,
+                             CaseBook(node).ChangeMembers(
+                                 p.user, id, MemberChange::kAdd, user));
+            if (!out.applied) {
+              return Reply::Json(ProposalJson(id, out.proposal), 202);
+            }
+            return Reply::Json({{"case", id}, {"user", user}}, 201);
           });
     Route("DELETE",
           "/api/v1/cases/" + kId + "/members/([a-z0-9][a-z0-9._-]{0,63})",
@@ -741,9 +827,43 @@ struct ApiServer::Impl {
             std::string id = req.matches[1].str();
             ASSIGN_OR_RETURN(Principal p,
                              AllowCase(req, Action::kManageMembers, id));
-            RETURN_IF_ERROR(CaseBook(node).RemoveMember(Actor(p), id,
-                                                        req.matches[2].str()));
+            ASSIGN_OR_RETURN(
+                ChangeOutcome out,
+                CaseBook(node).ChangeMembers(p.user, id, MemberChange::kRemove,
+                                             req.matches[2].str()));
+            if (!out.applied) {
+              return Reply::Json(ProposalJson(id, out.proposal), 202);
+            }
             return Reply::NoContent();
+          });
+    Route("POST", "/api/v1/cases/" + kId + "/lead",
+          "POST /api/v1/cases/{id}/lead",
+          [this](const httplib::Request& req) -> Result<Reply> {
+            std::string id = req.matches[1].str();
+            ASSIGN_OR_RETURN(Principal p,
+                             AllowCase(req, Action::kManageMembers, id));
+            ASSIGN_OR_RETURN(
+                json j,
+                ParseBody(req, {{"user", json::value_t::string, true}}));
+            std::string user = j["user"];
+            ASSIGN_OR_RETURN(ChangeOutcome out,
+                             CaseBook(node).ChangeMembers(
+                                 p.user, id, MemberChange::kLead, user));
+            if (!out.applied) {
+              return Reply::Json(ProposalJson(id, out.proposal), 202);
+            }
+            return Reply::Json({{"case", id}, {"lead", user}});
+          });
+    Route("GET", "/api/v1/cases/" + kId + "/proposals",
+          "GET /api/v1/cases/{id}/proposals",
+          [this](const httplib::Request& req) -> Result<Reply> {
+            std::string id = req.matches[1].str();
+            ASSIGN_OR_RETURN(Principal p,
+                             AllowCase(req, Action::kViewCase, id));
+            ASSIGN_OR_RETURN(auto list, CaseBook(node).Proposals(id));
+            json items = json::array();
+            for (const auto& pr : list) items.push_back(ProposalJson(id, pr));
+            return Reply::Json({{"items", items}});
           });
     Route(
         "POST", "/api/v1/cases/" + kId + "/status",

@@ -15,6 +15,7 @@
 #include <random>
 #include <thread>
 
+#include "app/testutil.h"
 #include "app/users.h"
 #include "base/encoding.h"
 #include "crypto/hash.h"
@@ -35,11 +36,12 @@ class ServerTest : public testutil::TempDirTest {
     ASSERT_TRUE(Node::Init(Env::Default(), data, "ccd.moi.gov.kw").ok());
     node_ = std::move(Node::Open(Env::Default(), data)).value();
     UserDirectory users(node_.get());
-    ASSERT_TRUE(users.Add("local:test", "root", Role::kAdmin, "").ok());
+    ASSERT_TRUE(users.Add("local:test", "root", Role::kAdmin).ok());
     for (Role r : AllRoles()) {
       std::string name = "u-" + std::string(RoleName(r));
-      ASSERT_TRUE(users.Add("local:test", name, r, "").ok());
-      tokens_[r] = *users.IssueToken("local:test", name, "test", 1);
+      auto token = testutil::AddEnrolledUser(node_.get(), name, r);
+      ASSERT_TRUE(token.ok()) << token.status().ToString();
+      tokens_[r] = *token;
     }
     StartServer();
   }
@@ -166,7 +168,7 @@ TEST_F(ServerTest, ManyClientsConnectingAtOnceAreAllServed) {
 }
 
 TEST_F(ServerTest, TilesPublicEntriesNeedAUser) {
-  uint64_t size = LogSize();  // 1 + 6 users and 6 tokens: a partial tile
+  uint64_t size = LogSize();  // a few users and their tokens: a partial tile
   ASSERT_LT(size, 256u);
   std::string w = std::to_string(size);
   auto t = client_->Get(("/log/tile/0/000.p/" + w).c_str());
@@ -207,10 +209,9 @@ TEST_F(ServerTest, TilesPublicEntriesNeedAUser) {
 }
 
 TEST_F(ServerTest, LoginMeLogout) {
-  UserDirectory users(node_.get());
-  ASSERT_TRUE(users
-                  .Add("local:test", "alice", Role::kInvestigator,
-                       "correct horse battery")
+  ASSERT_TRUE(testutil::AddEnrolledUser(node_.get(), "alice",
+                                        Role::kInvestigator,
+                                        "correct horse battery")
                   .ok());
   auto bad = PostJson("/api/v1/sessions",
                       R"({"name":"alice","password":"wrong horse battery"})");
@@ -236,13 +237,15 @@ TEST_F(ServerTest, LoginMeLogout) {
 }
 
 // The user endpoints, role by role: only admin manages users; admin and
-// auditor list them; every refusal is a 403 that changes nothing.
+// auditor list them; every user, and only they, issue tokens to
+// themselves; every refusal is a 403 that changes nothing.
 TEST_F(ServerTest, UserEndpointsFollowTheMatrix) {
   ASSERT_TRUE(UserDirectory(node_.get())
-                  .Add("local:test", "victim", Role::kAnalyst, "")
+                  .Add("local:test", "victim", Role::kAnalyst)
                   .ok());
   for (Role r : AllRoles()) {
     SCOPED_TRACE(std::string(RoleName(r)));
+    std::string self = "u-" + std::string(RoleName(r));
     uint64_t log = LogSize();
     size_t count = UserCount();
     auto list = client_->Get("/api/v1/users", Auth(r));
@@ -253,22 +256,280 @@ TEST_F(ServerTest, UserEndpointsFollowTheMatrix) {
     auto add =
         PostJson("/api/v1/users",
                  R"({"name":")" + name + R"(","role":"analyst"})", Auth(r));
-    auto tok = PostJson("/api/v1/users/u-poc/tokens", R"({"days":3})", Auth(r));
     auto dis = PostJson("/api/v1/users/victim/disable", "{}", Auth(r));
     if (r == Role::kAdmin) {
-      EXPECT_EQ(add->status, 201) << add->body;
-      EXPECT_EQ(tok->status, 201) << tok->body;
+      ASSERT_EQ(add->status, 201) << add->body;
+      json j = json::parse(add->body);
+      EXPECT_EQ(j["name"], name);
+      EXPECT_EQ(
+          j["enrolment_secret"].get<std::string>().rfind("amanah_enrol_", 0),
+          0u);
+      EXPECT_EQ(add->get_header_value("Cache-Control"), "no-store");
       EXPECT_EQ(dis->status, 204) << dis->body;
       EXPECT_EQ(UserCount(), count + 1);
+      // user.added, user.enrolment_issued, user.disabled
       EXPECT_EQ(LogSize(), log + 3);
     } else {
       ExpectProblem(add, 403);
-      ExpectProblem(tok, 403);
       ExpectProblem(dis, 403);
       EXPECT_EQ(UserCount(), count);
       EXPECT_EQ(LogSize(), log);
     }
+
+    log = LogSize();
+    auto own = PostJson("/api/v1/users/" + self + "/tokens",
+                        R"({"days":3,"label":"mine"})", Auth(r));
+    ASSERT_EQ(own->status, 201) << own->body;
+    std::string token = json::parse(own->body)["token"];
+    auto me =
+        client_->Get("/api/v1/me", {{"Authorization", "Bearer " + token}});
+    EXPECT_EQ(json::parse(me->body)["name"], self);
+    EXPECT_EQ(LogSize(), log + 1);
+    for (const char* other : {"u-investigator", "u-poc", "root", "nobody"}) {
+      if (self == other) continue;
+      ExpectProblem(PostJson(std::string("/api/v1/users/") + other + "/tokens",
+                             R"({"days":3})", Auth(r)),
+                    403);
+    }
+    EXPECT_EQ(LogSize(), log + 1);
   }
+}
+
+// Issue 18: the admin could read any evidence by minting a token for an
+// investigator. A token is its own user's only.
+TEST_F(ServerTest, TheAdminCannotMintATokenForSomeoneElse) {
+  uint64_t log = LogSize();
+  auto r = PostJson("/api/v1/users/u-investigator/tokens", R"({"days":1})",
+                    Auth(Role::kAdmin));
+  ExpectProblem(r, 403);
+  EXPECT_EQ(r->body.find("amanah_"), std::string::npos);
+  EXPECT_EQ(LogSize(), log);
+  // Nor does creating an account give the admin anything but the secret to
+  // hand over; the body takes no password.
+  ExpectProblem(PostJson("/api/v1/users",
+                         R"({"name":"mole","role":"investigator",)"
+                         R"("password":"chosen by the admin"})",
+                         Auth(Role::kAdmin)),
+                400);
+  EXPECT_EQ(LogSize(), log);
+}
+
+// The person redeems the enrolment secret; once, in time, and a wrong one
+// is told apart from nothing.
+TEST_F(ServerTest, EnrolmentThroughTheApi) {
+  auto add = PostJson("/api/v1/users", R"({"name":"alice","role":"poc"})",
+                      Auth(Role::kAdmin));
+  ASSERT_EQ(add->status, 201) << add->body;
+  std::string secret = json::parse(add->body)["enrolment_secret"];
+  auto bot = PostJson("/api/v1/users", R"({"name":"bot","role":"auditor"})",
+                      Auth(Role::kAdmin));
+  ASSERT_EQ(bot->status, 201) << bot->body;
+  std::string bot_secret = json::parse(bot->body)["enrolment_secret"];
+
+  std::vector<std::string> details;
+  auto refused = [&](const std::string& body) {
+    auto r = PostJson("/api/v1/enrolments", body);
+    ExpectProblem(r, 401);
+    details.push_back(json::parse(r->body)["detail"]);
+  };
+  refused(R"({"name":"alice","secret":")" + bot_secret +
+          R"(","password":"alice's own password"})");
+  refused(R"({"name":"alice","secret":"amanah_enrol_x",)"
+          R"("password":"alice's own password"})");
+  refused(R"({"name":"nobody","secret":")" + secret +
+          R"(","password":"alice's own password"})");
+  ExpectProblem(
+      PostJson("/api/v1/enrolments", R"({"name":"alice","secret":")" + secret +
+                                         R"(","password":"alice's","days":3})"),
+      400);
+  ExpectProblem(
+      PostJson("/api/v1/enrolments", R"({"name":"alice","secret":")" + secret +
+                                         R"(","password":"short"})"),
+      400);
+
+  auto ok = PostJson("/api/v1/enrolments",
+                     R"({"name":"alice","secret":")" + secret +
+                         R"(","password":"alice's own password"})");
+  ASSERT_EQ(ok->status, 201) << ok->body;
+  json j = json::parse(ok->body);
+  EXPECT_EQ(j["credential"], "session");
+  EXPECT_EQ(j["user"]["name"], "alice");
+  auto me = client_->Get(
+      "/api/v1/me",
+      {{"Authorization", "Bearer " + j["token"].get<std::string>()}});
+  EXPECT_EQ(me->status, 200);
+  refused(R"({"name":"alice","secret":")" + secret +
+          R"(","password":"another password"})");
+  auto login =
+      PostJson("/api/v1/sessions",
+               R"({"name":"alice","password":"alice's own password"})");
+  EXPECT_EQ(login->status, 201);
+
+  auto token = PostJson("/api/v1/enrolments",
+                        R"({"name":"bot","secret":")" + bot_secret +
+                            R"(","label":"nightly","days":7})");
+  ASSERT_EQ(token->status, 201) << token->body;
+  EXPECT_EQ(json::parse(token->body)["credential"], "token");
+  for (const auto& d : details) EXPECT_EQ(d, details[0]);
+  // Secrets stay out of the access log.
+  std::lock_guard<std::mutex> l(log_mu_);
+  for (const auto& line : access_log_) {
+    EXPECT_EQ(line.find(secret), std::string::npos);
+    EXPECT_EQ(line.find(bot_secret), std::string::npos);
+  }
+}
+
+// Issue 18: the admin could read a case by creating a user and adding it.
+// The admin makes the account (and could redeem its secret), but has no
+// part in any case's membership, nor sees the case.
+TEST_F(ServerTest, AnAdminMadeUserIsNotLetIntoACaseByTheAdmin) {
+  OpenCase("KW-7", "cybercrime", Role::kInvestigator);
+  auto add =
+      PostJson("/api/v1/users", R"({"name":"mole","role":"investigator"})",
+               Auth(Role::kAdmin));
+  ASSERT_EQ(add->status, 201) << add->body;
+  std::string secret = json::parse(add->body)["enrolment_secret"];
+  auto enrolled =
+      PostJson("/api/v1/enrolments",
+               R"({"name":"mole","secret":")" + secret + R"(","days":1})");
+  ASSERT_EQ(enrolled->status, 201) << enrolled->body;
+  httplib::Headers mole = {
+      {"Authorization",
+       "Bearer " + json::parse(enrolled->body)["token"].get<std::string>()}};
+
+  uint64_t log = LogSize();
+  ExpectProblem(PostJson("/api/v1/cases/KW-7/members", R"({"user":"mole"})",
+                         Auth(Role::kAdmin)),
+                403);
+  ExpectProblem(PostJson("/api/v1/cases/KW-7/lead", R"({"user":"mole"})",
+                         Auth(Role::kAdmin)),
+                403);
+  ExpectProblem(client_->Get("/api/v1/cases/KW-7", Auth(Role::kAdmin)), 403);
+  auto list = client_->Get("/api/v1/cases", Auth(Role::kAdmin));
+  EXPECT_EQ(json::parse(list->body)["items"].size(), 0u);
+  ExpectProblem(client_->Get("/api/v1/cases/KW-7", mole), 403);
+  EXPECT_EQ(LogSize(), log);
+  // Nor can a lead let an admin account in.
+  ExpectProblem(PostJson("/api/v1/cases/KW-7/members", R"({"user":"u-admin"})",
+                         Auth(Role::kInvestigator)),
+                409);
+  EXPECT_EQ(LogSize(), log);
+}
+
+// A member who does not lead the case only proposes a change; it is made
+// when a second member asks for the very same one. Every step is in the
+// case's custody.
+TEST_F(ServerTest, AMembersChangeIsAProposalUntilASecondConfirms) {
+  OpenCase("KW-8", "terrorism", Role::kInvestigator);
+  for (const char* user : {"u-prosecutor", "u-poc"}) {
+    auto r = PostJson("/api/v1/cases/KW-8/members",
+                      std::string(R"({"user":")") + user + R"("})",
+                      Auth(Role::kInvestigator));
+    ASSERT_EQ(r->status, 201) << r->body;
+  }
+  auto proposed = PostJson("/api/v1/cases/KW-8/members",
+                           R"({"user":"u-analyst"})", Auth(Role::kProsecutor));
+  ASSERT_EQ(proposed->status, 202) << proposed->body;
+  json p = json::parse(proposed->body);
+  EXPECT_EQ(p["change"], "add");
+  EXPECT_EQ(p["proposed_by"], "u-prosecutor");
+  ExpectProblem(client_->Get("/api/v1/cases/KW-8", Auth(Role::kAnalyst)), 403);
+  ExpectProblem(PostJson("/api/v1/cases/KW-8/members",
+                         R"({"user":"u-analyst"})", Auth(Role::kProsecutor)),
+                409);
+  auto waiting = client_->Get("/api/v1/cases/KW-8/proposals", Auth(Role::kPoc));
+  ASSERT_EQ(waiting->status, 200) << waiting->body;
+  ASSERT_EQ(json::parse(waiting->body)["items"].size(), 1u);
+
+  auto confirmed = PostJson("/api/v1/cases/KW-8/members",
+                            R"({"user":"u-analyst"})", Auth(Role::kPoc));
+  ASSERT_EQ(confirmed->status, 201) << confirmed->body;
+  EXPECT_EQ(client_->Get("/api/v1/cases/KW-8", Auth(Role::kAnalyst))->status,
+            200);
+
+  // Removing, and handing the lead, the same way.
+  auto rm =
+      client_->Delete("/api/v1/cases/KW-8/members/u-analyst", Auth(Role::kPoc));
+  ASSERT_EQ(rm->status, 202) << rm->body;
+  EXPECT_EQ(client_->Get("/api/v1/cases/KW-8", Auth(Role::kAnalyst))->status,
+            200);
+  rm = client_->Delete("/api/v1/cases/KW-8/members/u-analyst",
+                       Auth(Role::kProsecutor));
+  ASSERT_EQ(rm->status, 204) << rm->body;
+  ExpectProblem(client_->Get("/api/v1/cases/KW-8", Auth(Role::kAnalyst)), 403);
+  auto lead = PostJson("/api/v1/cases/KW-8/lead", R"({"user":"u-poc"})",
+                       Auth(Role::kInvestigator));
+  ASSERT_EQ(lead->status, 200) << lead->body;
+  auto c = client_->Get("/api/v1/cases/KW-8", Auth(Role::kPoc));
+  EXPECT_EQ(json::parse(c->body)["lead"], "u-poc");
+
+  auto cust = client_->Get("/api/v1/cases/KW-8/custody", Auth(Role::kAuditor));
+  ASSERT_EQ(cust->status, 200) << cust->body;
+  json entries = json::parse(cust->body)["items"];
+  std::vector<std::string> kinds, actors;
+  for (const auto& e : entries) {
+    kinds.push_back(e["kind"]);
+    actors.push_back(e["actor"]);
+  }
+  EXPECT_EQ(kinds, (std::vector<std::string>{
+                       "case.opened", "case.member_added", "case.member_added",
+                       "case.member_added", "case.change_proposed",
+                       "case.member_added", "case.change_proposed",
+                       "case.member_removed", "case.lead_changed"}));
+  ASSERT_EQ(actors.size(), 9u);
+  EXPECT_EQ(actors[4], "user:u-prosecutor");
+  EXPECT_EQ(actors[5], "user:u-poc");
+  EXPECT_EQ(actors[8], "user:u-investigator");
+}
+
+// Issue 18: reissuing an account's enrolment (a forgotten password, or an
+// admin taking it over) takes it out of every case: the new secret's
+// holder gains no case access.
+TEST_F(ServerTest, ReenrolmentDropsCaseMemberships) {
+  OpenCase("KW-5", "cybercrime", Role::kProsecutor);
+  OpenCase("KW-6", "cybercrime", Role::kInvestigator);
+  ASSERT_EQ(PostJson("/api/v1/cases/KW-5/members", R"({"user":"u-analyst"})",
+                     Auth(Role::kProsecutor))
+                ->status,
+            201);
+  ASSERT_EQ(client_->Get("/api/v1/cases/KW-5", Auth(Role::kAnalyst))->status,
+            200);
+  ExpectProblem(
+      PostJson("/api/v1/users/u-analyst/enrolment", "{}", Auth(Role::kPoc)),
+      403);
+  uint64_t log = LogSize();
+  auto r =
+      PostJson("/api/v1/users/u-analyst/enrolment", "{}", Auth(Role::kAdmin));
+  ASSERT_EQ(r->status, 201) << r->body;
+  std::string secret = json::parse(r->body)["enrolment_secret"];
+  // The old token is revoked at once.
+  ExpectProblem(client_->Get("/api/v1/me", Auth(Role::kAnalyst)), 401);
+  auto enrolled = PostJson("/api/v1/enrolments",
+                           R"({"name":"u-analyst","secret":")" + secret +
+                               R"(","password":"the new password"})");
+  ASSERT_EQ(enrolled->status, 201) << enrolled->body;
+  httplib::Headers again = {
+      {"Authorization",
+       "Bearer " + json::parse(enrolled->body)["token"].get<std::string>()}};
+  ExpectProblem(client_->Get("/api/v1/cases/KW-5", again), 403);
+  EXPECT_EQ(
+      json::parse(client_->Get("/api/v1/cases", again)->body)["items"].size(),
+      0u);
+  // member_removed (in KW-5), enrolment_issued, enrolled.
+  EXPECT_EQ(LogSize(), log + 3);
+  auto cust = client_->Get("/api/v1/cases/KW-5/custody", Auth(Role::kAuditor));
+  json items = json::parse(cust->body)["items"];
+  EXPECT_EQ(items.back()["kind"], "case.member_removed");
+  EXPECT_EQ(items.back()["actor"], "user:u-admin");
+  // Reissuing a lead's enrolment leaves the case without one: two members
+  // must then agree.
+  ASSERT_EQ(PostJson("/api/v1/users/u-investigator/enrolment", "{}",
+                     Auth(Role::kAdmin))
+                ->status,
+            201);
+  auto c = client_->Get("/api/v1/cases/KW-6", Auth(Role::kAuditor));
+  EXPECT_EQ(json::parse(c->body)["lead"], "");
+  EXPECT_EQ(json::parse(c->body)["members"].size(), 0u);
 }
 
 TEST_F(ServerTest, BadBodiesAre4xxAndChangeNothing) {
