@@ -20,13 +20,16 @@ cleanup() { [ -n "${pid:-}" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null; rm -
 trap cleanup EXIT
 
 "$amanah" --data "$work/node" init --name bench.example > /dev/null
-"$amanah" --data "$work/node" user add bench --role prosecutor > /dev/null
-token=$("$amanah" --data "$work/node" user token bench --days 1 2>/dev/null)
+# A token-only account: added (which prints its enrolment secret), then
+# enrolled with that secret, which prints its first token.
+enrolled_token() {
+  "$amanah" --data "$work/node" user add "$1" --role "$2" 2>/dev/null |
+    "$amanah" --data "$work/node" user enrol "$1" --token --days 1 2>/dev/null
+}
+token=$(enrolled_token bench prosecutor)
 "$amanah" --data "$work/node" case open BENCH-1 --title bench --offence other \
-  --legal-basis bench > /dev/null
-"$amanah" --data "$work/node" case add-member BENCH-1 bench > /dev/null
-"$amanah" --data "$work/node" user add inv --role investigator > /dev/null
-itoken=$("$amanah" --data "$work/node" user token inv --days 1 2>/dev/null)
+  --legal-basis bench --lead bench > /dev/null
+itoken=$(enrolled_token inv investigator)
 "$amanah" --data "$work/node" case add-member BENCH-1 inv > /dev/null
 "$amanah" --data "$work/node" serve --listen "127.0.0.1:$port" \
   > "$work/serve.out" 2> /dev/null &
