@@ -1,9 +1,12 @@
 #include "app/cases.h"
 
+#include <sodium.h>
+
 #include <ctime>
 #include <iterator>
 
 #include "app/users.h"
+#include "ledger/disclosure.h"
 
 namespace amanah {
 
@@ -100,7 +103,38 @@ std::string_view MemberChangeName(MemberChange change) {
 Status CaseBook::CreateTables(SqliteDb* sql) {
   RETURN_IF_ERROR(sql->Exec(kSchema));
   RETURN_IF_ERROR(sql->AddColumnIfMissing("cases", "lead", "TEXT"));
+  // The secret a case's custody entries are sealed with (ledger/disclosure.h):
+  // hex, never shown, never in the log. Cases of an earlier version get one
+  // when first sealed for.
+  RETURN_IF_ERROR(
+      sql->AddColumnIfMissing("cases", "secret", "TEXT NOT NULL DEFAULT ''"));
   return sql->Exec(kLeadsForEarlierCases);
+}
+
+Result<Bytes> CaseBook::Secret(const std::string& id) {
+  Statement q(node_->sql(), "SELECT secret FROM cases WHERE id=?");
+  RETURN_IF_ERROR(q.status());
+  q.Bind(1, id);
+  int rc = q.Step();
+  if (rc == SQLITE_DONE) return Status::NotFound("no case " + id);
+  if (rc != SQLITE_ROW) return q.Error();
+  std::string hex = q.Text(0);
+  if (!hex.empty()) {
+    auto secret = HexDecode(hex);
+    if (!secret.ok() || secret->size() != kCaseSecretSize) {
+      return Status::Corruption("case " + id + " has a damaged secret");
+    }
+    return *secret;
+  }
+  Bytes secret(kCaseSecretSize);
+  randombytes_buf(secret.data(), secret.size());
+  Statement up(node_->sql(),
+               "UPDATE cases SET secret=? WHERE id=? AND secret=''");
+  up.Bind(1, HexEncode(secret));
+  up.Bind(2, id);
+  RETURN_IF_ERROR(up.Run());
+  if (sqlite3_changes(node_->sql().handle()) == 0) return Secret(id);
+  return secret;
 }
 
 int64_t CaseBook::NowUnix() const {
@@ -141,7 +175,7 @@ Result<Case> CaseBook::Open(const std::string& actor, const CaseDraft& d,
     c.lead = opener;
     Statement ins(node_->sql(),
                   "INSERT INTO cases(id, title, offence, legal_basis, opened, "
-                  "opened_by, lead) VALUES(?,?,?,?,?,?,?)");
+                  "opened_by, lead, secret) VALUES(?,?,?,?,?,?,?,?)");
     ins.Bind(1, c.id);
     ins.Bind(2, c.title);
     ins.Bind(3, OffenceName(c.offence));
@@ -149,6 +183,10 @@ Result<Case> CaseBook::Open(const std::string& actor, const CaseDraft& d,
     ins.Bind(5, c.opened);
     ins.Bind(6, c.opened_by);
     ins.Bind(7, c.lead);
+    Bytes secret(kCaseSecretSize);
+    randombytes_buf(secret.data(), secret.size());
+    ins.Bind(8, HexEncode(secret));
+    sodium_memzero(secret.data(), secret.size());
     Status r = ins.Run();
     if (r.code() == Code::kConflict) {
       return Status::Conflict("a case " + c.id + " exists already");
@@ -563,10 +601,11 @@ Result<Case> CaseBook::SetStatus(const std::string& actor,
 
 Result<std::vector<CaseItem>> CaseBook::Items(const std::string& case_id) {
   RETURN_IF_ERROR(MustGet(case_id).status());
+  // The hashes this case's ingests computed, not another case's.
   Statement q(node_->sql(),
-              "SELECT DISTINCT e.address, e.size, e.md5, e.sha1 FROM ingest i "
+              "SELECT i.address, e.size, MAX(i.md5), MAX(i.sha1) FROM ingest i "
               "JOIN evidence e ON e.address = i.address WHERE i.case_id=? "
-              "ORDER BY e.address");
+              "GROUP BY i.address ORDER BY i.address");
   RETURN_IF_ERROR(q.status());
   q.Bind(1, case_id);
   std::vector<CaseItem> out;
@@ -582,7 +621,8 @@ Result<std::vector<CaseItem>> CaseBook::Items(const std::string& case_id) {
   if (rc != SQLITE_DONE) return q.Error();
   CustodyIndex index(&node_->sql());
   for (auto& item : out) {
-    ASSIGN_OR_RETURN(item.custody, index.ForSubject(item.address, -1, 100000));
+    ASSIGN_OR_RETURN(item.custody,
+                     index.ForCaseSubject(case_id, item.address, -1, 100000));
   }
   return out;
 }

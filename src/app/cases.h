@@ -128,6 +128,10 @@ class CaseBook {
   Result<Case> SetStatus(const std::string& actor, const std::string& id,
                          CaseStatus status, const std::string& reason);
 
+  // The secret the case's custody entries are sealed with (made for a case
+  // of an earlier version that has none). Never shown.
+  Result<Bytes> Secret(const std::string& id);
+
   // The objects ingested into the case, each with its custody history.
   Result<std::vector<CaseItem>> Items(const std::string& case_id);
 

@@ -40,8 +40,13 @@ class CaseMembersTest : public testutil::NodeFixture {
   }
   bool Member(const std::string& user) { return *book_.IsMember("KW-1", user); }
   std::string Lead() { return (*book_.Get("KW-1"))->lead; }
+  // The entry as the case's members read it (opened); the log holds it
+  // sealed.
   CustodyEntry EntryAt(uint64_t index) {
-    return *ParseCustodyEntry(*(*node_->Log())->Reader().Entry(index));
+    auto raw = (*node_->Log())->Reader().Entry(index);
+    EXPECT_TRUE(raw.ok());
+    EXPECT_EQ(raw->find("KW-1"), std::string::npos) << *raw;
+    return *testutil::OpenedEntryAt(node_.get(), index);
   }
 
   CaseBook book_{nullptr};  // over node_, from SetUp

@@ -36,6 +36,9 @@ struct IngestOutcome {
   std::optional<EwfReport> ewf;
   uint64_t entry_index = 0;
   std::string entry;
+  // The objects' vault intents (EvidenceDb::BeginPending), ended by the
+  // change that records the ingest.
+  std::vector<int64_t> pending;
 };
 
 // {"md5": hex, "sha1": hex, "sha256": hex}: the hashes recorded in entries.
@@ -50,14 +53,20 @@ nlohmann::json HashesJson(const std::map<HashAlgorithm, Bytes>& digests);
 Result<IngestOutcome> Ingest(Node& node, const IngestRequest& request,
                              const ProgressFn& progress = nullptr);
 
-// Records an object already in the vault as ingested into req.case_id (the
-// custody entry, then the database): the second half of Ingest, shared with
-// uploads over HTTP. `out.object` (and `out.ewf`) must be filled in.
-Result<IngestOutcome> RecordIngested(Node& node, const IngestRequest& req,
-                                     IngestOutcome out);
+// Records an object already in the vault as ingested into req.case_id: one
+// change with its custody entry (and one for each further segment of an
+// E01 set) and its rows. The second half of Ingest, shared with uploads
+// over HTTP. `out.object` (and `out.ewf`) must be filled in. `also`, if
+// given, runs in the same transaction with the entry's index (an upload
+// marks itself done there).
+Result<IngestOutcome> RecordIngested(
+    Node& node, const IngestRequest& req, IngestOutcome out,
+    const std::function<Status(uint64_t index)>& also = nullptr);
 
-// Decrypts an object to `sink` and records an evidence.accessed entry first.
-Result<ObjectCheck> ReadEvidence(Node& node, const ContentAddress& address,
+// Decrypts an object of the case to `sink` and records an evidence.accessed
+// entry first. kNotFound if the object is not evidence of that case.
+Result<ObjectCheck> ReadEvidence(Node& node, const std::string& case_id,
+                                 const ContentAddress& address,
                                  const std::string& actor, ChunkSink* sink);
 
 struct VerifyOutcome {
@@ -67,8 +76,10 @@ struct VerifyOutcome {
   uint64_t entry_index = 0;
 };
 
-// Re-hashes an object and records an evidence.verified entry with the result.
-Result<VerifyOutcome> VerifyEvidence(Node& node, const ContentAddress& address,
+// Re-hashes an object of the case and records an evidence.verified entry
+// with the result. kNotFound if the object is not evidence of that case.
+Result<VerifyOutcome> VerifyEvidence(Node& node, const std::string& case_id,
+                                     const ContentAddress& address,
                                      const std::string& actor,
                                      const ProgressFn& progress = nullptr);
 

@@ -17,9 +17,17 @@ CREATE TABLE IF NOT EXISTS ingest (
   case_id TEXT NOT NULL,
   entry_index INTEGER NOT NULL UNIQUE,
   source TEXT NOT NULL,
-  time TEXT NOT NULL
+  time TEXT NOT NULL,
+  md5 TEXT NOT NULL DEFAULT '',
+  sha1 TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS ingest_by_address ON ingest(address);
+CREATE TABLE IF NOT EXISTS pending_objects (
+  id INTEGER PRIMARY KEY,
+  tmp_path TEXT NOT NULL,
+  address TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS ingest_by_case ON ingest(case_id, address);
 )sql";
 
 EvidenceRecord ReadEvidence(Statement& s) {
@@ -30,6 +38,21 @@ EvidenceRecord ReadEvidence(Statement& s) {
 
 Result<std::unique_ptr<EvidenceDb>> EvidenceDb::Open(SqliteDb* db) {
   RETURN_IF_ERROR(db->Exec(kSchema));
+  ASSIGN_OR_RETURN(bool per_ingest, db->HasColumn("ingest", "md5"));
+  if (!per_ingest) {
+    // A node of an earlier version kept MD5 and SHA-1 per object only: its
+    // ingests keep showing them.
+    RETURN_IF_ERROR(db->Transaction([&]() -> Status {
+      RETURN_IF_ERROR(
+          db->AddColumnIfMissing("ingest", "md5", "TEXT NOT NULL DEFAULT ''"));
+      RETURN_IF_ERROR(
+          db->AddColumnIfMissing("ingest", "sha1", "TEXT NOT NULL DEFAULT ''"));
+      return db->Exec(
+          "UPDATE ingest SET md5=(SELECT e.md5 FROM evidence e WHERE "
+          "e.address=ingest.address), sha1=(SELECT e.sha1 FROM evidence e "
+          "WHERE e.address=ingest.address)");
+    }));
+  }
   return std::unique_ptr<EvidenceDb>(new EvidenceDb(db));
 }
 
@@ -50,14 +73,16 @@ Status EvidenceDb::RecordIngest(const EvidenceRecord& ev,
     RETURN_IF_ERROR(up.Run());
     Statement ins(
         *db_,
-        "INSERT INTO ingest(address, case_id, entry_index, source, time) "
-        "VALUES(?,?,?,?,?)");
+        "INSERT INTO ingest(address, case_id, entry_index, source, time, md5, "
+        "sha1) VALUES(?,?,?,?,?,?,?)");
     RETURN_IF_ERROR(ins.status());
     ins.Bind(1, in.address);
     ins.Bind(2, in.case_id);
     ins.Bind(3, in.entry_index);
     ins.Bind(4, in.source);
     ins.Bind(5, in.time);
+    ins.Bind(6, in.md5);
+    ins.Bind(7, in.sha1);
     return ins.Run();
   });
 }
@@ -77,17 +102,83 @@ Result<std::optional<EvidenceRecord>> EvidenceDb::FindEvidence(
 Result<std::vector<IngestRecord>> EvidenceDb::IngestsOf(
     const std::string& address) {
   Statement q(*db_,
-              "SELECT address, case_id, entry_index, source, time FROM ingest "
-              "WHERE address=? ORDER BY entry_index");
+              "SELECT address, case_id, entry_index, source, time, md5, sha1 "
+              "FROM ingest WHERE address=? ORDER BY entry_index");
   RETURN_IF_ERROR(q.status());
   q.Bind(1, address);
   std::vector<IngestRecord> out;
   int rc;
   while ((rc = q.Step()) == SQLITE_ROW) {
-    out.push_back({q.Text(0), q.Text(1), q.Uint(2), q.Text(3), q.Text(4)});
+    out.push_back({q.Text(0), q.Text(1), q.Uint(2), q.Text(3), q.Text(4),
+                   q.Text(5), q.Text(6)});
   }
   if (rc != SQLITE_DONE) return q.Error();
   return out;
+}
+
+Result<bool> EvidenceDb::AnyCaseHolds(const std::string& address) {
+  Statement q(*db_, "SELECT 1 FROM ingest WHERE address=? LIMIT 1");
+  RETURN_IF_ERROR(q.status());
+  q.Bind(1, address);
+  int rc = q.Step();
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  return q.Error();
+}
+
+Result<int64_t> EvidenceDb::BeginPending(const std::string& tmp_path) {
+  int64_t id = 0;
+  RETURN_IF_ERROR(db_->Transaction([&]() -> Status {
+    Statement ins(*db_, "INSERT INTO pending_objects(tmp_path) VALUES(?)");
+    ins.Bind(1, tmp_path);
+    RETURN_IF_ERROR(ins.Run());
+    id = sqlite3_last_insert_rowid(db_->handle());
+    return Status::OK();
+  }));
+  return id;
+}
+
+Status EvidenceDb::SetPendingAddress(int64_t id, const std::string& address) {
+  return db_->Transaction([&] {
+    Statement up(*db_, "UPDATE pending_objects SET address=? WHERE id=?");
+    up.Bind(1, address);
+    up.Bind(2, id);
+    return up.Run();
+  });
+}
+
+Status EvidenceDb::EndPending(int64_t id) {
+  return db_->Transaction([&] {
+    Statement del(*db_, "DELETE FROM pending_objects WHERE id=?");
+    del.Bind(1, id);
+    return del.Run();
+  });
+}
+
+Result<std::vector<PendingObject>> EvidenceDb::Pending() {
+  Statement q(*db_,
+              "SELECT id, tmp_path, address FROM pending_objects ORDER BY id");
+  RETURN_IF_ERROR(q.status());
+  std::vector<PendingObject> out;
+  int rc;
+  while ((rc = q.Step()) == SQLITE_ROW) {
+    out.push_back({q.Int(0), q.Text(1), q.Text(2)});
+  }
+  if (rc != SQLITE_DONE) return q.Error();
+  return out;
+}
+
+Result<bool> EvidenceDb::CaseHolds(const std::string& case_id,
+                                   const std::string& address) {
+  Statement q(*db_,
+              "SELECT 1 FROM ingest WHERE case_id=? AND address=? LIMIT 1");
+  RETURN_IF_ERROR(q.status());
+  q.Bind(1, case_id);
+  q.Bind(2, address);
+  int rc = q.Step();
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  return q.Error();
 }
 
 Result<std::vector<EvidenceRecord>> EvidenceDb::AllEvidence() {

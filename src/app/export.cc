@@ -29,16 +29,41 @@ struct PeerHistory {
   std::string checkpoint;  // the peer's signed checkpoint
   std::vector<std::pair<uint64_t, std::string>> entries;  // index, bytes
   std::vector<std::vector<Hash256>> proofs;
+  // What the peer disclosed of each sealed entry (docs/formats.md,
+  // "Evidence delivery").
+  std::vector<std::vector<std::string>> disclosures;
 };
 
+// A disclosures/<n> file: one disclosure a line.
+std::string DisclosuresFile(const std::vector<std::string>& disclosures) {
+  std::string out;
+  for (const auto& d : disclosures) out += d + "\n";
+  return out;
+}
+
+Result<std::vector<std::string>> StringList(const json& j) {
+  std::vector<std::string> out;
+  if (j.is_null()) return out;
+  if (!j.is_array()) return Status::Corruption("disclosures are not a list");
+  for (const auto& d : j) {
+    if (!d.is_string()) return Status::Corruption("a disclosure is a string");
+    out.push_back(d.get<std::string>());
+  }
+  return out;
+}
+
+// The histories of `address` that peers sent with evidence received for
+// requests of `case_id` (never another case's).
 Result<std::vector<PeerHistory>> ReceivedHistories(Node* node,
+                                                   const std::string& case_id,
                                                    const std::string& address) {
   Statement q(node->sql(),
               "SELECT t.peer, i.body FROM evidence_transfers t JOIN inbox i "
-              "ON i.id = t.message_id WHERE t.address=? AND t.state='done' "
-              "ORDER BY t.entry_index");
+              "ON i.id = t.message_id WHERE t.address=? AND t.case_id=? AND "
+              "t.state='done' ORDER BY t.entry_index");
   RETURN_IF_ERROR(q.status());
   q.Bind(1, address);
+  q.Bind(2, case_id);
   std::vector<PeerHistory> out;
   int rc;
   while ((rc = q.Step()) == SQLITE_ROW) {
@@ -61,6 +86,9 @@ Result<std::vector<PeerHistory>> ReceivedHistories(Node* node,
         h.entries.emplace_back(e.value("index", uint64_t{0}),
                                e.value("entry", ""));
         h.proofs.push_back(std::move(proof));
+        ASSIGN_OR_RETURN(auto disclosed,
+                         StringList(e.value("disclosures", json())));
+        h.disclosures.push_back(std::move(disclosed));
       }
     }
     if (h.entries.empty()) {
@@ -73,7 +101,7 @@ Result<std::vector<PeerHistory>> ReceivedHistories(Node* node,
     std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
       return h.entries[a].first < h.entries[b].first;
     });
-    PeerHistory sorted{h.peer, h.checkpoint, {}, {}};
+    PeerHistory sorted{h.peer, h.checkpoint, {}, {}, {}};
     for (size_t i : order) {
       if (!sorted.entries.empty() &&
           sorted.entries.back().first == h.entries[i].first) {
@@ -81,6 +109,7 @@ Result<std::vector<PeerHistory>> ReceivedHistories(Node* node,
       }
       sorted.entries.push_back(h.entries[i]);
       sorted.proofs.push_back(h.proofs[i]);
+      sorted.disclosures.push_back(h.disclosures[i]);
     }
     h = std::move(sorted);
     out.push_back(std::move(h));
@@ -176,7 +205,8 @@ Result<std::unique_ptr<PreparedExport>> PreparedExport::Prepare(
     for (const auto& e : ci.custody) {
       if (e.index < known) item.entries.push_back(e.index);
     }
-    ASSIGN_OR_RETURN(received[ci.address], ReceivedHistories(node, ci.address));
+    ASSIGN_OR_RETURN(received[ci.address],
+                     ReceivedHistories(node, c->id, ci.address));
     for (const auto& h : received[ci.address]) {
       ReceivedHistory r{h.peer, {}};
       for (const auto& [index, bytes] : h.entries) r.entries.push_back(index);
@@ -215,24 +245,30 @@ Result<std::unique_ptr<PreparedExport>> PreparedExport::Prepare(
         std::to_string(kMaxBundleEntries) + "): export fewer at a time");
   }
 
-  // Every entry the bundle carries, parsed, for case.jsonld.
+  // Every entry the bundle carries, opened with every disclosure: a court
+  // reads the case's whole custody (case.jsonld, disclosures/<n>).
   BundleEntries parsed;
   std::map<uint64_t, std::string> own_bytes;  // read once, written below
+  CustodyIndex index(&node->sql());
   {
     LogReader at = log->ReaderAt(known);
     for (const auto& item : m.items) {
-      for (uint64_t index : item.entries) {
-        if (parsed.own.count(index)) continue;
-        ASSIGN_OR_RETURN(own_bytes[index], at.Entry(index));
-        ASSIGN_OR_RETURN(parsed.own[index],
-                         ParseCustodyEntry(own_bytes[index]));
+      for (uint64_t i : item.entries) {
+        if (parsed.own.count(i)) continue;
+        ASSIGN_OR_RETURN(own_bytes[i], at.Entry(i));
+        ASSIGN_OR_RETURN(OpenedEntry opened, index.Opened(at, i));
+        parsed.own[i] = std::move(opened.entry);
       }
     }
     for (const auto& [address, histories] : received) {
       for (const auto& h : histories) {
-        for (const auto& [index, bytes] : h.entries) {
-          ASSIGN_OR_RETURN(parsed.peers[h.peer][index],
-                           ParseCustodyEntry(bytes));
+        for (size_t i = 0; i < h.entries.size(); ++i) {
+          auto opened = OpenCustodyEntry(h.entries[i].second, h.disclosures[i]);
+          if (!opened.ok()) {
+            return opened.status().Annotate(h.peer + "'s entry " +
+                                            std::to_string(h.entries[i].first));
+          }
+          parsed.peers[h.peer][h.entries[i].first] = std::move(opened->entry);
         }
       }
     }
@@ -302,17 +338,23 @@ Result<std::unique_ptr<PreparedExport>> PreparedExport::Prepare(
   files.emplace_back("VERIFY.txt", std::move(verify_txt));
   files.emplace_back("case.jsonld", std::move(case_jsonld));
   std::vector<std::pair<std::string, std::string>> proofs;
-  for (uint64_t index : own) {
+  for (uint64_t i : own) {
     std::string bytes;
-    if (auto b = own_bytes.find(index); b != own_bytes.end()) {
+    if (auto b = own_bytes.find(i); b != own_bytes.end()) {
       bytes = std::move(b->second);
     } else {
-      ASSIGN_OR_RETURN(bytes, at.Entry(index));
+      ASSIGN_OR_RETURN(bytes, at.Entry(i));
     }
-    ASSIGN_OR_RETURN(std::vector<Hash256> hashes, at.InclusionProof(index));
-    files.emplace_back("entries/" + std::to_string(index), std::move(bytes));
-    proofs.emplace_back("proofs/" + std::to_string(index),
-                        FormatTlogProof({"", index, hashes, note}));
+    ASSIGN_OR_RETURN(std::vector<Hash256> hashes, at.InclusionProof(i));
+    ASSIGN_OR_RETURN(std::vector<std::string> disclosures,
+                     index.Disclosures(i));
+    files.emplace_back("entries/" + std::to_string(i), std::move(bytes));
+    if (!disclosures.empty()) {
+      files.emplace_back("disclosures/" + std::to_string(i),
+                         DisclosuresFile(disclosures));
+    }
+    proofs.emplace_back("proofs/" + std::to_string(i),
+                        FormatTlogProof({"", i, hashes, note}));
   }
   x->summary_.entries = own.size();
   // The peers' histories, each proved against the checkpoint its manifest
@@ -325,6 +367,10 @@ Result<std::unique_ptr<PreparedExport>> PreparedExport::Prepare(
         std::string name = std::to_string(h.entries[i].first);
         if (!peer_files.insert(dir + "entries/" + name).second) continue;
         files.emplace_back(dir + "entries/" + name, h.entries[i].second);
+        if (!h.disclosures[i].empty()) {
+          files.emplace_back(dir + "disclosures/" + name,
+                             DisclosuresFile(h.disclosures[i]));
+        }
         proofs.emplace_back(dir + "proofs/" + name,
                             FormatTlogProof({"", h.entries[i].first,
                                              h.proofs[i], h.checkpoint}));

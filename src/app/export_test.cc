@@ -62,7 +62,7 @@ class ExportTest : public testutil::NodeFixture {
                     .ok());
     a_ = Evidence("a.bin", 3 * 1024 * 1024 + 17, 1, true, true, &a_entry_);
     b_ = Evidence("b.txt", 10, 2, false, false, &b_entry_);
-    auto v = VerifyEvidence(*node_, b_, "local:analyst");
+    auto v = VerifyEvidence(*node_, "KW-7", b_, "local:analyst");
     ASSERT_TRUE(v.ok());
     b_verified_ = v->entry_index;
   }
@@ -154,7 +154,7 @@ TEST_F(ExportTest, ABundleVerifiesWithOnlyThePublicKeys) {
   EXPECT_EQ(r->first_export_entry, before);
   LogReader at = (*node_->Log())->ReaderAt(r->checkpoint_size);
   for (uint64_t i = before; i < before + 2; ++i) {
-    auto e = *ParseCustodyEntry(*at.Entry(i));
+    auto e = *testutil::OpenedEntryAt(node_.get(), i);
     EXPECT_EQ(e.kind, EntryKind::kEvidenceExported);
     EXPECT_EQ(e.case_id, "KW-7");
     EXPECT_EQ(e.actor, "local:prosecutor");
@@ -252,7 +252,14 @@ TEST_F(ExportTest, TamperingWithAnyPartIsNamed) {
   std::string cosig = checkpoint.substr(checkpoint.find("— cyber.doj"));
   std::vector<Case> cases = {
       {"a byte of an object", a_blob, flip(a_blob, 2 * 1024 * 1024)},
-      {"an entry", ae, replace(ae, "local:analyst", "local:analyst2")},
+      {"an entry", ae, replace(ae, "\"actor\":\"sd:", "\"actor\":\"sd:0")},
+      {"a disclosure", "disclosures/" + std::to_string(a_entry_),
+       replace("disclosures/" + std::to_string(a_entry_), "local:analyst",
+               "local:analyst2")},
+      {"a missing disclosure", ae,
+       [&](const fs::path& d) {
+         fs::remove(d / "disclosures" / std::to_string(a_entry_));
+       }},
       {"a proof", ae,
        replace(ap, hash_line,
                (hash_line[0] == 'A' ? "B" : "A") + hash_line.substr(1))},

@@ -391,38 +391,11 @@ Status Mailroom::InsertInbox(const Message& m, const std::string& received) {
   return ins.Run();
 }
 
-Result<std::optional<std::string>> Mailroom::LoggedAt(const Message& m) {
-  // The custody index caught up with the log when the log was opened.
-  ASSIGN_OR_RETURN(CustodyLog * log, node_->Log());
-  LogReader reader = log->Reader();
-  std::string digest;  // only if some entry is a candidate
-  ASSIGN_OR_RETURN(
-      auto found,
-      CustodyIndex(&node_->sql())
-          .Find(reader, "message:" + m.id, EntryKind::kMessageReceived,
-                [&](const CustodyEntry& e) {
-                  if (digest.empty()) digest = Sha256Hex(m.body);
-                  return JsonString(e.data, "from") == m.from &&
-                         JsonString(e.data, "body_sha256") == digest;
-                }));
-  if (!found) return std::optional<std::string>();
-  return std::optional<std::string>(found->first.time);
-}
-
 Status Mailroom::Store(const std::vector<const Message*>& fresh) {
   // A message whose message.received entry became durable before a crash
-  // kept the database from committing is stored under that entry, and not
-  // recorded a second time.
-  std::vector<const Message*> unlogged;
-  for (const Message* m : fresh) {
-    ASSIGN_OR_RETURN(std::optional<std::string> logged, LoggedAt(*m));
-    if (!logged) {
-      unlogged.push_back(m);
-      continue;
-    }
-    RETURN_IF_ERROR(
-        node_->sql().Transaction([&] { return InsertInbox(*m, *logged); }));
-  }
+  // kept the database from committing had its entry voided when the node
+  // opened again (Node::VoidUncommitted): it is stored as new.
+  const std::vector<const Message*>& unlogged = fresh;
   if (unlogged.empty()) return Status::OK();
   auto r = node_->Apply([&]() -> Result<std::vector<CustodyEntry>> {
     std::vector<CustodyEntry> entries;

@@ -183,9 +183,6 @@ class Mailroom {
   // Stores new messages with their message.received entries, together.
   Status Store(const std::vector<const Message*>& fresh);
   Status InsertInbox(const Message& m, const std::string& received);
-  // The time of this message's message.received entry, if the log holds
-  // one the database does not know (a crash came between the two).
-  Result<std::optional<std::string>> LoggedAt(const Message& m);
   // Does what a stored message asks and makes its receipt package.
   Result<std::string> ActAndReceipt(const Message& m);
   Node* node_;

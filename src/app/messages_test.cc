@@ -111,34 +111,52 @@ TEST_F(MessagesTest, DeliveredOnceWithAReceiptThatProvesIt) {
 }
 
 // Killed after the message.received entry became durable and before the
-// database committed: the sender, never answered, delivers again. The
-// message is stored under the entry already in the log, not recorded twice.
-TEST_F(MessagesTest, AMessageLoggedBeforeACrashIsNotRecordedTwice) {
+// database committed: the log holds an entry the database does not know.
+// When the node opens again it voids that entry (entry.voided), and the
+// sender, never answered, delivers again: the message is stored and
+// recorded anew, and the receipt names the new entry.
+TEST_F(MessagesTest, AMessageLoggedBeforeACrashIsVoidedThenStoredAgain) {
   OutboxItem m = Send({{"reference", "KW-24/7-119"}});
-  Mailroom us(us_.get());
   uint64_t before = Size(us_.get());
-  ASSERT_TRUE(us.Receive(m.body, m.signature).ok());
-  auto received = us.Inbox();
-  ASSERT_EQ(received->size(), 1u);
+  ASSERT_TRUE(Mailroom(us_.get()).Receive(m.body, m.signature).ok());
+  ASSERT_EQ(Mailroom(us_.get()).Inbox()->size(), 1u);
   // What the commit would have written is gone; the log keeps its entry.
-  Statement drop(us_->sql(), "DELETE FROM inbox WHERE id=?");
-  drop.Bind(1, m.id);
-  ASSERT_TRUE(drop.Run().ok());
-  ASSERT_TRUE(us.Inbox()->empty());
+  for (const char* sql : {"DELETE FROM inbox", "DELETE FROM custody_index "
+                                               "WHERE entry_index=?"}) {
+    Statement st(us_->sql(), sql);
+    if (std::string(sql).find('?') != std::string::npos) st.Bind(1, before);
+    ASSERT_TRUE(st.Run().ok());
+  }
+  std::string data = (dir_ / "us").string();
+  us_.reset();
+  us_ = std::move(Node::Open(&us_env_, data)).value();
+  ASSERT_EQ(Size(us_.get()), before + 2);  // the entry and its voiding
+  auto voided = testutil::OpenedEntryAt(us_.get(), before + 1);
+  ASSERT_TRUE(voided.ok());
+  EXPECT_EQ(voided->kind, EntryKind::kEntryVoided);
+  EXPECT_EQ(voided->subject, "entry:" + std::to_string(before));
+  EXPECT_EQ(voided->data["kind"], "message.received");
+  // Opening again voids nothing more.
+  us_.reset();
+  us_ = std::move(Node::Open(&us_env_, data)).value();
+  ASSERT_EQ(Size(us_.get()), before + 2);
 
+  Mailroom us(us_.get());
+  ASSERT_TRUE(us.Inbox()->empty());
   auto package = us.Receive(m.body, m.signature);
   ASSERT_TRUE(package.ok()) << package.status().ToString();
-  EXPECT_EQ(Size(us_.get()), before + 1);
+  EXPECT_EQ(Size(us_.get()), before + 3);
   auto inbox = us.Inbox();
   ASSERT_EQ(inbox->size(), 1u);
   EXPECT_EQ((*inbox)[0].body, m.body);
+  // The message's history shows the new entry only.
   auto history =
       CustodyIndex(&us_->sql()).ForSubject("message:" + m.id, -1, 10);
   ASSERT_EQ(history->size(), 1u);
-  EXPECT_EQ((*inbox)[0].received, (*history)[0].time);
+  EXPECT_EQ((*history)[0].index, before + 2);
   auto receipt =
       json::parse(json::parse(*package)["receipt"].get<std::string>());
-  EXPECT_EQ(receipt["entry_index"], before);
+  EXPECT_EQ(receipt["entry_index"], before + 2);
   ASSERT_TRUE(Mailroom(node_.get()).AcceptReceipt(m.id, *package).ok());
 }
 

@@ -10,6 +10,7 @@
 #include "app/exchange.h"
 #include "app/messages.h"
 #include "app/peers.h"
+#include "app/recovery.h"
 #include "app/requests.h"
 #include "app/transfers.h"
 #include "app/uploads.h"
@@ -275,21 +276,100 @@ Result<CustodyLog*> Node::Log() {
     return log.status().Annotate("opening the custody log");
   }
   log_ = std::move(log).value();
-  LogReader reader = log_->Reader();
-  Status s = CustodyIndex(sql_.get()).CatchUp(reader);
-  if (!s.ok()) return s.Annotate("catching up the custody index");
+  // After a crash: the changes that never committed are undone in the log
+  // and in the vault, before anything else is written.
+  Status s = VoidUncommitted();
+  if (s.ok()) s = SettleVaultIntents(*this);
+  if (!s.ok()) {
+    log_.reset();
+    lock_.reset();
+    return s.Annotate("recovering from an unclean stop");
+  }
   return log_.get();
+}
+
+Status Node::VoidUncommitted() {
+  CustodyIndex index(sql_.get());
+  LogReader reader = log_->Reader();
+  ASSIGN_OR_RETURN(std::vector<uint64_t> missing, index.Missing(reader.size()));
+  if (missing.empty()) return Status::OK();
+  std::vector<CustodyEntry> orphans;
+  for (uint64_t i : missing) {
+    ASSIGN_OR_RETURN(std::string bytes, reader.Entry(i));
+    auto parsed = ParseCustodyEntry(bytes);
+    if (!parsed.ok()) {
+      return parsed.status().Annotate("custody entry " + std::to_string(i));
+    }
+    orphans.push_back(std::move(*parsed));
+  }
+  // One entry.voided for each, and each marked in the index as voided by
+  // it, in one change: after a crash in between, the next open voids both
+  // the orphans and the voiding entries that did not commit.
+  auto applied = Apply(
+      [&]() -> Result<std::vector<CustodyEntry>> {
+        std::vector<CustodyEntry> out;
+        for (size_t k = 0; k < missing.size(); ++k) {
+          CustodyEntry e;
+          e.kind = EntryKind::kEntryVoided;
+          e.actor = "system:amanah";
+          e.subject = "entry:" + std::to_string(missing[k]);
+          e.data = {{"kind", EntryKindName(orphans[k].kind)},
+                    {"reason",
+                     "its change was not saved: the node stopped between "
+                     "writing the entry and committing the change"}};
+          out.push_back(std::move(e));
+        }
+        return out;
+      },
+      [&](uint64_t first) -> Status {
+        for (size_t k = 0; k < missing.size(); ++k) {
+          RETURN_IF_ERROR(index.AddVoided(missing[k], orphans[k], first + k));
+        }
+        return Status::OK();
+      });
+  return applied.status();
+}
+
+Result<SealedEntry> Node::Seal(const CustodyEntry& entry) {
+  if (!IsSealed(entry)) return SealedEntry{FormatCustodyEntry(entry), {}};
+  ASSIGN_OR_RETURN(Bytes secret, CaseBook(this).Secret(entry.case_id));
+  auto sealed = SealCustodyEntry(entry, secret, randombytes_buf);
+  sodium_memzero(secret.data(), secret.size());
+  return sealed;
 }
 
 Result<std::pair<uint64_t, std::string>> Node::Record(CustodyEntry entry) {
   ASSIGN_OR_RETURN(CustodyLog * log, Log());
+  if (!sql_->InTransactionOnThisThread()) {
+    // A change of its own: group-committed with others.
+    ASSIGN_OR_RETURN(uint64_t index, Apply([&]() {
+                       return Result<std::vector<CustodyEntry>>(
+                           std::vector<CustodyEntry>{entry});
+                     }));
+    ASSIGN_OR_RETURN(std::string bytes, EntryBytes(index));
+    return std::make_pair(index, std::move(bytes));
+  }
+  // Part of the caller's transaction: the entry is durable now and indexed
+  // in that transaction, so it commits with the caller's change or is voided
+  // when the node next opens (VoidUncommitted).
   entry.node = info_.name;
   entry.time_unix_micros = env_->NowUnixNanos() / 1000;
-  std::string bytes = FormatCustodyEntry(entry);
-  ASSIGN_OR_RETURN(uint64_t index, log->Append(bytes));
-  // The entry is durable; if indexing it fails, the next open catches up.
-  (void)CustodyIndex(sql_.get()).Add(index, entry);
-  return std::make_pair(index, std::move(bytes));
+  ASSIGN_OR_RETURN(SealedEntry sealed, Seal(entry));
+  ASSIGN_OR_RETURN(uint64_t index, log->Append(sealed.bytes));
+  RETURN_IF_ERROR(
+      CustodyIndex(sql_.get()).Add(index, entry, sealed.disclosures));
+  return std::make_pair(index, std::move(sealed.bytes));
+}
+
+Result<std::string> Node::EntryBytes(uint64_t index) {
+  ASSIGN_OR_RETURN(CustodyLog * log, Log());
+  LogReader reader = log->Reader();
+  return reader.Entry(index);
+}
+
+Result<std::string> Node::EntryTime(uint64_t index) {
+  ASSIGN_OR_RETURN(IndexedEntry e, CustodyIndex(sql_.get()).Get(index));
+  return e.time;
 }
 
 struct Node::Pending {
@@ -334,7 +414,9 @@ Result<uint64_t> Node::Apply(const Change& change, const Indexed& indexed) {
 
 void Node::ApplyBatch(std::vector<Pending*>& batch) {
   std::vector<std::vector<CustodyEntry>> made(batch.size());
+  std::vector<std::vector<SealedEntry>> sealed(batch.size());
   Status s = sql_->Transaction([&]() -> Status {
+    int64_t now = env_->NowUnixNanos() / 1000;
     for (size_t i = 0; i < batch.size(); ++i) {
       // Each change in its own savepoint: its failure is its own.
       batch[i]->status = sql_->Transaction([&]() -> Status {
@@ -342,18 +424,19 @@ void Node::ApplyBatch(std::vector<Pending*>& batch) {
         if (made[i].empty()) {
           return Status::InvalidInput("a change records at least one entry");
         }
+        for (auto& e : made[i]) {
+          e.node = info_.name;
+          e.time_unix_micros = now;
+          ASSIGN_OR_RETURN(SealedEntry one, Seal(e));
+          sealed[i].push_back(std::move(one));
+        }
         return Status::OK();
       });
     }
     std::vector<std::string> bytes;
-    int64_t now = env_->NowUnixNanos() / 1000;
     for (size_t i = 0; i < batch.size(); ++i) {
       if (!batch[i]->status.ok()) continue;
-      for (auto& e : made[i]) {
-        e.node = info_.name;
-        e.time_unix_micros = now;
-        bytes.push_back(FormatCustodyEntry(e));
-      }
+      for (const auto& one : sealed[i]) bytes.push_back(one.bytes);
     }
     if (bytes.empty()) return Status::OK();
     ASSIGN_OR_RETURN(uint64_t first, log_->Append(std::move(bytes)));
@@ -363,7 +446,10 @@ void Node::ApplyBatch(std::vector<Pending*>& batch) {
     for (size_t i = 0; i < batch.size(); ++i) {
       if (!batch[i]->status.ok()) continue;
       batch[i]->first = next;
-      for (const auto& e : made[i]) (void)index.Add(next++, e);
+      for (size_t k = 0; k < made[i].size(); ++k) {
+        RETURN_IF_ERROR(
+            index.Add(next++, made[i][k], sealed[i][k].disclosures));
+      }
       if (batch[i]->indexed)
         RETURN_IF_ERROR((*batch[i]->indexed)(batch[i]->first));
     }

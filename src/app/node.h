@@ -27,6 +27,7 @@
 #include "crypto/ed25519.h"
 #include "ledger/custody_entry.h"
 #include "ledger/custody_log.h"
+#include "ledger/disclosure.h"
 #include "vault/vault.h"
 
 namespace amanah {
@@ -75,8 +76,16 @@ class Node {
   // (waiting while another process holds it) and recovers after a crash.
   Result<CustodyLog*> Log();
 
+  // The bytes an entry is appended as, and the disclosures the database
+  // keeps for it: an entry about a case is sealed with the case's secret
+  // (ledger/disclosure.h), any other is in clear. Node and time must be set.
+  Result<SealedEntry> Seal(const CustodyEntry& entry);
+
   // Fills in node and time, appends the entry, and returns its index and
-  // bytes once durable and published.
+  // bytes once durable and published. Called inside a database transaction
+  // (SqliteDb::Transaction), the entry is indexed in it and belongs to the
+  // caller's change: if that does not commit, the entry is voided when the
+  // node next opens. Otherwise it is a change of its own (Apply).
   Result<std::pair<uint64_t, std::string>> Record(CustodyEntry entry);
 
   // A change to the database and the custody entries that record it, made
@@ -97,6 +106,11 @@ class Node {
   using Indexed = std::function<Status(uint64_t first)>;
   Result<uint64_t> Apply(const Change& change,
                          const Indexed& indexed = nullptr);
+
+  // Entry `index` as it is in the log, and its time (RFC 3339) as the
+  // custody index has it.
+  Result<std::string> EntryBytes(uint64_t index);
+  Result<std::string> EntryTime(uint64_t index);
 
   // A C2SP tlog-cosignature/v1 line by this node as a witness over a peer's
   // checkpoint body. The cosigner name is the node's name and the key its
@@ -134,6 +148,10 @@ class Node {
   // Creates every table of the node's database (idempotent).
   static Status CreateTables(SqliteDb* sql);
   Status OpenTables();
+  // At open: every entry of the log that the database does not know was
+  // appended by a change that never committed. Each gets an entry.voided
+  // (docs/formats.md), so that the log and the database agree.
+  Status VoidUncommitted();
 
   std::unique_ptr<SqliteDb> sql_;
   std::unique_ptr<EvidenceDb> db_;

@@ -13,6 +13,7 @@
 #include "app/evidence.h"
 #include "app/fsck.h"
 #include "storage/fault_injection_env.h"
+#include "app/testutil.h"
 #include "storage/testutil.h"
 
 namespace amanah {
@@ -108,7 +109,13 @@ TEST_F(NodeTest, IngestRecordsEntryAndIsProvable) {
   auto out = Ingest(*node, req);
   ASSERT_TRUE(out.ok()) << out.status().ToString();
   EXPECT_EQ(out->object.address.digest, Sha256(AsBytes("evidence")));
-  auto e = ParseCustodyEntry(out->entry);
+  // In the log the entry is sealed: nothing of the case, the content or
+  // the note; its members read it opened.
+  for (const char* text : {"KW-1", "seized phone", "e.txt",
+                           "ee8250fb76e094b34b471f13a73dbbe5"}) {
+    EXPECT_EQ(out->entry.find(text), std::string::npos) << text;
+  }
+  auto e = testutil::OpenedEntryAt(node.get(), out->entry_index);
   ASSERT_TRUE(e.ok());
   EXPECT_EQ(e->kind, EntryKind::kEvidenceIngested);
   EXPECT_EQ(e->case_id, "KW-1");
@@ -239,7 +246,7 @@ TEST_F(NodeTest, E01IngestChecksEmbeddedHashes) {
   Hash256 want = Sha256(AsBytes(raw));
   EXPECT_EQ(out->ewf->media[HashAlgorithm::kSha256],
             Bytes(want.begin(), want.end()));
-  auto e = ParseCustodyEntry(out->entry);
+  auto e = testutil::OpenedEntryAt(node.get(), out->entry_index);
   EXPECT_EQ(e->data["ewf"]["verdict"], "match");
   EXPECT_EQ(e->data["ewf"]["stored"]["md5"],
             HexEncode(out->ewf->media[HashAlgorithm::kMd5]));

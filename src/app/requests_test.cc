@@ -136,8 +136,8 @@ TEST_F(RequestsTest, EveryStepIsACustodyEntryNamingTheFields) {
   MoveOk(r.id, S::kSent);
   auto log = node_->Log();
   uint64_t size = (*log)->Latest().size;
-  auto created = ParseCustodyEntry(*(*log)->Reader().Entry(size - 2));
-  auto moved = ParseCustodyEntry(*(*log)->Reader().Entry(size - 1));
+  auto created = testutil::OpenedEntryAt(node_.get(), size - 2);
+  auto moved = testutil::OpenedEntryAt(node_.get(), size - 1);
   ASSERT_TRUE(created.ok() && moved.ok());
   EXPECT_EQ(created->kind, EntryKind::kRequestCreated);
   EXPECT_EQ(created->subject, "request:" + r.id);

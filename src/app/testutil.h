@@ -11,6 +11,7 @@
 #include <string>
 
 #include "app/cases.h"
+#include "app/custody_index.h"
 #include "app/node.h"
 #include "app/requests.h"
 #include "app/users.h"
@@ -38,6 +39,17 @@ class NodeFixture : public TempDirTest {
   FaultInjectionEnv env_{Env::Default()};
   std::unique_ptr<Node> node_;
 };
+
+// Entry `index` of `node`'s log opened with the disclosures the node keeps
+// for it: what a member of its case reads. The log itself holds an entry
+// about a case sealed (ledger/disclosure.h).
+inline Result<CustodyEntry> OpenedEntryAt(Node* node, uint64_t index) {
+  ASSIGN_OR_RETURN(CustodyLog * log, node->Log());
+  LogReader reader = log->Reader();
+  ASSIGN_OR_RETURN(OpenedEntry opened,
+                   CustodyIndex(&node->sql()).Opened(reader, index));
+  return opened.entry;
+}
 
 // A user who has enrolled as the person would: with `password` (the
 // session is returned), or without one as a token-only account, whose first

@@ -94,6 +94,21 @@ const std::map<std::string, size_t>& KnownHashes() {
 // One manifest item, checked: every entry is in the peer's log under the
 // manifest's checkpoint, is about this object, agrees with its size and
 // hashes, and the last one releases it to us in this message.
+// A list of disclosures as a manifest or a confirmation carries them
+// (absent: none).
+Result<std::vector<std::string>> DisclosureList(const json& j) {
+  std::vector<std::string> out;
+  if (j.is_null()) return out;
+  if (!j.is_array() || j.size() > 64) {
+    return Status::InvalidInput("disclosures are a list of at most 64");
+  }
+  for (const auto& d : j) {
+    if (!d.is_string()) return Status::InvalidInput("a disclosure is a string");
+    out.push_back(d.get<std::string>());
+  }
+  return out;
+}
+
 Status CheckItem(const json& item, const Checkpoint& cp, const Message& m,
                  const std::string& me, const std::string& from_request,
                  Transfer* t) {
@@ -139,8 +154,17 @@ Status CheckItem(const json& item, const Checkpoint& cp, const Message& m,
     ASSIGN_OR_RETURN(std::vector<Hash256> proof, ProofFromJson(x["proof"]));
     RETURN_IF_ERROR(
         VerifyEntryInclusion(cp, index, text, proof).Annotate(t->address));
-    auto e = ParseCustodyEntry(text);
-    if (!e.ok()) return bad("entry " + std::to_string(index) + " is malformed");
+    auto disclosed = DisclosureList(x.value("disclosures", json()));
+    if (!disclosed.ok()) {
+      return bad("entry " + std::to_string(index) + ": " +
+                 disclosed.status().message());
+    }
+    auto opened = OpenCustodyEntry(text, *disclosed);
+    if (!opened.ok()) {
+      return bad("entry " + std::to_string(index) + ": " +
+                 opened.status().message());
+    }
+    const CustodyEntry* e = &opened->entry;
     if (e->subject != t->address || e->node != m.from) {
       return bad("entry " + std::to_string(index) +
                  " is not about this object in " + m.from + "'s log");
@@ -171,6 +195,15 @@ Status CheckItem(const json& item, const Checkpoint& cp, const Message& m,
     }
   }
   return Status::OK();
+}
+
+// What a peer is shown of this node's sealed entries about evidence it is
+// given (docs/formats.md, "Evidence delivery"): everything but the case's
+// id, which stays this node's, and the investigators' free-text notes.
+std::vector<std::string> DisclosedToPeer(const std::vector<std::string>& all) {
+  return SelectDisclosures(all, [](std::string_view name) {
+    return name != "case" && name != "note";
+  });
 }
 
 constexpr char kPullDomain[] = "amanah-pull/v1";
@@ -297,7 +330,7 @@ Result<std::string> Transfers::Deliver(const std::string& actor,
       if (rc != SQLITE_DONE) return q.Error();
     }
   }
-  RETURN_IF_ERROR(CheckManifestFits(items));
+  RETURN_IF_ERROR(CheckManifestFits(r->case_id, items));
 
   // Release each object, naming the message that will carry the manifest.
   std::string message = Mailroom::NewMessageId();
@@ -341,7 +374,8 @@ Result<std::string> Transfers::Deliver(const std::string& actor,
   return message;
 }
 
-Status Transfers::CheckManifestFits(const std::vector<ContentAddress>& items) {
+Status Transfers::CheckManifestFits(const std::string& case_id,
+                                    const std::vector<ContentAddress>& items) {
   ASSIGN_OR_RETURN(CustodyLog * log, node_->Log());
   uint64_t proof_hashes = 2;
   for (uint64_t n = log->Latest().size + items.size(); n > 1; n >>= 1) {
@@ -352,8 +386,8 @@ Status Transfers::CheckManifestFits(const std::vector<ContentAddress>& items) {
   uint64_t bytes = 1024;
   CustodyIndex index(&node_->sql());
   for (const auto& a : items) {
-    ASSIGN_OR_RETURN(auto about,
-                     index.ForSubject(a.ToString(), -1, kMaxItemHistory + 1));
+    ASSIGN_OR_RETURN(auto about, index.ForCaseSubject(case_id, a.ToString(), -1,
+                                                      kMaxItemHistory + 1));
     if (about.size() >= kMaxItemHistory) {
       return Status::InvalidInput(
           a.ToString() + " has " + std::to_string(kMaxItemHistory) +
@@ -397,26 +431,37 @@ Status Transfers::QueueManifest(const std::string& actor,
   SignedCheckpoint cp = log->Latest();
   LogReader at = log->ReaderAt(cp.size);
   CustodyIndex index(&node_->sql());
+  // The object's history in this request's case only, and the hashes this
+  // case computed.
+  ASSIGN_OR_RETURN(std::vector<CaseItem> held,
+                   CaseBook(node_).Items(r->case_id));
   json list = json::array();
   for (const auto& text : addresses) {
     ASSIGN_OR_RETURN(ContentAddress a, ContentAddress::Parse(text));
-    ASSIGN_OR_RETURN(std::optional<EvidenceRecord> ev,
-                     node_->db().FindEvidence(text));
+    auto item = std::find_if(held.begin(), held.end(), [&](const CaseItem& h) {
+      return h.address == text;
+    });
+    if (item == held.end()) {
+      return Status::NotFound(text + " is no longer evidence of case " +
+                              r->case_id);
+    }
     json hashes = {{"sha256", HexEncode(a.digest)}};
-    if (ev && !ev->md5.empty()) hashes["md5"] = ev->md5;
-    if (ev && !ev->sha1.empty()) hashes["sha1"] = ev->sha1;
-    ASSIGN_OR_RETURN(auto about, index.ForSubject(text, -1, kMaxItemHistory));
+    if (!item->md5.empty()) hashes["md5"] = item->md5;
+    if (!item->sha1.empty()) hashes["sha1"] = item->sha1;
     json entries = json::array();
-    for (const auto& e : about) {
+    for (const auto& e : item->custody) {
       if (e.index >= cp.size) continue;
       ASSIGN_OR_RETURN(std::string bytes, at.Entry(e.index));
       ASSIGN_OR_RETURN(std::vector<Hash256> proof, at.InclusionProof(e.index));
+      ASSIGN_OR_RETURN(std::vector<std::string> disclosures,
+                       index.Disclosures(e.index));
       entries.push_back({{"index", e.index},
                          {"entry", bytes},
+                         {"disclosures", DisclosedToPeer(disclosures)},
                          {"proof", ProofToJson(proof)}});
     }
     list.push_back({{"address", text},
-                    {"size", ev ? ev->size : 0},
+                    {"size", item->size},
                     {"hashes", hashes},
                     {"entries", entries}});
   }
@@ -591,8 +636,11 @@ Status Transfers::AcceptConfirmation(const Message& m) {
                           .Annotate(address.substr(0, 80)));
       ASSIGN_OR_RETURN(std::optional<Offer> offer,
                        FindOffer(m.from, address, manifest));
-      auto e = ParseCustodyEntry(text);
-      if (!offer || offer->message_id != manifest || !e.ok() ||
+      ASSIGN_OR_RETURN(std::vector<std::string> disclosed,
+                       DisclosureList(item.value("disclosures", json())));
+      auto opened = OpenCustodyEntry(text, disclosed);
+      const CustodyEntry* e = opened.ok() ? &opened->entry : nullptr;
+      if (!offer || offer->message_id != manifest || e == nullptr ||
           e->kind != EntryKind::kEvidenceReceived || e->subject != address ||
           e->node != m.from || JsonString(e->data, "message") != manifest ||
           e->data.value("peer_entry", json()) != offer->entry_index ||
@@ -712,9 +760,8 @@ Status Transfers::Complete(const Transfer& t, const PutResult& put) {
     }
   }
   std::string staging = StagingPath(t);
-  bool duplicate = node_->vault().Contains(put.address);
   if (node_->env()->FileExists(staging)) {
-    ASSIGN_OR_RETURN(duplicate, node_->vault().Adopt(staging, put.address));
+    RETURN_IF_ERROR(node_->vault().Adopt(staging, put.address).status());
   }
   auto digests = put.digests;
   auto hex = [&](HashAlgorithm a) {
@@ -731,6 +778,9 @@ Status Transfers::Complete(const Transfer& t, const PutResult& put) {
           return Status::Conflict(t.address + " from message " + t.message_id +
                                   " was received already");
         }
+        // "Already held" by this case only (its business, not another's).
+        ASSIGN_OR_RETURN(bool duplicate,
+                         node_->db().CaseHolds(t.case_id, t.address));
         CustodyEntry e;
         e.kind = EntryKind::kEvidenceReceived;
         e.actor = "peer:" + t.peer;
@@ -779,36 +829,7 @@ Status Transfers::RecordReceived(const Transfer& t, uint64_t index,
   RETURN_IF_ERROR(up.Run());
   return node_->db().RecordIngest(
       {t.address, size, md5, sha1},
-      {t.address, t.case_id, index, "peer:" + t.peer, time});
-}
-
-Result<bool> Transfers::CompleteFromLog(const Transfer& t) {
-  ASSIGN_OR_RETURN(ContentAddress address, ContentAddress::Parse(t.address));
-  if (!node_->vault().Contains(address)) return false;
-  // The custody index caught up with the log when it was opened.
-  ASSIGN_OR_RETURN(CustodyLog * log, node_->Log());
-  LogReader reader = log->Reader();
-  ASSIGN_OR_RETURN(auto found,
-                   CustodyIndex(&node_->sql())
-                       .Find(reader, t.address, EntryKind::kEvidenceReceived,
-                             [&](const CustodyEntry& e) {
-                               return JsonString(e.data, "message") ==
-                                          t.message_id &&
-                                      JsonString(e.data, "from") == t.peer &&
-                                      e.data.contains("size") &&
-                                      e.data["size"].is_number_unsigned();
-                             }));
-  if (!found) return false;
-  const auto& [at, e] = *found;
-  const uint64_t size = e.data["size"].get<uint64_t>();
-  const json& hashes = e.data.value("hashes", json::object());
-  RETURN_IF_ERROR(node_->sql().Transaction([&]() -> Status {
-    RETURN_IF_ERROR(MarkDone(t, size).status());
-    return RecordReceived(t, at.index, size, JsonString(hashes, "md5"),
-                          JsonString(hashes, "sha1"), at.time);
-  }));
-  RETURN_IF_ERROR(SendConfirmations());
-  return true;
+      {t.address, t.case_id, index, "peer:" + t.peer, time, md5, sha1});
 }
 
 Status Transfers::SendConfirmations() {
@@ -828,13 +849,17 @@ Status Transfers::Confirm(const Transfer& t) {
   uint64_t index = static_cast<uint64_t>(t.entry_index);
   ASSIGN_OR_RETURN(std::string entry, at.Entry(index));
   ASSIGN_OR_RETURN(std::vector<Hash256> proof, at.InclusionProof(index));
-  json payload = {{"manifest", t.message_id},
-                  {"request", link ? link->remote_id : std::string()},
-                  {"checkpoint", cp.note},
-                  {"items", json::array({{{"address", t.address},
-                                          {"entry_index", t.entry_index},
-                                          {"entry", entry},
-                                          {"proof", ProofToJson(proof)}}})}};
+  ASSIGN_OR_RETURN(std::vector<std::string> disclosures,
+                   CustodyIndex(&node_->sql()).Disclosures(index));
+  json payload = {
+      {"manifest", t.message_id},
+      {"request", link ? link->remote_id : std::string()},
+      {"checkpoint", cp.note},
+      {"items", json::array({{{"address", t.address},
+                              {"entry_index", t.entry_index},
+                              {"entry", entry},
+                              {"disclosures", DisclosedToPeer(disclosures)},
+                              {"proof", ProofToJson(proof)}}})}};
   RETURN_IF_ERROR(Mailroom(node_)
                       .Enqueue("system:amanah", t.peer, "evidence.received",
                                payload, t.case_id)

@@ -121,12 +121,6 @@ class Transfers {
   // it against the manifest, moves it into the vault, records
   // evidence.received, and queues the confirmation to the peer.
   Status Complete(const Transfer& t, const PutResult& put);
-  // A crash after Complete's evidence.received entry became durable, and
-  // before the database committed, leaves the transfer pending with the
-  // object in the vault. Completes it from that entry and returns true, so
-  // that it is neither pulled nor recorded a second time; false if the log
-  // holds no such entry (or the vault lacks the object).
-  Result<bool> CompleteFromLog(const Transfer& t);
   // Queues confirmations that a crash kept from being queued.
   Status SendConfirmations();
   // Queues manifests that a crash (or a failure) kept from being queued
@@ -137,7 +131,8 @@ class Transfers {
   // The transfers `where` (with at most one ?, bound to `bound`) selects.
   Result<std::vector<Transfer>> Select(const char* where, int64_t bound);
   Status Confirm(const Transfer& t);
-  Status CheckManifestFits(const std::vector<ContentAddress>& items);
+  Status CheckManifestFits(const std::string& case_id,
+                           const std::vector<ContentAddress>& items);
   Status QueueManifest(const std::string& actor, const std::string& message);
   Status NoteFailureRow(const Transfer& t, const std::string& error,
                         bool refused, bool restart, int64_t wait);

@@ -267,14 +267,17 @@ Result<std::optional<IngestOutcome>> UploadDesk::Complete(
   }
   IngestRequest req{info.name, info.case_id, info.actor,
                     info.note, info.md5,     info.sha1};
-  ASSIGN_OR_RETURN(out, RecordIngested(*node_, req, std::move(out)));
-  RETURN_IF_ERROR(node_->sql().Transaction([&] {
-    Statement up(node_->sql(),
-                 "UPDATE uploads SET state='done', entry_index=? WHERE id=?");
-    up.Bind(1, out.entry_index);
-    up.Bind(2, info.id);
-    return up.Run();
-  }));
+  // Done in the same change as the ingest: after a crash the upload is
+  // either recorded and done, or sealed and finished by the next request.
+  ASSIGN_OR_RETURN(
+      out, RecordIngested(*node_, req, std::move(out), [&](uint64_t index) {
+        Statement up(node_->sql(),
+                     "UPDATE uploads SET state='done', entry_index=? WHERE "
+                     "id=?");
+        up.Bind(1, index);
+        up.Bind(2, info.id);
+        return up.Run();
+      }));
   return std::optional<IngestOutcome>(std::move(out));
 }
 

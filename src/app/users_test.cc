@@ -22,7 +22,7 @@ class UsersTest : public testutil::NodeFixture {
     auto log = node_->Log();
     auto bytes = (*log)->Reader().Entry(index);
     EXPECT_TRUE(bytes.ok()) << bytes.status().ToString();
-    return *ParseCustodyEntry(*bytes);
+    return *testutil::OpenedEntryAt(node_.get(), index);
   }
 
   std::unique_ptr<UserDirectory> users_;

@@ -110,7 +110,7 @@ BundleManifest SampleManifest() {
 TEST(ManifestTest, GoldenVector) {
   // The exact bytes: their SHA-256 is what the log commits to.
   const std::string golden =
-      R"({"bundle":"amanah-bundle/v1","case":{"id":"KW-2026-0042","title":"تصيد احتيالي"},)"
+      R"({"bundle":"amanah-bundle/v2","case":{"id":"KW-2026-0042","title":"تصيد احتيالي"},)"
       R"("created":"2026-11-23T21:00:00.000000Z","exported_by":"local:prosecutor",)"
       R"("files":{"VERIFY.txt":")" +
       HexEncode(Sha("v")) + R"(","case.jsonld":")" + HexEncode(Sha("c")) +
@@ -126,6 +126,14 @@ TEST(ManifestTest, GoldenVector) {
   ASSERT_TRUE(back.ok()) << back.status().ToString();
   EXPECT_EQ(FormatManifest(*back), golden);
   EXPECT_EQ(back->items[0].received[0].entries, (std::vector<uint64_t>{4, 5}));
+  // A version 1 manifest (bundles exported before 2026-12) still parses,
+  // and is written back byte for byte.
+  std::string v1 = golden;
+  v1.replace(v1.find("amanah-bundle/v2"), 16, "amanah-bundle/v1");
+  auto old = ParseManifest(v1);
+  ASSERT_TRUE(old.ok()) << old.status().ToString();
+  EXPECT_EQ(old->format, kBundleFormatV1);
+  EXPECT_EQ(FormatManifest(*old), v1);
 }
 
 TEST(ManifestTest, MalformedManifestsAreRefusedNamingTheField) {
@@ -139,7 +147,7 @@ TEST(ManifestTest, MalformedManifestsAreRefusedNamingTheField) {
     EXPECT_FALSE(r.ok()) << s;
     return r.ok() ? std::string() : r.status().message();
   };
-  EXPECT_NE(refused("amanah-bundle/v1", "amanah-bundle/v9").find("v9"),
+  EXPECT_NE(refused("amanah-bundle/v2", "amanah-bundle/v9").find("v9"),
             std::string::npos);
   EXPECT_NE(refused("\"entries\":[3,9]", "\"entries\":[9,3]")
                 .find(".items[0].entries"),

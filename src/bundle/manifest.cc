@@ -201,7 +201,7 @@ std::string FormatManifest(const BundleManifest& m) {
   }
   json peers = json::array();
   for (const auto& p : m.peers) peers.push_back(NodeJson(p));
-  json j = {{"bundle", kBundleFormat},
+  json j = {{"bundle", m.format},
             {"case", {{"id", m.case_id}, {"title", m.case_title}}},
             {"created", m.created},
             {"exported_by", m.exported_by},
@@ -225,11 +225,12 @@ Result<BundleManifest> ParseManifest(std::string_view bytes) {
   }
   Fields f(j, "");
   ASSIGN_OR_RETURN(std::string format, f.String("bundle"));
-  if (format != kBundleFormat) {
+  if (format != kBundleFormat && format != kBundleFormatV1) {
     return Status::InvalidInput("manifest.json is " + format + ", not " +
-                                kBundleFormat);
+                                kBundleFormat + " or " + kBundleFormatV1);
   }
   BundleManifest m;
+  m.format = format;
   ASSIGN_OR_RETURN(const json* c, f.Object("case"));
   Fields cf(*c, ".case");
   ASSIGN_OR_RETURN(m.case_id, cf.String("id"));

@@ -30,7 +30,11 @@
 
 namespace amanah {
 
-inline constexpr char kBundleFormat[] = "amanah-bundle/v1";
+// v2: the entries are custody entries of version 2; each sealed one comes
+// with disclosures/<n> (docs/formats.md, "Bundle"). v1 bundles, exported
+// before, are still verified.
+inline constexpr char kBundleFormat[] = "amanah-bundle/v2";
+inline constexpr char kBundleFormatV1[] = "amanah-bundle/v1";
 inline constexpr size_t kMaxManifestBytes = 64 << 20;
 inline constexpr size_t kMaxBundleItems = 100000;
 inline constexpr size_t kMaxBundleEntries = 1000000;
@@ -59,6 +63,7 @@ struct BundleNode {
 };
 
 struct BundleManifest {
+  std::string format = kBundleFormat;  // or kBundleFormatV1, when parsed
   std::string case_id, case_title;
   std::string created;      // RFC 3339, FormatTime
   std::string exported_by;  // the actor

@@ -13,6 +13,7 @@
 #include "bundle/proof_text.h"
 #include "bundle/tar.h"
 #include "ledger/custody_entry.h"
+#include "ledger/disclosure.h"
 #include "ledger/merkle.h"
 #include "ledger/note.h"
 
@@ -140,8 +141,9 @@ struct Blob {
 };
 
 struct LogFiles {
-  std::map<uint64_t, std::string> entries;  // index -> exact bytes
-  std::map<uint64_t, std::string> proofs;   // index -> tlog-proof text
+  std::map<uint64_t, std::string> entries;      // index -> exact bytes
+  std::map<uint64_t, std::string> proofs;       // index -> tlog-proof text
+  std::map<uint64_t, std::string> disclosures;  // index -> one a line
 };
 
 struct Collected {
@@ -170,14 +172,18 @@ bool IsLowerHex64(std::string_view s) {
          });
 }
 
-// "entries/<n>" or "proofs/<n>" into `log`; false if `rest` is neither.
+// "entries/<n>", "proofs/<n>" or "disclosures/<n>" into `log`; false if
+// `rest` is none of them.
 // What the entries and proofs of one bundle may hold in memory in all.
 constexpr uint64_t kMaxBufferedBytes = uint64_t{1} << 30;
+// An entry has at most a few dozen fields, each disclosed on one line.
+constexpr size_t kMaxDisclosuresBytes = 1 << 20;
 
 Result<bool> CollectLogFile(std::string_view rest, const std::string& path,
                             uint64_t size, SequentialFile* body, LogFiles* log,
                             uint64_t* buffered) {
-  if (rest.rfind("entries/", 0) == 0 || rest.rfind("proofs/", 0) == 0) {
+  if (rest.rfind("entries/", 0) == 0 || rest.rfind("proofs/", 0) == 0 ||
+      rest.rfind("disclosures/", 0) == 0) {
     *buffered += size;
     if (*buffered > kMaxBufferedBytes) {
       return Status::TooLarge(path + ": the bundle's entries and proofs " +
@@ -195,7 +201,28 @@ Result<bool> CollectLogFile(std::string_view rest, const std::string& path,
                      ReadSmall(body, size, kMaxProofTextBytes, path));
     return true;
   }
+  if (rest.rfind("disclosures/", 0) == 0 &&
+      ParseIndex(rest.substr(12), &index)) {
+    ASSIGN_OR_RETURN(log->disclosures[index],
+                     ReadSmall(body, size, kMaxDisclosuresBytes, path));
+    return true;
+  }
   return false;
+}
+
+// A disclosures file: one disclosure a line, each line ending in '\n'.
+Result<std::vector<std::string>> DisclosureLines(const std::string& text) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find('\n', start);
+    if (end == std::string::npos) {
+      return Status::Corruption("the last line does not end in a newline");
+    }
+    out.push_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
 }
 
 // The hashes to compute for an object: those the manifest records for it,
@@ -468,7 +495,12 @@ class Checker {
     }
     Checkpoint cp;
     if (checkpoint_text != nullptr) {
-      if (proof->checkpoint != *checkpoint_text) {
+      // The same checkpoint body as the bundle's, whose signature was
+      // checked: signature lines may differ (C2SP signed-note: a verifier
+      // ignores signatures by keys it does not know, and a cosignature added
+      // later does not change what was signed).
+      auto note = ParseNote(proof->checkpoint);
+      if (!note.ok() || note->text != note_.text) {
         Fail(proof_part, "its checkpoint is not the bundle's checkpoint");
         return std::nullopt;
       }
@@ -500,16 +532,34 @@ class Checker {
                            s.message() + ")");
       return std::nullopt;
     }
-    auto entry = ParseCustodyEntry(e->second);
-    if (!entry.ok()) {
-      Fail(entry_part, entry.status().message());
+    std::vector<std::string> lines;
+    std::string disclosures_part =
+        prefix + "disclosures/" + std::to_string(index);
+    if (auto d = log.disclosures.find(index); d != log.disclosures.end()) {
+      auto parsed = DisclosureLines(d->second);
+      if (!parsed.ok()) {
+        Fail(disclosures_part, parsed.status().message());
+        return std::nullopt;
+      }
+      lines = std::move(*parsed);
+    }
+    auto opened = OpenCustodyEntry(e->second, lines);
+    if (!opened.ok()) {
+      Fail(lines.empty() ? entry_part : disclosures_part,
+           opened.status().message());
       return std::nullopt;
     }
-    if (entry->node != node) {
-      Fail(entry_part, "written by " + entry->node + ", not " + node);
+    CustodyEntry& entry = opened->entry;
+    if (entry.node != node) {
+      Fail(entry_part, "written by " + entry.node + ", not " + node);
       return std::nullopt;
     }
-    return std::move(*entry);
+    if (entry.subject.rfind("sd:", 0) == 0) {
+      Fail(entry_part, "is sealed, and " + disclosures_part +
+                           " does not disclose its subject");
+      return std::nullopt;
+    }
+    return std::move(entry);
   }
 
   void CheckOwnEntries() {
@@ -561,6 +611,12 @@ class Checker {
       if (!all.count(index)) {
         Fail("proofs/" + std::to_string(index),
              "proves an entry the bundle does not hold");
+      }
+    }
+    for (const auto& [index, text] : c_.own.disclosures) {
+      if (!all.count(index)) {
+        Fail("disclosures/" + std::to_string(index),
+             "discloses an entry the bundle does not hold");
       }
     }
     r_.entries = c_.own.entries.size();
@@ -616,6 +672,16 @@ class Checker {
         std::string ep = "entries/" + std::to_string(index);
         if (e->second.subject != item.address) {
           Fail(ep, "is about " + e->second.subject + ", not " + item.address);
+          continue;
+        }
+        // Version 1 entries of reads and re-hashes named no case.
+        bool caseless_v1 = e->second.version == 1 && e->second.case_id.empty();
+        if (e->second.case_id != m_.case_id && !caseless_v1) {
+          Fail(ep, "is an entry of " +
+                       (e->second.case_id.rfind("sd:", 0) == 0
+                            ? std::string("a case it does not disclose")
+                            : "case " + e->second.case_id) +
+                       ", not of " + m_.case_id);
           continue;
         }
         if (e->second.kind == EntryKind::kEvidenceIngested ||
@@ -798,11 +864,13 @@ class Checker {
           if (h.peer == peer) used.insert(h.entries.begin(), h.entries.end());
         }
       }
-      for (const auto* files : {&log.entries, &log.proofs}) {
+      for (const auto* files : {&log.entries, &log.proofs, &log.disclosures}) {
         for (const auto& [index, text] : *files) {
           if (!used.count(index)) {
             Fail("peers/" + peer + "/" +
-                     (files == &log.entries ? "entries/" : "proofs/") +
+                     (files == &log.entries  ? "entries/"
+                      : files == &log.proofs ? "proofs/"
+                                             : "disclosures/") +
                      std::to_string(index),
                  "is not in the manifest");
           }

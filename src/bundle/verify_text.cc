@@ -38,6 +38,10 @@ manifest.json         the items: content address, size, hashes, and the
                       index of every custody entry about each one
 blobs/sha256/<hex>    each object's exact bytes; <hex> is their SHA-256
 entries/<n>           custody entry n of the node's log, exact bytes (JSON)
+disclosures/<n>       what entry n seals: the log, which the node's
+                      partners read, holds for each value about a case only
+                      the SHA-256 of a line ["<salt>","<name>",<value>]; the
+                      lines are here, one each
 proofs/<n>            entry n's inclusion proof (C2SP tlog-proof@v1): the
                       Merkle path from the entry to the checkpoint's root
 checkpoint            the node's signed checkpoint (C2SP signed note) with
@@ -82,7 +86,9 @@ unnoticed. It checks:
   b. every entry is in the log the checkpoint commits to: the leaf hash is
      SHA-256(0x00 || entry); each proof line is a sibling, combined as
      SHA-256(0x01 || left || right) following RFC 9162 section 2.1.3.2;
-     the result must be the checkpoint's root (its third line);
+     the result must be the checkpoint's root (its third line); and every
+     line of disclosures/<n> hashes (SHA-256 of the line, without its
+     newline) to a digest that entry n holds;
   c. every item of manifest.json is here, its SHA-256 is its name, and an
      evidence.exported entry for it names the SHA-256 of manifest.json (so
      the manifest is the one the node logged); no other object is here.
@@ -96,6 +102,15 @@ set -eu
 KEY=${1:?"usage: sh check.sh 'VERIFIER KEY' (from the node's operator)"}
 ORIGIN=$(echo "$KEY" | cut -d+ -f1)
 fail() { echo "FAIL: $*"; exit 1; }
+# disclosed N NAME VALUE: disclosures/N has the line ["<salt>","NAME",VALUE]
+# and its SHA-256 is in entries/N (a sealed entry holds only digests).
+disclosed() {
+  [ -f "disclosures/$1" ] || return 1
+  grep -F "\",\"$2\",$3]" "disclosures/$1" | while IFS= read -r line; do
+    h=$(printf '%s' "$line" | sha256sum | cut -d' ' -f1)
+    if grep -q "$h" "entries/$1"; then echo yes; fi
+  done | grep -q yes
+}
 number() { case $1 in '' | *[!0-9]* | 0?*) return 1 ;; esac; }
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -125,7 +140,8 @@ for e in entries/*; do
   p=proofs/$n
   [ -f "$p" ] || fail "$p is missing"
   [ "$(sed -n 2p "$p")" = "index $n" ] || fail "$p is not for entry $n"
-  sed '1,/^$/d' "$p" | cmp -s - checkpoint || fail "$p: another checkpoint"
+  sed '1,/^$/d' "$p" | sed '/^$/,$d' | cmp -s - "$work/body.txt" ||
+    fail "$p: another checkpoint"
   { printf '\000'; cat "$e"; } | openssl dgst -sha256 -binary > "$work/r"
   fn=$n
   sn=$((size - 1))
@@ -149,6 +165,12 @@ for e in entries/*; do
   done < "$work/path"
   [ "$sn" -eq 0 ] && [ "$(base64 < "$work/r")" = "$root" ] ||
     fail "$e is not in the log: $p does not lead to the root"
+  if [ -f "disclosures/$n" ]; then
+    while IFS= read -r line; do
+      h=$(printf '%s' "$line" | sha256sum | cut -d' ' -f1)
+      grep -q "$h" "$e" || fail "disclosures/$n: a line matches nothing in $e"
+    done < "disclosures/$n"
+  fi
   entries=$((entries + 1))
 done
 echo "ok  $entries entries: each proved against the checkpoint's root"
@@ -164,9 +186,12 @@ for a in $(grep -o '"address":"sha256:[0-9a-f]*"' manifest.json |
   [ "$h" = "$a" ] || fail "$f hashes to $h, not its name"
   found=no
   for e in entries/*; do
-    if grep -q '"kind":"evidence.exported"' "$e" &&
-        grep -q "\"subject\":\"sha256:$a\"" "$e" &&
-        grep -q "\"manifest\":\"sha256:$m\"" "$e"; then
+    grep -q '"kind":"evidence.exported"' "$e" || continue
+    n=${e##*/}
+    if { grep -q "\"subject\":\"sha256:$a\"" "$e" &&
+         grep -q "\"manifest\":\"sha256:$m\"" "$e"; } ||
+       { disclosed "$n" subject "\"sha256:$a\"" &&
+         disclosed "$n" manifest "\"sha256:$m\""; }; then
       found=yes
     fi
   done

@@ -46,10 +46,13 @@ TEST_F(CliTest, IngestCatVerifyFsckRoundTrip) {
   std::string address = j[0]["address"];
   EXPECT_EQ(j[0]["entry"]["kind"], "evidence.ingested");
   EXPECT_EQ(j[0]["hashes"]["md5"].get<std::string>().size(), 32u);
-  Outcome cat = Amanah("cat " + address);
+  // A read names the case the object is evidence of.
+  EXPECT_EQ(Amanah("cat " + address).code, 2);
+  EXPECT_EQ(Amanah("cat " + address + " --case KW-2").code, 3);
+  Outcome cat = Amanah("cat " + address + " --case KW-1");
   EXPECT_EQ(cat.code, 0);
   EXPECT_EQ(cat.out, "evidence bytes");
-  EXPECT_EQ(Amanah("verify " + address).code, 0);
+  EXPECT_EQ(Amanah("verify " + address + " --case KW-1").code, 0);
   Outcome prove = Amanah("--json log prove 1");
   ASSERT_EQ(prove.code, 0);
   EXPECT_TRUE(nlohmann::json::parse(prove.out)["verified"].get<bool>());
@@ -94,7 +97,8 @@ TEST_F(CliTest, BadInputGivesOneLineAndExitCode) {
   EXPECT_EQ(missing.code, 3);
   EXPECT_EQ(std::count(missing.err.begin(), missing.err.end(), '\n'), 1);
   EXPECT_EQ(Amanah("cat sha256:xyz").code, 2);
-  EXPECT_EQ(Amanah("cat sha256:" + std::string(64, '0')).code, 3);
+  EXPECT_EQ(Amanah("cat sha256:" + std::string(64, '0') + " --case C").code,
+            3);
   EXPECT_EQ(Amanah("log prove 5").code, 2);
   EXPECT_EQ(Amanah("ingest").code, 2);
   // Nothing was recorded by the failures.

@@ -355,8 +355,9 @@ Status Run(const fs::path& dir, const std::string& evidence_path) {
   }
 
   Step(8, "Kuwait verifies the evidence it received");
-  ASSIGN_OR_RETURN(VerifyOutcome v,
-                   VerifyEvidence(*k, acquired.object.address, kActor));
+  ASSIGN_OR_RETURN(
+      VerifyOutcome v,
+      VerifyEvidence(*k, "KW-2026-0042", acquired.object.address, kActor));
   if (!v.intact) return Status::Corruption("verification failed: " + v.problem);
   Say("re-hashed from the Kuwaiti vault: intact, " +
       std::to_string(v.check.size) + " bytes, SHA-256 " +

@@ -521,7 +521,7 @@ TEST_F(FederationTest, EvidenceArrivesOnceThroughReceiverKills) {
   // log holds one evidence.received / evidence.transferred per object; a
   // pull after a kill continued with a Range request.
   for (const auto& a : addresses) {
-    Outcome v = Amanah(kw.data, "verify " + a);
+    Outcome v = Amanah(kw.data, "verify " + a + " --case KW-7");
     EXPECT_EQ(v.code, 0) << v.out << v.err;
   }
   Outcome fsck = Amanah(kw.data, "fsck");
@@ -534,9 +534,9 @@ TEST_F(FederationTest, EvidenceArrivesOnceThroughReceiverKills) {
   EXPECT_EQ(count(kw, "evidence.received"), 2);
   EXPECT_EQ(count(us, "evidence.transferred"), 2);
   int resumed = 0;
-  for (const auto& e : Json(us, "log show")) {
+  for (const auto& e : Json(us, "log show --open")) {
     if (e["entry"]["kind"] == "evidence.accessed" &&
-        e["entry"]["data"]["range"].get<std::string>().rfind("bytes=", 0) ==
+        e["opened"]["data"]["range"].get<std::string>().rfind("bytes=", 0) ==
             0) {
       ++resumed;
     }

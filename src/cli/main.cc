@@ -12,6 +12,7 @@
 #include "app/cases.h"
 #include "app/evidence.h"
 #include "app/export.h"
+#include "app/custody_index.h"
 #include "app/fsck.h"
 #include "app/messages.h"
 #include "app/node.h"
@@ -189,7 +190,8 @@ int RunLogCheckpoint(const Globals& g) {
   return 0;
 }
 
-int RunLogShow(const Globals& g, uint64_t from, std::optional<uint64_t> to) {
+int RunLogShow(const Globals& g, uint64_t from, std::optional<uint64_t> to,
+               bool open) {
   auto node = OpenNode(g);
   if (!node.ok()) return Fail(node.status());
   auto cp = (*node)->ReadCheckpoint();
@@ -200,14 +202,25 @@ int RunLogShow(const Globals& g, uint64_t from, std::optional<uint64_t> to) {
                                      std::to_string(cp->size)));
   }
   LogReader reader(&(*node)->tiles(), nullptr, cp->size);
+  CustodyIndex index(&(*node)->sql());
   json all = json::array();
   for (uint64_t i = from; i < end; ++i) {
     auto e = reader.Entry(i);
     if (!e.ok()) return Fail(e.status());
+    // --open: as the case's members read it, with the disclosures this
+    // node's database keeps (the log, which peers read, holds it sealed).
+    json opened;
+    if (open) {
+      auto o = index.Opened(reader, i);
+      if (!o.ok()) return Fail(o.status());
+      opened = CustodyEntryJson(o->entry);
+    }
     if (g.json) {
-      all.push_back({{"index", i}, {"entry", json::parse(*e, nullptr, false)}});
+      json j = {{"index", i}, {"entry", json::parse(*e, nullptr, false)}};
+      if (open) j["opened"] = std::move(opened);
+      all.push_back(std::move(j));
     } else {
-      std::cout << i << "\t" << *e << "\n";
+      std::cout << i << "\t" << (open ? opened.dump() : *e) << "\n";
     }
   }
   if (g.json) PrintJson(all);
@@ -314,13 +327,14 @@ class StdoutSink final : public ChunkSink {
   }
 };
 
-int RunCat(const Globals& g, const std::string& address) {
+int RunCat(const Globals& g, const std::string& case_id,
+           const std::string& address) {
   auto a = ContentAddress::Parse(address);
   if (!a.ok()) return Fail(a.status());
   auto node = OpenNode(g);
   if (!node.ok()) return Fail(node.status());
   StdoutSink sink;
-  auto r = ReadEvidence(**node, *a, g.actor, &sink);
+  auto r = ReadEvidence(**node, case_id, *a, g.actor, &sink);
   if (std::fflush(stdout) != 0 && r.ok()) {
     return Fail(Status::IOError("writing to standard output failed"));
   }
@@ -328,13 +342,18 @@ int RunCat(const Globals& g, const std::string& address) {
   return 0;
 }
 
-int RunVerify(const Globals& g, const std::string& address) {
+int RunVerify(const Globals& g, const std::string& case_id,
+              const std::string& address) {
   auto a = ContentAddress::Parse(address);
   if (!a.ok()) return Fail(a.status());
+  if (case_id.empty()) {
+    return Fail(Status::InvalidInput(
+        "name the case the object is evidence of: --case ID"));
+  }
   auto node = OpenNode(g);
   if (!node.ok()) return Fail(node.status());
   Progress progress("verifying " + address);
-  auto r = VerifyEvidence(**node, *a, g.actor, progress.fn());
+  auto r = VerifyEvidence(**node, case_id, *a, g.actor, progress.fn());
   if (!r.ok()) return Fail(r.status());
   if (g.json) {
     PrintJson({{"address", address},
@@ -519,7 +538,7 @@ int RunTour(Globals g) {
   std::cout << "\n== verification\n"
             << "inclusion proof against the checkpoint: "
             << (v.ok() ? "verified" : "FAILED: " + v.message()) << "\n";
-  auto ver = VerifyEvidence(**node, out->object.address, g.actor);
+  auto ver = VerifyEvidence(**node, req.case_id, out->object.address, g.actor);
   if (!ver.ok()) return Fail(ver.status());
   std::cout << "vault object " << out->object.address.ToString() << ": "
             << (ver->intact ? "intact" : "CORRUPT: " + ver->problem)
@@ -571,7 +590,10 @@ int Main(int argc, char** argv) {
   auto* show = log->add_subcommand("show", "print entries");
   show->add_option("--from", from, "first index");
   show->add_option("--to", to, "last index (inclusive)");
-  show->callback([&] { rc = RunLogShow(g, from, to); });
+  bool open_entries = false;
+  show->add_flag("--open", open_entries,
+                 "entries about a case opened with their disclosures");
+  show->callback([&] { rc = RunLogShow(g, from, to, open_entries); });
   uint64_t index = 0;
   auto* prove = log->add_subcommand("prove", "inclusion proof of an entry");
   prove->add_option("index", index, "entry index")->required();
@@ -583,16 +605,20 @@ int Main(int argc, char** argv) {
   cons->add_option("new", new_size, "newer tree size")->required();
   cons->callback([&] { rc = RunLogConsistency(g, old_size, new_size); });
 
-  std::string address;
+  std::string address, evidence_case;
   auto* cat = app.add_subcommand("cat", "decrypt evidence to standard output");
   cat->add_option("address", address, "sha256:HEX")->required();
-  cat->callback([&] { rc = RunCat(g, address); });
+  cat->add_option("--case", evidence_case, "the case it is evidence of")
+      ->required();
+  cat->callback([&] { rc = RunCat(g, evidence_case, address); });
   VerifyCommand bundle_check;
   auto* verify = app.add_subcommand(
       "verify",
       "re-hash one vault object (sha256:HEX), or check an exported bundle "
       "offline (FILE.tar or a directory, with --key)");
   verify->add_option("target", address, "sha256:HEX, or a bundle")->required();
+  verify->add_option("--case", evidence_case,
+                     "object: the case it is evidence of");
   verify->add_option("--key", bundle_check.policy.key,
                      "bundle: the exporting node's verifier key");
   verify->add_option("--witness", bundle_check.policy.witnesses,
@@ -603,7 +629,7 @@ int Main(int argc, char** argv) {
                      "bundle: a key for a peer whose history it carries");
   verify->callback([&] {
     if (address.rfind("sha256:", 0) == 0) {
-      rc = RunVerify(g, address);
+      rc = RunVerify(g, evidence_case, address);
       return;
     }
     if (bundle_check.policy.key.empty()) {

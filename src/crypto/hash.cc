@@ -1,6 +1,7 @@
 #include "crypto/hash.h"
 
 #include <openssl/crypto.h>
+#include <openssl/hmac.h>
 
 #include <cstdlib>
 
@@ -81,6 +82,16 @@ Hash256 Sha256(std::initializer_list<ByteView> parts) {
   Hash256 out;
   unsigned int len = 0;
   EVP_DigestFinal_ex(ctx.get(), out.data(), &len);
+  return out;
+}
+
+Hash256 HmacSha256(ByteView key, std::initializer_list<ByteView> data) {
+  Bytes joined;
+  for (ByteView p : data) joined.insert(joined.end(), p.begin(), p.end());
+  Hash256 out;
+  unsigned int len = 0;
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), joined.data(),
+       joined.size(), out.data(), &len);
   return out;
 }
 

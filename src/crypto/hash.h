@@ -43,6 +43,9 @@ class Hasher {
 Hash256 Sha256(std::initializer_list<ByteView> parts);
 inline Hash256 Sha256(ByteView data) { return Sha256({data}); }
 
+// HMAC-SHA256 (RFC 2104) of `data` under `key`.
+Hash256 HmacSha256(ByteView key, std::initializer_list<ByteView> data);
+
 // Constant-time equality for secrets and MACs.
 bool ConstantTimeEqual(ByteView a, ByteView b);
 

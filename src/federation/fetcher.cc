@@ -36,8 +36,6 @@ std::string ProblemDetail(const std::string& body) {
 
 Status Fetcher::Pull(PeerClient* client, const Transfer& t) {
   Transfers transfers(node_);
-  ASSIGN_OR_RETURN(bool recorded, transfers.CompleteFromLog(t));
-  if (recorded) return Status::OK();
   Env* env = node_->env();
   const std::string path = transfers.StagingPath(t);
   std::vector<HashAlgorithm> algs;

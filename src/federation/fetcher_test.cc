@@ -116,8 +116,8 @@ class FetcherTest : public testutil::ServedPeerFixture {
 TEST_F(FetcherTest, EvidenceArrivesIntactAndBothLogsNameEachOther) {
   ContentAddress big = UsEvidence(3 * kVaultChunkSize + 5, 1, true);
   ContentAddress small = UsEvidence(10, 2, false);
-  ASSERT_TRUE(
-      VerifyEvidence(*us_, small, "local:analyst").ok());  // more history
+  ASSERT_TRUE(VerifyEvidence(*us_, "US-1", small, "local:analyst")
+                  .ok());  // more history
   auto offered = Deliver({big, small});
   Post(us_.get(), node_.get());
   EXPECT_EQ(*Exchange(node_.get()).Outcome(offered.id), "accepted: 2 to pull");
@@ -141,7 +141,7 @@ TEST_F(FetcherTest, EvidenceArrivesIntactAndBothLogsNameEachOther) {
   ASSERT_EQ(offers.size(), 2u);
   for (const Transfer& t : transfers) {
     EXPECT_EQ(t.state, "done");
-    auto received = *ParseCustodyEntry(Entry(node_.get(), t.entry_index));
+    auto received = *testutil::OpenedEntryAt(node_.get(), t.entry_index);
     EXPECT_EQ(received.kind, EntryKind::kEvidenceReceived);
     EXPECT_EQ(received.case_id, "KW-1");
     EXPECT_EQ(received.data["from"], "cyber.doj.example");
@@ -152,7 +152,8 @@ TEST_F(FetcherTest, EvidenceArrivesIntactAndBothLogsNameEachOther) {
     ASSERT_NE(offer, nullptr);
     EXPECT_EQ(received.data["peer_entry"], offer->entry_index);
     EXPECT_EQ(offer->received_index, t.entry_index);
-    auto transferred = *ParseCustodyEntry(Entry(us_.get(), offer->entry_index));
+    auto transferred =
+        *testutil::OpenedEntryAt(us_.get(), offer->entry_index);
     EXPECT_EQ(transferred.kind, EntryKind::kEvidenceTransferred);
     EXPECT_EQ(transferred.data["to"], "ccd.moi.gov.kw");
     EXPECT_EQ(transferred.data["message"], offered.id);
@@ -203,7 +204,7 @@ TEST_F(FetcherTest, AnInterruptedPullResumesWithARangeRequest) {
   std::vector<std::string> ranges;
   for (const auto& e : *pulls) {
     if (e.kind != "evidence.accessed") continue;
-    ranges.push_back(ParseCustodyEntry(Entry(us_.get(), e.index))
+    ranges.push_back(testutil::OpenedEntryAt(us_.get(), e.index)
                          ->data["range"]
                          .get<std::string>());
   }
@@ -214,41 +215,57 @@ TEST_F(FetcherTest, AnInterruptedPullResumesWithARangeRequest) {
 
 // Killed after the evidence.received entry became durable and before the
 // database committed: the object is in the vault and the entry in the log,
-// but the transfer is still pending. The next round completes it from the
-// entry: nothing is pulled or recorded a second time.
-TEST_F(FetcherTest, AReceiptLoggedBeforeACrashIsNeitherPulledNorLoggedTwice) {
+// but the transfer is still pending. When the node opens again it voids the
+// entries whose change never committed; the next round pulls again and
+// records the receipt once, and that is the entry the peer hears of.
+TEST_F(FetcherTest, AReceiptLoggedBeforeACrashIsVoidedAndRecordedOnce) {
   ContentAddress a = UsEvidence(2 * kVaultChunkSize + 7, 11, true);
   Message m = Deliver({a});
   Post(us_.get(), node_.get());
-  Fetcher fetcher(node_.get(), std::chrono::seconds(10));
-  ASSERT_EQ(*fetcher.FetchDue(), 1);
+  ASSERT_EQ(*Fetcher(node_.get(), std::chrono::seconds(10)).FetchDue(), 1);
   Transfer before = (*Transfers(node_.get()).List())[0];
   ASSERT_EQ(before.state, "done");
-  // What the commit would have written is gone; the log keeps its entry.
+  const uint64_t lost = static_cast<uint64_t>(before.entry_index);
+  const uint64_t size = (*node_->Log())->Latest().size;
+  // What the commits would have written is gone, from the receipt on; the
+  // log keeps the entries.
   ASSERT_TRUE(
       node_->sql()
           .Transaction([&] {
             for (const char* sql :
                  {"UPDATE evidence_transfers SET state='pending', "
                   "entry_index=-1, confirmed=0, offset=0",
-                  "DELETE FROM ingest WHERE entry_index=?",
-                  "DELETE FROM outbox WHERE type='evidence.received'"}) {
+                  "DELETE FROM ingest WHERE entry_index>=?",
+                  "DELETE FROM outbox WHERE type='evidence.received'",
+                  "DELETE FROM custody_disclosures WHERE entry_index>=?",
+                  "DELETE FROM custody_index WHERE entry_index>=?"}) {
               Statement st(node_->sql(), sql);
               if (std::string(sql).find('?') != std::string::npos) {
-                st.Bind(1, before.entry_index);
+                st.Bind(1, lost);
               }
               RETURN_IF_ERROR(st.Run());
             }
             return Status::OK();
           })
           .ok());
+  std::string data = (dir_ / "data").string();
+  node_.reset();
+  node_ = std::move(Node::Open(&env_, data)).value();
+  // One entry.voided for each entry whose change never committed.
+  const uint64_t voids = size - lost;
+  ASSERT_EQ((*node_->Log())->Latest().size, size + voids);
+  for (uint64_t k = 0; k < voids; ++k) {
+    auto v = testutil::OpenedEntryAt(node_.get(), size + k);
+    ASSERT_TRUE(v.ok());
+    EXPECT_EQ(v->kind, EntryKind::kEntryVoided);
+    EXPECT_EQ(v->subject, "entry:" + std::to_string(lost + k));
+  }
   ASSERT_EQ((*Transfers(node_.get()).List())[0].state, "pending");
 
-  ASSERT_EQ(*fetcher.FetchDue(), 1);
+  ASSERT_EQ(*Fetcher(node_.get(), std::chrono::seconds(10)).FetchDue(), 1);
   Transfer after = (*Transfers(node_.get()).List())[0];
   EXPECT_EQ(after.state, "done");
-  EXPECT_EQ(after.entry_index, before.entry_index);
-  EXPECT_EQ(after.offset, 2 * kVaultChunkSize + 7);
+  EXPECT_GE(after.entry_index, static_cast<int64_t>(size + voids));
   auto about = CustodyIndex(&node_->sql()).ForSubject(a.ToString(), -1, 100);
   int received = 0;
   for (const auto& e : *about) received += e.kind == "evidence.received";
@@ -256,17 +273,13 @@ TEST_F(FetcherTest, AReceiptLoggedBeforeACrashIsNeitherPulledNorLoggedTwice) {
   auto ingests = node_->db().IngestsOf(a.ToString());
   ASSERT_EQ(ingests->size(), 1u);
   EXPECT_EQ((*ingests)[0].entry_index,
-            static_cast<uint64_t>(before.entry_index));
-  EXPECT_EQ(node_->db().FindEvidence(a.ToString()).value()->md5.size(), 32u);
-  // The US served one pull, and hears of the one entry.
-  auto pulls = CustodyIndex(&us_->sql()).ForSubject(a.ToString(), -1, 100);
-  int accessed = 0;
-  for (const auto& e : *pulls) accessed += e.kind == "evidence.accessed";
-  EXPECT_EQ(accessed, 1);
+            static_cast<uint64_t>(after.entry_index));
+  EXPECT_EQ((*ingests)[0].md5.size(), 32u);
+  // The US hears of the one entry that counts.
   Post(node_.get(), us_.get());
   auto offers = *Transfers(us_.get()).Offers();
   ASSERT_EQ(offers.size(), 1u);
-  EXPECT_EQ(offers[0].received_index, before.entry_index);
+  EXPECT_EQ(offers[0].received_index, after.entry_index);
   EXPECT_EQ(offers[0].message_id, m.id);
 }
 
@@ -306,7 +319,7 @@ TEST_F(FetcherTest, AConfirmationMustProveItsEntry) {
   forged.id = std::string(32, 'f');
   std::string& entry =
       forged.payload["items"][0]["entry"].get_ref<std::string&>();
-  entry.replace(entry.find("\"from\""), 6, "\"frim\"");
+  entry.replace(entry.find("\"actor\":\"sd:"), 12, "\"actor\":\"sd:0");
   ASSERT_TRUE(Transfers(us_.get()).AcceptConfirmation(forged).ok());
   EXPECT_NE(Exchange(us_.get()).Outcome(forged.id)->find("inclusion proof"),
             std::string::npos)
@@ -335,8 +348,36 @@ TEST_F(FetcherTest, ATamperedManifestIsRefusedAndNothingIsPulled) {
     Message x = m;  // an entry's bytes changed
     std::string& e =
         x.payload["items"][0]["entries"][0]["entry"].get_ref<std::string&>();
-    e[e.find("\"size\":") + 7] = '9';
+    size_t at = e.find("\"actor\":\"sd:") + 12;
+    e[at] = e[at] == '0' ? '1' : '0';
     refused(x, "inclusion proof");
+  }
+  {
+    Message x = m;  // a disclosure that does not match its entry
+    json& ds = x.payload["items"][0]["entries"][0]["disclosures"];
+    for (auto& d : ds) {
+      std::string& text = d.get_ref<std::string&>();
+      size_t at = text.find("\"size\",");
+      if (at != std::string::npos) text.replace(at + 7, 4, "9999");
+    }
+    refused(x, "matches no digest");
+  }
+  {
+    Message x = m;  // the subject not disclosed: about what?
+    json kept = json::array();
+    for (const auto& d : x.payload["items"][0]["entries"][0]["disclosures"]) {
+      if (d.get<std::string>().find("\"subject\"") == std::string::npos) {
+        kept.push_back(d);
+      }
+    }
+    x.payload["items"][0]["entries"][0]["disclosures"] = kept;
+    refused(x, "is not about this object");
+  }
+  {
+    // Nothing of the case's id or its notes goes to the peer.
+    std::string all = m.payload.dump();
+    EXPECT_EQ(all.find("\"case\","), std::string::npos);
+    EXPECT_EQ(all.find("US-1"), std::string::npos);
   }
   {
     Message x = m;  // another size than the entries record
@@ -535,7 +576,7 @@ TEST_F(FetcherTest, ARepeatedDeliveryIsRefusedUntilTheFirstArrives) {
 // node's signed checkpoint, and checks out with the public keys alone.
 TEST_F(FetcherTest, ABundleOfReceivedEvidenceCarriesBothHistories) {
   ContentAddress a = UsEvidence(kVaultChunkSize + 3, 11, true);
-  ASSERT_TRUE(VerifyEvidence(*us_, a, "local:analyst").ok());
+  ASSERT_TRUE(VerifyEvidence(*us_, "US-1", a, "local:analyst").ok());
   Deliver({a});
   Post(us_.get(), node_.get());
   ASSERT_EQ(*Fetcher(node_.get(), std::chrono::seconds(10)).FetchDue(), 1);
@@ -605,15 +646,42 @@ TEST_F(FetcherTest, ABundleOfReceivedEvidenceCarriesBothHistories) {
     std::ifstream in(first, std::ios::binary);
     bytes.assign(std::istreambuf_iterator<char>(in), {});
   }
-  size_t at = bytes.find("local:analyst");
-  ASSERT_NE(at, std::string::npos) << bytes;
-  bytes.replace(at, 13, "local:anal1st");
+  size_t at = bytes.find("\"actor\":\"sd:") + 12;
+  ASSERT_LT(at, bytes.size()) << bytes;
+  bytes[at] = bytes[at] == '0' ? '1' : '0';
   std::ofstream(first, std::ios::binary | std::ios::trunc) << bytes;
   report = check(x, policy);
   EXPECT_FALSE(report.ok);
   EXPECT_NE(report.FirstFailure().find("peers/cyber.doj.example/entries/"),
             std::string::npos)
       << report.FirstFailure();
+}
+
+// What the US disclosed of its entries came with the evidence: the Kuwaiti
+// court sees who acquired it and its hashes, but neither the US case's id
+// nor its investigators' notes, which never left the US node.
+TEST_F(FetcherTest, APeersHistoryDisclosesNeitherItsCaseNorItsNotes) {
+  std::string path = (dir_ / "noted").string();
+  std::ofstream(path, std::ios::binary) << "noted evidence";
+  IngestRequest req{path, "US-1", "local:analyst", "informant: J. Doe", false,
+                    false};
+  auto in = Ingest(*us_, req);
+  ASSERT_TRUE(in.ok()) << in.status().ToString();
+  Deliver({in->object.address});
+  Post(us_.get(), node_.get());
+  ASSERT_EQ(*Fetcher(node_.get(), std::chrono::seconds(10)).FetchDue(), 1);
+  std::filesystem::path tar = dir_ / "noted.tar";
+  auto r = ExportToFile(node_.get(), {"KW-1", {}, "local:prosecutor", "n.tar"},
+                        tar.string(), nullptr);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  std::string all;
+  {
+    std::ifstream f(tar, std::ios::binary);
+    all.assign(std::istreambuf_iterator<char>(f), {});
+  }
+  EXPECT_EQ(all.find("J. Doe"), std::string::npos);
+  EXPECT_EQ(all.find("US-1"), std::string::npos);
+  EXPECT_NE(all.find("local:analyst"), std::string::npos);  // disclosed
 }
 
 // A prosecutor exports over the API: the tar streams back with the

@@ -38,6 +38,8 @@ constexpr KindName kKinds[] = {
     {EntryKind::kUserEnrolled, "user.enrolled"},
     {EntryKind::kCaseLeadChanged, "case.lead_changed"},
     {EntryKind::kCaseChangeProposed, "case.change_proposed"},
+    {EntryKind::kEntryVoided, "entry.voided"},
+    {EntryKind::kNodeRepaired, "node.repaired"},
 };
 
 }  // namespace
@@ -138,12 +140,23 @@ std::string FormatTime(int64_t unix_micros) {
   return out;
 }
 
+nlohmann::json CustodyEntryJson(const CustodyEntry& e) {
+  return {{"v", e.version},
+          {"kind", EntryKindName(e.kind)},
+          {"time", FormatTime(e.time_unix_micros)},
+          {"node", e.node},
+          {"actor", e.actor},
+          {"case", e.case_id},
+          {"subject", e.subject},
+          {"data", e.data}};
+}
+
 std::string FormatCustodyEntry(const CustodyEntry& e) {
   // Written directly (base/json_writer.h produces nlohmann's exact bytes);
   // the form is a contract: see docs/formats.md and the golden tests.
   std::string out;
   out.reserve(256);
-  out += "{\"v\":1,\"kind\":";
+  out += e.version == 1 ? "{\"v\":1,\"kind\":" : "{\"v\":2,\"kind\":";
   AppendJsonString(&out, EntryKindName(e.kind));
   out += ",\"time\":\"";
   out += FormatTime(e.time_unix_micros);
@@ -161,6 +174,58 @@ std::string FormatCustodyEntry(const CustodyEntry& e) {
   return out;
 }
 
+namespace {
+
+bool IsDigestHex(std::string_view s) {
+  if (s.size() != 64) return false;
+  for (char c : s) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
+// A version 2 entry is sealed throughout or clear throughout: a reader can
+// tell a digest from a value, and nothing about a case is half-hidden.
+Status CheckVersion2Shape(const CustodyEntry& e) {
+  auto digest = [](const std::string& v) {
+    return v.size() == 67 && v.compare(0, 3, "sd:") == 0 &&
+           IsDigestHex(std::string_view(v).substr(3));
+  };
+  if (e.case_id.empty()) {
+    if (e.actor.rfind("sd:", 0) == 0 || e.subject.rfind("sd:", 0) == 0 ||
+        e.data.contains("sd")) {
+      return Status::Corruption(
+          "custody entry without a case has sealed fields");
+    }
+    return Status::OK();
+  }
+  if (!digest(e.case_id) || !digest(e.actor) || !digest(e.subject)) {
+    return Status::Corruption(
+        "custody entry about a case is not sealed: case, actor and subject "
+        "must be digests");
+  }
+  if (e.data.size() != 1 || !e.data.contains("sd") ||
+      !e.data["sd"].is_array()) {
+    return Status::Corruption(
+        "custody entry about a case is not sealed: data must be {\"sd\":[…]}");
+  }
+  const std::string* previous = nullptr;
+  for (const auto& d : e.data["sd"]) {
+    if (!d.is_string() || !IsDigestHex(d.get_ref<const std::string&>())) {
+      return Status::Corruption("a sealed field's digest is not 64 hex digits");
+    }
+    const std::string& s = d.get_ref<const std::string&>();
+    if (previous != nullptr && !(*previous < s)) {
+      return Status::Corruption(
+          "a sealed entry's digests are not sorted and distinct");
+    }
+    previous = &s;
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
 Result<CustodyEntry> ParseCustodyEntry(std::string_view bytes) {
   nlohmann::json j = nlohmann::json::parse(bytes, nullptr, false);
   if (j.is_discarded() || !j.is_object()) {
@@ -175,7 +240,9 @@ Result<CustodyEntry> ParseCustodyEntry(std::string_view bytes) {
                                 "\"");
     }
   }
-  if (j["v"] != 1) return Status::Corruption("custody entry version is not 1");
+  if (j["v"] != 1 && j["v"] != 2) {
+    return Status::Corruption("custody entry version is not 1 or 2");
+  }
   for (const char* k : {"kind", "time", "node", "actor", "case", "subject"}) {
     if (!j[k].is_string()) {
       return Status::Corruption(std::string("custody entry \"") + k +
@@ -186,6 +253,7 @@ Result<CustodyEntry> ParseCustodyEntry(std::string_view bytes) {
     return Status::Corruption("custody entry \"data\" is not an object");
   }
   CustodyEntry e;
+  e.version = j["v"] == 1 ? 1 : 2;
   auto kind = ParseEntryKind(j["kind"].get<std::string>());
   if (!kind.ok()) return Status::Corruption(kind.status().message());
   e.kind = *kind;
@@ -197,6 +265,7 @@ Result<CustodyEntry> ParseCustodyEntry(std::string_view bytes) {
   e.case_id = j["case"];
   e.subject = j["subject"];
   e.data = j["data"];
+  if (e.version == 2) RETURN_IF_ERROR(CheckVersion2Shape(e));
   if (FormatCustodyEntry(e) != bytes) {
     return Status::Corruption("custody entry is not in its canonical form");
   }

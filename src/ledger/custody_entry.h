@@ -1,11 +1,24 @@
 // Custody entries: one compact JSON object per action on evidence, written
 // once by FormatCustodyEntry and stored and hashed as those exact bytes.
 //
-// {"v":1,"kind":"evidence.ingested","time":"2026-11-22T23:10:00.123456Z",
-//  "node":"ccd.moi.gov.kw","actor":"local:alice","case":"CASE-1",
-//  "subject":"sha256:<hex>","data":{...}}
+// Version 2 (docs/formats.md, "Custody entry"). An entry about the node
+// itself (users, peers, messages as they arrive, fsck) is in clear:
 //
-// The kinds are a closed list (docs/formats.md).
+// {"v":2,"kind":"user.added","time":"2026-11-22T23:10:00.123456Z",
+//  "node":"ccd.moi.gov.kw","actor":"local:alice","case":"",
+//  "subject":"user:bob","data":{"role":"investigator"}}
+//
+// An entry about a case is sealed (ledger/disclosure.h): its actor, case,
+// subject and every data field are digests of disclosures that stay in the
+// node's database, so that the log, which every peer and witness reads,
+// commits to the case's content without carrying it:
+//
+// {"v":2,"kind":"case.opened","time":"…","node":"ccd.moi.gov.kw",
+//  "actor":"sd:<hex>","case":"sd:<hex>","subject":"sd:<hex>",
+//  "data":{"sd":["<hex>","<hex>","<hex>"]}}
+//
+// Version 1 entries (written before 2026-12) carried everything in clear;
+// they are still read. The kinds are a closed list (docs/formats.md).
 
 #ifndef AMANAH_LEDGER_CUSTODY_ENTRY_H_
 #define AMANAH_LEDGER_CUSTODY_ENTRY_H_
@@ -46,20 +59,32 @@ enum class EntryKind {
   kCaseLeadChanged,      // a case's lead was handed to another member
   kCaseChangeProposed,   // a member proposed a membership change; a second
                          // member must confirm it
+  kEntryVoided,          // an earlier entry whose change never committed
+  kNodeRepaired,         // fsck --repair removed what no entry accounts for
 };
 
 std::string_view EntryKindName(EntryKind kind);
 Result<EntryKind> ParseEntryKind(std::string_view name);
 
+// The versions of the entry format this code reads; it writes kEntryVersion.
+constexpr int kEntryVersion = 2;
+
 struct CustodyEntry {
+  int version = kEntryVersion;  // 1 or 2
   EntryKind kind = EntryKind::kEvidenceIngested;
   int64_t time_unix_micros = 0;
   std::string node;
   std::string actor;
-  std::string case_id;  // may be empty
-  std::string subject;  // "sha256:<hex>", or the node's origin
+  std::string case_id;  // may be empty; "sd:<hex>" in a sealed entry
+  std::string subject;  // "sha256:<hex>", "user:<name>", the node's origin …
   nlohmann::json data = nlohmann::json::object();
 };
+
+// A version 2 entry about a case: its fields are digests ("sd:<hex>", and
+// data {"sd":[<hex>, …]}) until opened with its disclosures.
+inline bool IsSealed(const CustodyEntry& e) {
+  return e.version >= 2 && !e.case_id.empty();
+}
 
 // RFC 3339 UTC with microseconds: "2026-11-22T23:10:00.123456Z".
 std::string FormatTime(int64_t unix_micros);
@@ -69,7 +94,13 @@ Result<int64_t> ParseTime(const std::string& text);
 // The one serialisation of an entry. Keys in the fixed order above; `data`
 // with sorted keys and no insignificant whitespace.
 std::string FormatCustodyEntry(const CustodyEntry& entry);
-// Parses and checks an entry's shape (all fields, known kind, v = 1).
+// The entry's fields as a JSON object, in clear as they are (for an opened
+// entry: what was disclosed), for showing; never the bytes that are hashed.
+nlohmann::json CustodyEntryJson(const CustodyEntry& entry);
+
+// Parses and checks an entry's shape: all fields, a known kind, version 1
+// or 2, and for version 2 either sealed throughout (IsSealed) or clear
+// throughout.
 Result<CustodyEntry> ParseCustodyEntry(std::string_view bytes);
 
 }  // namespace amanah

@@ -15,8 +15,11 @@ namespace {
 
 // Golden: the exact bytes of an entry; these are hashed into the log and
 // must never change for the same fields.
+// Version 1, as written before 2026-12: still parsed and re-serialised to
+// the same bytes, so that old logs and bundles verify.
 TEST(CustodyEntryTest, GoldenBytes) {
   CustodyEntry e;
+  e.version = 1;
   e.kind = EntryKind::kEvidenceIngested;
   e.time_unix_micros = 1795820400123456;  // 2026-11-27T23:00:00.123456Z
   e.node = "ccd.moi.gov.kw";

@@ -896,12 +896,23 @@ struct ApiServer::Impl {
                   WholeNumber(req.get_param_value("after"), "after"));
               after = static_cast<int64_t>(a);
             }
-            ASSIGN_OR_RETURN(
-                auto entries,
-                CustodyIndex(&node->sql()).ForCase(id, after, limit + 1));
+            CustodyIndex index(&node->sql());
+            ASSIGN_OR_RETURN(auto entries, index.ForCase(id, after, limit + 1));
+            ASSIGN_OR_RETURN(CustodyLog * log, node->Log());
+            LogReader reader = log->Reader();
             json items = json::array();
             for (size_t i = 0; i < entries.size() && i < limit; ++i) {
-              items.push_back(EntryJson(entries[i]));
+              // The entry opened for the case's members: its data, and the
+              // exact bytes and disclosures to check it against the log.
+              ASSIGN_OR_RETURN(OpenedEntry opened,
+                               index.Opened(reader, entries[i].index));
+              ASSIGN_OR_RETURN(auto disclosures,
+                               index.Disclosures(entries[i].index));
+              json j = EntryJson(entries[i]);
+              j["data"] = opened.entry.data;
+              ASSIGN_OR_RETURN(j["entry"], reader.Entry(entries[i].index));
+              j["disclosures"] = disclosures;
+              items.push_back(std::move(j));
             }
             json next = entries.size() > limit
                             ? json(std::to_string(entries[limit - 1].index))
@@ -1243,7 +1254,13 @@ struct ApiServer::Impl {
     for (const auto& [alg, digest] : done->object.digests) {
       j["hashes"][std::string(HashName(alg))] = HexEncode(digest);
     }
-    j["entry"] = json::parse(done->entry);
+    // The entry as the case's members read it; the log holds it sealed.
+    ASSIGN_OR_RETURN(CustodyLog * log, node->Log());
+    LogReader entries = log->Reader();
+    ASSIGN_OR_RETURN(
+        OpenedEntry opened,
+        CustodyIndex(&node->sql()).Opened(entries, done->entry_index));
+    j["entry"] = CustodyEntryJson(opened.entry);
     Reply r = Reply::Json(j, 201);
     r.headers.emplace("Upload-Offset", std::to_string(now->offset));
     return r;
@@ -1337,7 +1354,11 @@ struct ApiServer::Impl {
     e.subject = address;
     ASSIGN_OR_RETURN(std::optional<Request> request,
                      RequestBook(node).Get(offer->request_id));
-    if (request) e.case_id = request->case_id;
+    if (!request) {
+      return Status::NotFound(address + " was offered for " +
+                              offer->request_id + ", which is gone");
+    }
+    e.case_id = request->case_id;
     e.data = {{"purpose", "pulled by " + peer},
               {"message", offer->message_id},
               {"range", range.empty() ? "all" : range.substr(0, 100)}};

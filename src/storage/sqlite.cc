@@ -66,16 +66,22 @@ Status SqliteDb::Exec(const char* sql) {
   return Status::OK();
 }
 
-Status SqliteDb::AddColumnIfMissing(const char* table, const char* column,
-                                    const char* definition) {
+Result<bool> SqliteDb::HasColumn(const char* table, const char* column) {
   std::string pragma = std::string("PRAGMA table_info(") + table + ")";
   Statement q(*this, pragma.c_str());
   RETURN_IF_ERROR(q.status());
   int rc;
   while ((rc = q.Step()) == SQLITE_ROW) {
-    if (q.Text(1) == column) return Status::OK();
+    if (q.Text(1) == column) return true;
   }
   if (rc != SQLITE_DONE) return q.Error();
+  return false;
+}
+
+Status SqliteDb::AddColumnIfMissing(const char* table, const char* column,
+                                    const char* definition) {
+  ASSIGN_OR_RETURN(bool has, HasColumn(table, column));
+  if (has) return Status::OK();
   std::string alter = std::string("ALTER TABLE ") + table + " ADD COLUMN " +
                       column + " " + definition;
   return Exec(alter.c_str());
@@ -99,11 +105,17 @@ Status SqliteDb::Transaction(const std::function<Status()>& fn) {
   }
   RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
   ++tx_depth_;
+  tx_owner_.store(std::this_thread::get_id());
   Status s = fn();
+  tx_owner_.store(std::thread::id());
   --tx_depth_;
   if (s.ok()) s = Exec("COMMIT");
   if (!s.ok()) (void)Exec("ROLLBACK");
   return s;
+}
+
+bool SqliteDb::InTransactionOnThisThread() const {
+  return tx_owner_.load() == std::this_thread::get_id();
 }
 
 Statement::Statement(const SqliteDb& db, const char* sql)

@@ -8,12 +8,14 @@
 
 #include <sqlite3.h>
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <unordered_map>
 
 #include "base/status.h"
@@ -34,10 +36,14 @@ class SqliteDb {
   // an earlier version gains a new column when it opens.
   Status AddColumnIfMissing(const char* table, const char* column,
                             const char* definition);
+  // Whether `table` has `column`.
+  Result<bool> HasColumn(const char* table, const char* column);
   // BEGIN IMMEDIATE; fn(); COMMIT, or ROLLBACK if fn fails. Transactions
   // from several threads are serialised here; one inside another is a
   // savepoint within the outer one.
   Status Transaction(const std::function<Status()>& fn);
+  // Whether the calling thread is inside Transaction().
+  bool InTransactionOnThisThread() const;
 
   sqlite3* handle() const { return db_; }
 
@@ -56,7 +62,8 @@ class SqliteDb {
   mutable std::unordered_multimap<std::string, sqlite3_stmt*>
       cache_;  // guarded by cache_mu_
   std::recursive_mutex tx_mu_;
-  int tx_depth_ = 0;  // guarded by tx_mu_
+  int tx_depth_ = 0;                       // guarded by tx_mu_
+  std::atomic<std::thread::id> tx_owner_;  // the thread in a transaction
 };
 
 // A prepared statement, given back to its database's cache (or finalized)

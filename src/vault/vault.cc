@@ -88,10 +88,12 @@ bool Vault::Contains(const ContentAddress& address) const {
 
 Result<PutResult> Vault::Put(SequentialFile* source,
                              const std::vector<HashAlgorithm>& extra,
-                             const ProgressFn& progress) {
+                             const ProgressFn& progress,
+                             const PutHooks* hooks) {
   std::string tmp_dir = JoinPath(dir_, "tmp");
   RETURN_IF_ERROR(CreateDirs(env_, tmp_dir, 0700));
-  std::string tmp = JoinPath(tmp_dir, RandomName());
+  std::string tmp = JoinPath(tmp_dir, "put-" + RandomName());
+  if (hooks && hooks->before_write) RETURN_IF_ERROR(hooks->before_write(tmp));
 
   std::vector<HashAlgorithm> algorithms = {HashAlgorithm::kSha256};
   for (HashAlgorithm a : extra) {
@@ -120,6 +122,13 @@ Result<PutResult> Vault::Put(SequentialFile* source,
   r.digests = digests->digests;
   std::memcpy(r.address.digest.data(), r.digests[HashAlgorithm::kSha256].data(),
               32);
+  if (hooks && hooks->before_adopt) {
+    Status noted = hooks->before_adopt(r.address);
+    if (!noted.ok()) {
+      (void)env_->RemoveFile(tmp);
+      return noted;
+    }
+  }
   auto adopted = Adopt(tmp, r.address);
   if (!adopted.ok()) {
     (void)env_->RemoveFile(tmp);

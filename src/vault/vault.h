@@ -74,6 +74,17 @@ class ObjectReader {
   Bytes sealed_, plain_;
 };
 
+// What Put tells its caller before its effects, so that the caller can
+// record them first and, after a crash, finish or undo them (app/: the
+// node removes an object whose ingest never committed).
+struct PutHooks {
+  // Before the temporary file (under TmpDir()) is created.
+  std::function<Status(const std::string& tmp_path)> before_write;
+  // Once the content is hashed and durable, before it becomes visible
+  // under its address.
+  std::function<Status(const ContentAddress& address)> before_adopt;
+};
+
 class Vault {
  public:
   Vault(Env* env, std::string dir, MasterKey master)
@@ -85,7 +96,8 @@ class Vault {
   // is stored once.
   Result<PutResult> Put(SequentialFile* source,
                         const std::vector<HashAlgorithm>& extra,
-                        const ProgressFn& progress = nullptr);
+                        const ProgressFn& progress = nullptr,
+                        const PutHooks* hooks = nullptr);
 
   // Moves a complete, durable object file (made by StagedObject) into place
   // as `address`; true if the vault held that content already, in which
