@@ -121,8 +121,9 @@ TEST_F(MessagesTest, AMessageLoggedBeforeACrashIsVoidedThenStoredAgain) {
   ASSERT_TRUE(Mailroom(us_.get()).Receive(m.body, m.signature).ok());
   ASSERT_EQ(Mailroom(us_.get()).Inbox()->size(), 1u);
   // What the commit would have written is gone; the log keeps its entry.
-  for (const char* sql : {"DELETE FROM inbox", "DELETE FROM custody_index "
-                                               "WHERE entry_index=?"}) {
+  for (const char* sql : {"DELETE FROM inbox",
+                          "DELETE FROM custody_index "
+                          "WHERE entry_index=?"}) {
     Statement st(us_->sql(), sql);
     if (std::string(sql).find('?') != std::string::npos) st.Bind(1, before);
     ASSERT_TRUE(st.Run().ok());

@@ -12,8 +12,8 @@
 #include "app/cases.h"
 #include "app/evidence.h"
 #include "app/fsck.h"
-#include "storage/fault_injection_env.h"
 #include "app/testutil.h"
+#include "storage/fault_injection_env.h"
 #include "storage/testutil.h"
 
 namespace amanah {
@@ -111,8 +111,8 @@ TEST_F(NodeTest, IngestRecordsEntryAndIsProvable) {
   EXPECT_EQ(out->object.address.digest, Sha256(AsBytes("evidence")));
   // In the log the entry is sealed: nothing of the case, the content or
   // the note; its members read it opened.
-  for (const char* text : {"KW-1", "seized phone", "e.txt",
-                           "ee8250fb76e094b34b471f13a73dbbe5"}) {
+  for (const char* text :
+       {"KW-1", "seized phone", "e.txt", "ee8250fb76e094b34b471f13a73dbbe5"}) {
     EXPECT_EQ(out->entry.find(text), std::string::npos) << text;
   }
   auto e = testutil::OpenedEntryAt(node.get(), out->entry_index);

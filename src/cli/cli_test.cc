@@ -97,8 +97,7 @@ TEST_F(CliTest, BadInputGivesOneLineAndExitCode) {
   EXPECT_EQ(missing.code, 3);
   EXPECT_EQ(std::count(missing.err.begin(), missing.err.end(), '\n'), 1);
   EXPECT_EQ(Amanah("cat sha256:xyz").code, 2);
-  EXPECT_EQ(Amanah("cat sha256:" + std::string(64, '0') + " --case C").code,
-            3);
+  EXPECT_EQ(Amanah("cat sha256:" + std::string(64, '0') + " --case C").code, 3);
   EXPECT_EQ(Amanah("log prove 5").code, 2);
   EXPECT_EQ(Amanah("ingest").code, 2);
   // Nothing was recorded by the failures.

@@ -10,9 +10,9 @@
 #include <nlohmann/json.hpp>
 
 #include "app/cases.h"
+#include "app/custody_index.h"
 #include "app/evidence.h"
 #include "app/export.h"
-#include "app/custody_index.h"
 #include "app/fsck.h"
 #include "app/messages.h"
 #include "app/node.h"

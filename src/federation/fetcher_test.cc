@@ -152,8 +152,7 @@ TEST_F(FetcherTest, EvidenceArrivesIntactAndBothLogsNameEachOther) {
     ASSERT_NE(offer, nullptr);
     EXPECT_EQ(received.data["peer_entry"], offer->entry_index);
     EXPECT_EQ(offer->received_index, t.entry_index);
-    auto transferred =
-        *testutil::OpenedEntryAt(us_.get(), offer->entry_index);
+    auto transferred = *testutil::OpenedEntryAt(us_.get(), offer->entry_index);
     EXPECT_EQ(transferred.kind, EntryKind::kEvidenceTransferred);
     EXPECT_EQ(transferred.data["to"], "ccd.moi.gov.kw");
     EXPECT_EQ(transferred.data["message"], offered.id);
@@ -663,8 +662,8 @@ TEST_F(FetcherTest, ABundleOfReceivedEvidenceCarriesBothHistories) {
 TEST_F(FetcherTest, APeersHistoryDisclosesNeitherItsCaseNorItsNotes) {
   std::string path = (dir_ / "noted").string();
   std::ofstream(path, std::ios::binary) << "noted evidence";
-  IngestRequest req{path, "US-1", "local:analyst", "informant: J. Doe", false,
-                    false};
+  IngestRequest req{path,  "US-1", "local:analyst", "informant: J. Doe",
+                    false, false};
   auto in = Ingest(*us_, req);
   ASSERT_TRUE(in.ok()) << in.status().ToString();
   Deliver({in->object.address});
