@@ -1,7 +1,8 @@
 // Golden vectors of the vault object format (docs/formats.md, "Vault
 // object"): fixed keys, nonces and plaintext, and the exact bytes of the
-// object. Computed independently of this code, from the format's
-// description, with AES-256-GCM and XChaCha20-Poly1305 of another library.
+// object. Computed independently of this code, from the description in
+// docs/formats.md, with another library's AES-256-GCM and ChaCha20-Poly1305
+// (XChaCha20's HChaCha20 step written from draft-irtf-cfrg-xchacha).
 
 #include "vault/object_format.h"
 
