@@ -6,6 +6,7 @@
 #include "app/testutil.h"
 #include "crypto/hash.h"
 #include "storage/fault_injection_env.h"
+#include "vault/testutil.h"
 
 namespace amanah {
 namespace {
@@ -76,6 +77,47 @@ TEST_F(UploadsTest, OffsetsAndBrokenBodies) {
   EXPECT_EQ((*done)->object.address.digest, Sha256(AsBytes(data)));
   EXPECT_FALSE(desk.Begin("user:inv", "NOPE", "a", "", false, false).ok());
   EXPECT_FALSE(desk.Begin("user:inv", "UP", "../a", "", false, false).ok());
+}
+
+// An fsync fails while a request is committing its chunks: the request
+// fails, and the chunks it sealed stay in the staging file, uncommitted.
+// The client sends again from the committed offset, here other bytes (the
+// file changed meanwhile). The chunks are sealed again, each under a nonce
+// of its own: a copy of the staging file taken before (a backup) and the
+// object after must not share a keystream, which would give away the XOR
+// of the two plaintexts.
+TEST_F(UploadsTest, AResumedUploadSealsUnderFreshNonces) {
+  UploadDesk desk(node_.get());
+  auto u = desk.Begin("user:inv", "UP", "live.log", "", false, false);
+  ASSERT_TRUE(u.ok()) << u.status().ToString();
+  const std::string path = node_->vault().TmpDir() + "/upload-" + u->id;
+  const size_t c = 1048576;
+  std::string p1(3 * c, '\0'), p2(3 * c + 7, '\0');
+  for (size_t i = 0; i < p1.size(); ++i) p1[i] = static_cast<char>(i * 7);
+  for (size_t i = 0; i < p2.size(); ++i) p2[i] = static_cast<char>(i * 13);
+  const uint64_t header = testutil::ReadWholeFile(path).size();
+
+  env_.SetSyncFailure(true);
+  EXPECT_FALSE(desk.Receive(u->id, 0, false, Body(p1)).ok());
+  env_.ClearFaults();
+  EXPECT_EQ((*desk.Get(u->id))->offset, 0u);
+  const std::string first = testutil::ReadWholeFile(path);
+  ASSERT_GT(first.size(), header + 3 * c);  // sealed, not committed
+
+  auto r = desk.Receive(u->id, 0, false, Body(p2.substr(0, 3 * c)));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ((*desk.Get(u->id))->offset, 3 * c);
+  const std::string second = testutil::ReadWholeFile(path);
+  ASSERT_EQ(second.size(), first.size());
+  EXPECT_EQ(first.substr(0, header), second.substr(0, header));  // one key
+  EXPECT_FALSE(testutil::KeystreamReused(first, second, header,
+                                         (first.size() - header) / 3, 3, c, p1,
+                                         p2.substr(0, 3 * c)));
+
+  auto done = desk.Receive(u->id, 3 * c, true, Body(p2.substr(3 * c)));
+  ASSERT_TRUE(done.ok() && done->has_value()) << done.status().ToString();
+  EXPECT_EQ((*done)->object.address.digest, Sha256(AsBytes(p2)));
+  EXPECT_TRUE(node_->vault().Verify((*done)->object.address).ok());
 }
 
 }  // namespace

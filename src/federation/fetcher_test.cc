@@ -21,6 +21,8 @@
 #include "ledger/log_reader.h"
 #include "server/server.h"
 #include "storage/sqlite.h"
+#include "vault/staged.h"
+#include "vault/testutil.h"
 
 namespace amanah {
 namespace {
@@ -210,6 +212,59 @@ TEST_F(FetcherTest, AnInterruptedPullResumesWithARangeRequest) {
   ASSERT_EQ(ranges.size(), 2u);
   EXPECT_EQ(ranges[0], "all");
   EXPECT_EQ(ranges[1], "bytes=" + std::to_string(t.offset) + "-");
+}
+
+// Killed after chunks 0 to 2 were sealed and written to the staging file,
+// and before the transfer's offset moved past chunk 0 (which the fetcher
+// commits every 16 MiB; any crash between two commits leaves such a file).
+// The next round resumes with a range request from chunk 0's end and seals
+// chunks 1 and 2 again, from the same bytes: under the same nonces they
+// would come out as the same ciphertext. Each sealing draws its own.
+TEST_F(FetcherTest, AResumedPullSealsUnderFreshNonces) {
+  const size_t c = kVaultChunkSize;
+  ContentAddress a = UsEvidence(4 * c + 5, 31, false);
+  const std::string plain = testutil::ReadWholeFile((dir_ / "ev31").string());
+  ASSERT_EQ(plain.size(), 4 * c + 5);
+  Deliver({a});
+  Post(us_.get(), node_.get());
+  Transfers transfers(node_.get());
+  const Transfer t = (*transfers.List()).at(0);
+  const std::string path = transfers.StagingPath(t);
+  {
+    auto staged =
+        StagedObject::Create(node_->env(), node_->vault().master(), path, {});
+    ASSERT_TRUE(staged.ok()) << staged.status().ToString();
+    ASSERT_TRUE((*staged)->Append(AsBytes(plain).subspan(0, 3 * c)).ok());
+    ASSERT_TRUE((*staged)->Sync().ok());
+  }
+  ASSERT_TRUE(transfers.NoteProgress(t, c).ok());
+  const std::string first = testutil::ReadWholeFile(path);
+
+  Fetcher fetcher(node_.get(), std::chrono::seconds(10));
+  ASSERT_EQ(*fetcher.FetchDue(), 1);
+  ASSERT_TRUE(node_->vault().Verify(a).ok());
+  const std::string second = testutil::ReadWholeFile(node_->vault().PathOf(a));
+  // Resumed, not started over: the same header (so the same key), chunk 0
+  // as it was, and the rest pulled with a range request.
+  const size_t stride = (first.size() - kVaultHeaderSize) / 3;
+  ASSERT_GT(stride, c);
+  EXPECT_EQ(first.substr(0, kVaultHeaderSize + stride),
+            second.substr(0, kVaultHeaderSize + stride));
+  auto pulls = CustodyIndex(&us_->sql()).ForSubject(a.ToString(), -1, 100);
+  ASSERT_TRUE(pulls.ok());
+  std::vector<std::string> ranges;
+  for (const auto& e : *pulls) {
+    if (e.kind != "evidence.accessed") continue;
+    ranges.push_back(ParseCustodyEntry(Entry(us_.get(), e.index))
+                         ->data["range"]
+                         .get<std::string>());
+  }
+  EXPECT_EQ(ranges,
+            std::vector<std::string>{"bytes=" + std::to_string(c) + "-"});
+  const std::string resealed = plain.substr(c, 2 * c);
+  EXPECT_FALSE(testutil::KeystreamReused(first, second,
+                                         kVaultHeaderSize + stride, stride, 2,
+                                         c, resealed, resealed));
 }
 
 // Killed after the evidence.received entry became durable and before the

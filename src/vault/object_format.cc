@@ -37,7 +37,7 @@ MasterKey MasterKey::FromBytes(const VaultKey& key) {
 std::array<uint8_t, kVaultHeaderSize> VaultHeader::Encode() const {
   std::array<uint8_t, kVaultHeaderSize> b{};
   std::memcpy(b.data(), kMagic, 8);
-  b[8] = 1;
+  b[8] = version;
   b[9] = 1;
   b[10] = 1;
   b[12] = static_cast<uint8_t>(chunk_size >> 24);
@@ -54,10 +54,12 @@ Result<VaultHeader> VaultHeader::Decode(ByteView b) {
   if (b.size() < kVaultHeaderSize || std::memcmp(b.data(), kMagic, 8) != 0) {
     return Status::Corruption("not a vault object (bad magic)");
   }
-  if (b[8] != 1 || b[9] != 1 || b[10] != 1 || b[11] != 0 || b[31] != 0) {
+  if ((b[8] != 1 && b[8] != 2) || b[9] != 1 || b[10] != 1 || b[11] != 0 ||
+      b[31] != 0) {
     return Status::Corruption("unknown vault object version or cipher");
   }
   VaultHeader h;
+  h.version = b[8];
   h.chunk_size = uint32_t{b[12]} << 24 | uint32_t{b[13]} << 16 |
                  uint32_t{b[14]} << 8 | b[15];
   if (h.chunk_size == 0 || h.chunk_size > (64u << 20)) {
@@ -66,23 +68,47 @@ Result<VaultHeader> VaultHeader::Decode(ByteView b) {
   std::memcpy(h.master_key_id.data(), b.data() + 16, 8);
   std::memcpy(h.nonce_prefix.data(), b.data() + 24, 7);
   std::memcpy(h.wrapped_key.data(), b.data() + 32, 72);
+  if (h.version >= 2 && h.nonce_prefix != std::array<uint8_t, 7>{}) {
+    return Status::Corruption("vault object header: reserved bytes not zero");
+  }
   return h;
 }
 
-VaultHeader NewVaultHeader(const MasterKey& master, VaultKey* object_key) {
+namespace vault_internal {
+
+VaultHeader MakeVaultHeader(const MasterKey& master, const VaultKey& object_key,
+                            const std::array<uint8_t, 24>& wrap_nonce,
+                            uint8_t version, uint32_t chunk_size,
+                            const std::array<uint8_t, 7>& v1_prefix) {
   EnsureSodium();
   VaultHeader h;
+  h.version = version;
+  h.chunk_size = chunk_size;
   h.master_key_id = master.id;
-  randombytes_buf(h.nonce_prefix.data(), h.nonce_prefix.size());
-  randombytes_buf(object_key->data(), object_key->size());
-  uint8_t* nonce = h.wrapped_key.data();
-  randombytes_buf(nonce, 24);
+  if (version == 1) h.nonce_prefix = v1_prefix;
+  std::memcpy(h.wrapped_key.data(), wrap_nonce.data(), 24);
   auto ad = h.Encode();  // bytes 0..31 do not depend on the wrapped key
   unsigned long long clen = 0;
   crypto_aead_xchacha20poly1305_ietf_encrypt(
-      h.wrapped_key.data() + 24, &clen, object_key->data(), object_key->size(),
-      ad.data(), 32, nullptr, nonce, master.key.data());
+      h.wrapped_key.data() + 24, &clen, object_key.data(), object_key.size(),
+      ad.data(), 32, nullptr, wrap_nonce.data(), master.key.data());
   return h;
+}
+
+void SealWithPrefix(ChunkCipher* cipher, const std::array<uint8_t, 7>& prefix,
+                    uint32_t counter, bool last, ByteView plain, uint8_t* out) {
+  cipher->SealWith(prefix.data(), counter, last, plain, out);
+}
+
+}  // namespace vault_internal
+
+VaultHeader NewVaultHeader(const MasterKey& master, VaultKey* object_key) {
+  EnsureSodium();
+  std::array<uint8_t, 24> wrap_nonce;
+  randombytes_buf(object_key->data(), object_key->size());
+  randombytes_buf(wrap_nonce.data(), wrap_nonce.size());
+  return vault_internal::MakeVaultHeader(master, *object_key, wrap_nonce,
+                                         kVaultFormatVersion, kVaultChunkSize);
 }
 
 Result<VaultKey> UnwrapObjectKey(const VaultHeader& header,
@@ -108,7 +134,9 @@ ChunkCipher::ChunkCipher(const VaultKey& key, const VaultHeader& header)
     : ctx_(EVP_CIPHER_CTX_new()),
       key_(key),
       header_bytes_(header.Encode()),
-      prefix_(header.nonce_prefix) {
+      header_prefix_(header.nonce_prefix),
+      version_(header.version),
+      overhead_(header.chunk_overhead()) {
   if (ctx_ == nullptr) std::abort();
 }
 
@@ -117,8 +145,11 @@ ChunkCipher::~ChunkCipher() {
   sodium_memzero(key_.data(), key_.size());
 }
 
-void ChunkCipher::Nonce(uint32_t counter, bool last, uint8_t out[12]) const {
-  std::memcpy(out, prefix_.data(), 7);
+namespace {
+
+void MakeNonce(const uint8_t prefix[7], uint32_t counter, bool last,
+               uint8_t out[12]) {
+  std::memcpy(out, prefix, 7);
   out[7] = static_cast<uint8_t>(counter >> 24);
   out[8] = static_cast<uint8_t>(counter >> 16);
   out[9] = static_cast<uint8_t>(counter >> 8);
@@ -126,10 +157,24 @@ void ChunkCipher::Nonce(uint32_t counter, bool last, uint8_t out[12]) const {
   out[11] = last ? 1 : 0;
 }
 
+}  // namespace
+
 void ChunkCipher::Seal(uint32_t counter, bool last, ByteView plain,
                        uint8_t* out) {
+  if (version_ < 2) std::abort();  // see the header: never written
+  uint8_t prefix[kVaultNoncePrefixSize];
+  randombytes_buf(prefix, sizeof(prefix));
+  SealWith(prefix, counter, last, plain, out);
+}
+
+void ChunkCipher::SealWith(const uint8_t prefix[7], uint32_t counter, bool last,
+                           ByteView plain, uint8_t* out) {
   uint8_t nonce[12];
-  Nonce(counter, last, nonce);
+  MakeNonce(prefix, counter, last, nonce);
+  if (version_ >= 2) {
+    std::memcpy(out, prefix, kVaultNoncePrefixSize);
+    out += kVaultNoncePrefixSize;
+  }
   int len = 0;
   if (EVP_EncryptInit_ex2(ctx_, Aes256Gcm(), key_.data(), nonce, nullptr) !=
           1 ||
@@ -146,12 +191,18 @@ void ChunkCipher::Seal(uint32_t counter, bool last, ByteView plain,
 
 Status ChunkCipher::Open(uint32_t counter, bool last, ByteView sealed,
                          uint8_t* out) {
-  if (sealed.size() < kVaultTagSize) {
-    return Status::Corruption("chunk shorter than its tag");
+  if (sealed.size() < overhead_) {
+    return Status::Corruption("chunk " + std::to_string(counter) +
+                              " shorter than its nonce prefix and tag");
+  }
+  const uint8_t* prefix = header_prefix_.data();
+  if (version_ >= 2) {
+    prefix = sealed.data();
+    sealed = sealed.subspan(kVaultNoncePrefixSize);
   }
   size_t n = sealed.size() - kVaultTagSize;
   uint8_t nonce[12];
-  Nonce(counter, last, nonce);
+  MakeNonce(prefix, counter, last, nonce);
   int len = 0;
   uint8_t tag[kVaultTagSize];
   std::memcpy(tag, sealed.data() + n, kVaultTagSize);

@@ -148,7 +148,6 @@ Result<std::unique_ptr<StagedObject>> StagedObject::Resume(
         "a committed offset is a whole number of "
         "chunks");
   }
-  std::unique_ptr<StagedObject> s(new StagedObject(env, path, algorithms));
   ASSIGN_OR_RETURN(auto in, env->NewRandomAccessFile(path));
   uint8_t hb[kVaultHeaderSize];
   ASSIGN_OR_RETURN(size_t got, in->ReadAt(0, hb, sizeof(hb)));
@@ -156,10 +155,18 @@ Result<std::unique_ptr<StagedObject>> StagedObject::Resume(
   if (header.chunk_size != kVaultChunkSize) {
     return Status::Corruption(path + ": unexpected chunk size");
   }
+  // A staging file begun in format version 1 (before an upgrade): its
+  // chunks' nonces follow from the header and their position alone, so
+  // going on in it would seal the chunks after the committed ones under
+  // nonces they may have had before the restart. Its committed chunks are
+  // sealed once more into a version 2 file that then takes its place.
+  const bool reseal = header.version < 2;
   ASSIGN_OR_RETURN(VaultKey key, UnwrapObjectKey(header, master));
-  s->cipher_ = std::make_unique<ChunkCipher>(key, header);
+  ChunkCipher opener(key, header);
+  std::unique_ptr<ChunkCipher> sealer;
+  if (!reseal) sealer = std::make_unique<ChunkCipher>(key, header);
   sodium_memzero(key.data(), key.size());
-  const uint64_t sealed_chunk = kVaultChunkSize + kVaultTagSize;
+  const uint64_t sealed_chunk = kVaultChunkSize + opener.overhead();
   uint64_t chunks = committed / kVaultChunkSize;
   uint64_t want = kVaultHeaderSize + chunks * sealed_chunk;
   ASSIGN_OR_RETURN(uint64_t size, in->Size());
@@ -168,21 +175,50 @@ Result<std::unique_ptr<StagedObject>> StagedObject::Resume(
                               " bytes, fewer than the " +
                               std::to_string(committed) + " committed");
   }
-  Bytes plain(kVaultChunkSize);
-  Bytes sealed(sealed_chunk);
-  for (uint64_t i = 0; i < chunks; ++i) {
-    uint64_t off = kVaultHeaderSize + i * sealed_chunk;
-    ASSIGN_OR_RETURN(size_t r, in->ReadAt(off, sealed.data(),
-                                          static_cast<size_t>(sealed_chunk)));
-    if (r != sealed_chunk) return Status::Corruption(path + ": short read");
-    Status ok = s->cipher_->Open(static_cast<uint32_t>(i), false,
-                                 ByteView(sealed.data(), r), plain.data());
-    if (!ok.ok()) return Status::Corruption(path + ": " + ok.message());
-    s->Hash(ByteView(plain.data(), plain.size()));
+  const std::string fresh = path + ".v2";
+  std::unique_ptr<StagedObject> s;
+  if (reseal) {
+    if (env->FileExists(fresh)) RETURN_IF_ERROR(env->RemoveFile(fresh));
+    ASSIGN_OR_RETURN(s, Create(env, master, fresh, algorithms));
+  } else {
+    s.reset(new StagedObject(env, path, algorithms));
+    s->cipher_ = std::move(sealer);
   }
-  s->chunks_ = chunks;
-  if (size > want) RETURN_IF_ERROR(env->TruncateFile(path, want));
-  ASSIGN_OR_RETURN(s->file_, env->ReopenStreamingFile(path));
+  Status done = [&]() -> Status {
+    Bytes plain(kVaultChunkSize);
+    Bytes sealed(sealed_chunk);
+    for (uint64_t i = 0; i < chunks; ++i) {
+      uint64_t off = kVaultHeaderSize + i * sealed_chunk;
+      ASSIGN_OR_RETURN(size_t r, in->ReadAt(off, sealed.data(),
+                                            static_cast<size_t>(sealed_chunk)));
+      if (r != sealed_chunk) return Status::Corruption(path + ": short read");
+      Status ok = opener.Open(static_cast<uint32_t>(i), false,
+                              ByteView(sealed.data(), r), plain.data());
+      if (!ok.ok()) return Status::Corruption(path + ": " + ok.message());
+      if (reseal) {
+        RETURN_IF_ERROR(s->Append(plain));
+      } else {
+        s->Hash(plain);
+      }
+    }
+    sodium_memzero(plain.data(), plain.size());
+    if (reseal) {
+      RETURN_IF_ERROR(s->Sync());
+      RETURN_IF_ERROR(env->RenameFile(fresh, path));
+      s->path_ = path;
+      return env->SyncDir(DirName(path));
+    }
+    s->chunks_ = chunks;
+    if (size > want) RETURN_IF_ERROR(env->TruncateFile(path, want));
+    ASSIGN_OR_RETURN(s->file_, env->ReopenStreamingFile(path));
+    return Status::OK();
+  }();
+  if (!done.ok()) {
+    const bool renamed = reseal && s->path_ == path;
+    s.reset();
+    if (reseal && !renamed) (void)env->RemoveFile(fresh);
+    return done;
+  }
   return s;
 }
 
@@ -192,7 +228,7 @@ Status StagedObject::SealChunk(ByteView plain, bool last) {
   }
   Hash(plain);
   Bytes sealed = writer_->Take();
-  sealed.resize(plain.size() + kVaultTagSize);
+  sealed.resize(plain.size() + cipher_->overhead());
   cipher_->Seal(static_cast<uint32_t>(chunks_), last, plain, sealed.data());
   writer_->Push(std::move(sealed));
   ++chunks_;
@@ -240,7 +276,7 @@ Result<PutResult> StagedObject::Seal() {
   file_.reset();
   PutResult r;
   ASSIGN_OR_RETURN(uint64_t stored, env_->GetFileSize(path_));
-  r.size = stored - kVaultHeaderSize - chunks_ * kVaultTagSize;
+  r.size = stored - kVaultHeaderSize - chunks_ * cipher_->overhead();
   WaitHashed();
   for (size_t i = 0; i < algorithms_.size(); ++i) {
     r.digests[algorithms_[i]] = hashers_[i]->Finish();

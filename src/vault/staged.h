@@ -27,7 +27,11 @@ class StagedObject {
       const std::vector<HashAlgorithm>& algorithms);
   // Reopens a staging file after a restart: drops whatever lies beyond
   // `committed` plaintext bytes, and re-hashes the committed chunks
-  // (decrypting them, so a damaged staging file is found here).
+  // (decrypting them, so a damaged staging file is found here). The chunks
+  // that follow are sealed under fresh nonces, never under those they may
+  // have had before. A file of format version 1 (begun before an upgrade)
+  // has its committed chunks sealed once more into a version 2 file that
+  // replaces it (written as `path`.v2, then renamed).
   static Result<std::unique_ptr<StagedObject>> Resume(
       Env* env, const MasterKey& master, const std::string& path,
       const std::vector<HashAlgorithm>& algorithms, uint64_t committed);

@@ -29,9 +29,10 @@ class SealingSink final : public ChunkSink {
     if (index > UINT32_MAX) {
       return Status::InvalidInput("evidence larger than 4 PiB");
     }
-    return file_->AppendWith(chunk.size() + kVaultTagSize, [&](uint8_t* out) {
-      cipher_->Seal(static_cast<uint32_t>(index), last, chunk, out);
-    });
+    return file_->AppendWith(
+        chunk.size() + cipher_->overhead(), [&](uint8_t* out) {
+          cipher_->Seal(static_cast<uint32_t>(index), last, chunk, out);
+        });
   }
 
  private:
@@ -223,15 +224,17 @@ Result<std::unique_ptr<ObjectReader>> Vault::OpenReader(
   sodium_memzero(key->data(), key->size());
 
   r->chunk_size_ = header->chunk_size;
-  r->sealed_chunk_ = header->chunk_size + kVaultTagSize;
+  r->overhead_ = header->chunk_overhead();
+  r->sealed_chunk_ = header->chunk_size + r->overhead_;
   uint64_t body = r->stored_ - kVaultHeaderSize;
-  // Chunk count: full chunks, then a final one of 16..sealed_chunk bytes.
+  // Chunk count: full chunks, then a final one of overhead..sealed_chunk
+  // bytes.
   r->chunks_ = body == 0 ? 0 : (body + r->sealed_chunk_ - 1) / r->sealed_chunk_;
   if (r->chunks_ == 0 ||
-      body - (r->chunks_ - 1) * r->sealed_chunk_ < kVaultTagSize) {
+      body - (r->chunks_ - 1) * r->sealed_chunk_ < r->overhead_) {
     return fail("truncated: no final chunk");
   }
-  r->size_ = body - r->chunks_ * kVaultTagSize;
+  r->size_ = body - r->chunks_ * r->overhead_;
   // An empty object is one empty final chunk: check its tag now, since no
   // range will.
   if (r->size_ == 0) RETURN_IF_ERROR(r->LoadChunk(0));
@@ -254,7 +257,7 @@ Result<size_t> ObjectReader::OpenChunk(uint64_t index, uint8_t* out) {
     return Status::Corruption(path_ + ": " + s.message() + " (at byte " +
                               std::to_string(off) + " of the file)");
   }
-  return len - kVaultTagSize;
+  return len - overhead_;
 }
 
 Status ObjectReader::LoadChunk(uint64_t index) {

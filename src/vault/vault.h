@@ -68,7 +68,8 @@ class ObjectReader {
   std::string path_;
   std::unique_ptr<RandomAccessFile> file_;
   std::unique_ptr<ChunkCipher> cipher_;
-  uint64_t chunk_size_ = 0, sealed_chunk_ = 0, stored_ = 0, chunks_ = 0;
+  uint64_t chunk_size_ = 0, overhead_ = 0, sealed_chunk_ = 0, stored_ = 0;
+  uint64_t chunks_ = 0;
   uint64_t size_ = 0;
   uint64_t loaded_ = UINT64_MAX;  // the chunk in plain_
   Bytes sealed_, plain_;

@@ -1,18 +1,21 @@
 #include "vault/vault.h"
 
 #include <gtest/gtest.h>
+#include <sodium.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <random>
 
 #include "storage/fault_injection_env.h"
 #include "storage/testutil.h"
 #include "vault/e01.h"
 #include "vault/staged.h"
+#include "vault/testutil.h"
 
 namespace amanah {
 namespace {
@@ -20,6 +23,10 @@ namespace {
 using testutil::StringSource;
 
 namespace fs = std::filesystem;
+
+// A full chunk as written (format version 2): nonce prefix, ciphertext, tag.
+constexpr size_t kSealedChunk =
+    kVaultNoncePrefixSize + kVaultChunkSize + kVaultTagSize;
 
 class Collect : public ChunkSink {
  public:
@@ -114,7 +121,7 @@ TEST_F(VaultTest, ReadsAnyRangeAndChecksTheChunksItCovers) {
   std::string path = v.PathOf(put->address);
   {
     std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
-    const auto at = kVaultHeaderSize + 2 * (c + kVaultTagSize) + 10;
+    const auto at = kVaultHeaderSize + 2 * kSealedChunk + 10;
     f.seekg(at);
     char b = static_cast<char>(f.get());
     f.seekp(at);
@@ -170,6 +177,171 @@ TEST_F(VaultTest, StagedObjectsResumeAndMatchPut) {
   }
 }
 
+// A resumed upload never seals a chunk under a nonce it used before. The
+// process seals chunks 1 and 2 past the committed offset (chunk 0), writes
+// them out, and stops before their offset is committed; the upload resumes
+// at the committed offset with other bytes (a client that sends another
+// file, or the same file changed meanwhile). Whoever kept a copy of the
+// first staging file (a backup, a snapshot, a stolen disk) then holds two
+// sealings of chunk 1: under one (key, nonce), C1 xor C2 = P1 xor P2, and
+// GCM's authentication key can be solved for. Each sealing must draw its
+// own nonce.
+TEST_F(VaultTest, AResumedStagingFileNeverReusesANonce) {
+  Vault v(Env::Default(), (dir_ / "vault").string(), master_);
+  const std::string path = v.TmpDir() + "/upload-resumed";
+  const size_t c = kVaultChunkSize;
+  const std::string p1 = Random(3 * c, 21);
+  const std::string p2 = p1.substr(0, c) + Random(2 * c + 99, 22);
+  auto staged = StagedObject::Create(Env::Default(), master_, path, {});
+  ASSERT_TRUE(staged.ok()) << staged.status().ToString();
+  ASSERT_TRUE((*staged)->Append(AsBytes(p1).subspan(0, c)).ok());
+  ASSERT_TRUE((*staged)->Sync().ok());
+  const uint64_t committed = (*staged)->sealed();
+  ASSERT_EQ(committed, c);
+  auto start = Env::Default()->GetFileSize(path);  // where chunk 1 begins
+  ASSERT_TRUE(start.ok());
+  ASSERT_TRUE((*staged)->Append(AsBytes(p1).subspan(c)).ok());
+  ASSERT_TRUE((*staged)->Sync().ok());  // on disk, not committed
+  staged->reset();                      // the process stops
+  const std::string first = testutil::ReadWholeFile(path);
+  ASSERT_GE(first.size(), *start + 2 * c);
+
+  auto resumed =
+      StagedObject::Resume(Env::Default(), master_, path, {}, committed);
+  ASSERT_TRUE(resumed.ok()) << resumed.status().ToString();
+  ASSERT_TRUE((*resumed)->Append(AsBytes(p2).subspan(c)).ok());
+  ASSERT_TRUE((*resumed)->Sync().ok());
+  const std::string second = testutil::ReadWholeFile(path);
+  ASSERT_GE(second.size(), *start + 2 * c);
+  // What was committed is kept as it was, not sealed again.
+  EXPECT_EQ(first.substr(0, *start), second.substr(0, *start));
+
+  // Chunks 1 and 2, sealed twice from different plaintext.
+  const size_t stride = (first.size() - *start) / 2;  // a sealed chunk
+  EXPECT_FALSE(testutil::KeystreamReused(first, second, *start, stride, 2, c,
+                                         p1.substr(c), p2.substr(c)));
+
+  // The object is what the resumed upload sent.
+  auto put = (*resumed)->Finish(&v);
+  ASSERT_TRUE(put.ok()) << put.status().ToString();
+  EXPECT_EQ(put->address.digest, Sha256(AsBytes(p2)));
+  Collect back;
+  ASSERT_TRUE(v.Read(put->address, &back).ok());
+  EXPECT_TRUE(back.out == p2);
+}
+
+// Writes `plain` as a version 1 object (as amanah wrote before format
+// version 2) with chunks of `chunk_size`, to `path`. With `chunks` short of
+// the whole, only that many full chunks (a staging file).
+void WriteVersion1(const MasterKey& master, const std::string& plain,
+                   const std::string& path,
+                   size_t chunks = std::numeric_limits<size_t>::max()) {
+  VaultKey key;
+  std::array<uint8_t, 24> wrap_nonce;
+  std::array<uint8_t, 7> prefix;
+  randombytes_buf(key.data(), key.size());
+  randombytes_buf(wrap_nonce.data(), wrap_nonce.size());
+  randombytes_buf(prefix.data(), prefix.size());
+  VaultHeader h = vault_internal::MakeVaultHeader(master, key, wrap_nonce, 1,
+                                                  kVaultChunkSize, prefix);
+  ChunkCipher cipher(key, h);
+  auto hb = h.Encode();
+  std::string out(reinterpret_cast<const char*>(hb.data()), hb.size());
+  const size_t n = plain.empty()
+                       ? 1
+                       : (plain.size() + kVaultChunkSize - 1) / kVaultChunkSize;
+  for (size_t i = 0; i < std::min(n, chunks); ++i) {
+    ByteView p = AsBytes(plain).subspan(
+        i * kVaultChunkSize,
+        std::min<size_t>(kVaultChunkSize, plain.size() - i * kVaultChunkSize));
+    Bytes sealed(p.size() + cipher.overhead());
+    vault_internal::SealWithPrefix(&cipher, prefix, static_cast<uint32_t>(i),
+                                   i + 1 == n, p, sealed.data());
+    out.append(AsString(sealed));
+  }
+  fs::create_directories(fs::path(path).parent_path());
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << out;
+}
+
+// The vaults of earlier versions hold version 1 objects: they read, by
+// range and whole, and verify.
+TEST_F(VaultTest, Version1ObjectsStayReadable) {
+  Vault v(Env::Default(), dir_, master_);
+  for (size_t n :
+       {size_t{0}, size_t{1}, kVaultChunkSize, 3 * kVaultChunkSize + 77}) {
+    SCOPED_TRACE(n);
+    std::string data = Random(n, static_cast<uint32_t>(n + 3));
+    ContentAddress a;
+    a.digest = Sha256(AsBytes(data));
+    WriteVersion1(master_, data, v.PathOf(a));
+    Collect c;
+    auto check = v.Read(a, &c);
+    ASSERT_TRUE(check.ok()) << check.status().ToString();
+    EXPECT_EQ(check->size, n);
+    EXPECT_TRUE(c.out == data);
+    auto reader = v.OpenReader(a);
+    ASSERT_TRUE(reader.ok());
+    std::string got;
+    const uint64_t off = n / 3, len = n - n / 3;
+    ASSERT_TRUE((*reader)
+                    ->ReadRange(off, len,
+                                [&](ByteView p) {
+                                  got.append(AsString(p));
+                                  return true;
+                                })
+                    .ok());
+    EXPECT_TRUE(got == data.substr(off, len));
+  }
+}
+
+// A staging file begun in version 1, before an upgrade, resumes: its
+// committed chunks are sealed again, once, into a version 2 file that takes
+// its place, so nothing after them is sealed under a version 1 nonce.
+TEST_F(VaultTest, AVersion1StagingFileResumesInVersion2) {
+  Vault v(Env::Default(), (dir_ / "vault").string(), master_);
+  const std::string path = v.TmpDir() + "/upload-old";
+  const std::string data = Random(4 * kVaultChunkSize + 5, 31);
+  WriteVersion1(master_, data, path, 3);  // three chunks sealed
+  const std::string before = testutil::ReadWholeFile(path);
+  // A damaged committed chunk is found, and the file is left as it was.
+  {
+    std::string bad = before;
+    bad[kVaultHeaderSize + 10] ^= 1;
+    std::ofstream(path, std::ios::binary | std::ios::trunc) << bad;
+    EXPECT_EQ(StagedObject::Resume(Env::Default(), master_, path, {},
+                                   2 * kVaultChunkSize)
+                  .status()
+                  .code(),
+              Code::kCorruption);
+    EXPECT_EQ(testutil::ReadWholeFile(path), bad);
+    EXPECT_FALSE(fs::exists(path + ".v2"));
+    std::ofstream(path, std::ios::binary | std::ios::trunc) << before;
+  }
+  std::vector<HashAlgorithm> algs = {HashAlgorithm::kSha1};
+  auto resumed = StagedObject::Resume(Env::Default(), master_, path, algs,
+                                      2 * kVaultChunkSize);
+  ASSERT_TRUE(resumed.ok()) << resumed.status().ToString();
+  EXPECT_EQ((*resumed)->sealed(), 2 * kVaultChunkSize);
+  EXPECT_FALSE(fs::exists(path + ".v2"));
+  const std::string after = testutil::ReadWholeFile(path);
+  auto header = VaultHeader::Decode(AsBytes(after));
+  ASSERT_TRUE(header.ok());
+  EXPECT_EQ(header->version, 2);
+  EXPECT_EQ(after.size(), kVaultHeaderSize +
+                              2 * (kVaultChunkSize + header->chunk_overhead()));
+  ASSERT_TRUE(
+      (*resumed)->Append(AsBytes(data).subspan(2 * kVaultChunkSize)).ok());
+  auto put = (*resumed)->Finish(&v);
+  ASSERT_TRUE(put.ok()) << put.status().ToString();
+  EXPECT_EQ(put->address.digest, Sha256(AsBytes(data)));
+  Hasher sha1(HashAlgorithm::kSha1);
+  sha1.Update(AsBytes(data));
+  EXPECT_EQ(put->digests[HashAlgorithm::kSha1], sha1.Finish());
+  Collect c;
+  ASSERT_TRUE(v.Read(put->address, &c).ok());
+  EXPECT_TRUE(c.out == data);
+}
+
 TEST_F(VaultTest, StagedObjectRefusesADamagedStagingFile) {
   Vault v(Env::Default(), (dir_ / "vault").string(), master_);
   std::string path = v.TmpDir() + "/upload-x";
@@ -223,8 +395,10 @@ TEST_F(VaultTest, EveryTamperIsDetected) {
     std::ofstream out(path, std::ios::binary | std::ios::trunc);
     out << s;
   };
-  // A byte in the header, the wrapped key, each chunk, each tag.
+  // A byte in the header, the wrapped key, a chunk's nonce prefix, each
+  // chunk, each tag.
   for (size_t off : {size_t{3}, size_t{20}, size_t{50}, size_t{200},
+                     kVaultHeaderSize + kSealedChunk + 3,
                      kVaultHeaderSize + kVaultChunkSize + 5, orig.size() - 1}) {
     std::string t = orig;
     t[off] ^= 0x01;
@@ -238,14 +412,14 @@ TEST_F(VaultTest, EveryTamperIsDetected) {
         << "offset " << off;
   }
   // Truncated to whole chunks (the final one dropped), and swapped chunks.
-  write(orig.substr(0, kVaultHeaderSize + 2 * (kVaultChunkSize + 16)));
+  write(orig.substr(0, kVaultHeaderSize + 2 * kSealedChunk));
   EXPECT_EQ(v.Verify(put->address).status().code(), Code::kCorruption);
   Collect cut;
   EXPECT_EQ(v.Decrypt(put->address, &cut).status().code(), Code::kCorruption);
   std::string swapped = orig;
   std::swap_ranges(swapped.begin() + kVaultHeaderSize,
-                   swapped.begin() + kVaultHeaderSize + kVaultChunkSize + 16,
-                   swapped.begin() + kVaultHeaderSize + kVaultChunkSize + 16);
+                   swapped.begin() + kVaultHeaderSize + kSealedChunk,
+                   swapped.begin() + kVaultHeaderSize + kSealedChunk);
   write(swapped);
   EXPECT_EQ(v.Verify(put->address).status().code(), Code::kCorruption);
   Collect reordered;
