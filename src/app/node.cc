@@ -3,7 +3,10 @@
 #include <sodium.h>
 #include <toml++/toml.h>
 
+#include <cstdio>
+#include <optional>
 #include <sstream>
+#include <utility>
 
 #include "app/cases.h"
 #include "app/custody_index.h"
@@ -38,6 +41,41 @@ Result<std::string> ReadSecretFile(Env* env, const std::string& path) {
                               "); a key file must be mode 0600");
   }
   return ReadFileToString(env, path, kMaxSmallFile);
+}
+
+// A node's directory is its owner's alone, whatever it was made with (a
+// directory made beforehand, an earlier version, a umask): directories 0700,
+// files 0600. What is made inside is made so; this repairs the top of the
+// tree, a few stats, not a walk of the vault or the log. The public
+// verifier key and TLS certificate (keys/verifier.key, keys/tls.pem) stay
+// 0644, and the secret keys are refused, not repaired (ReadSecretFile).
+Status RestrictModes(Env* env, const std::string& dir) {
+  static constexpr std::pair<const char*, mode_t> kParts[] = {
+      {"", 0700},
+      {"keys", 0700},
+      {"log", 0700},
+      {"journal", 0700},
+      {"vault", 0700},
+      {"node.toml", 0600},
+      {"amanah.db", 0600},
+      {"amanah.db-wal", 0600},
+      {"amanah.db-shm", 0600},
+      {"journal/custody.wal", 0600},
+      {"log/checkpoint", 0600},
+      {"LOCK", 0600}};
+  for (const auto& [part, want] : kParts) {
+    std::string path = *part ? JoinPath(dir, part) : dir;
+    if (!env->FileExists(path)) continue;
+    ASSIGN_OR_RETURN(mode_t mode, env->GetFileMode(path));
+    if ((mode & 07777) == want) continue;
+    Status s = env->SetFileMode(path, want);
+    if (!s.ok()) {
+      char octal[8];
+      std::snprintf(octal, sizeof(octal), "%04o", static_cast<unsigned>(want));
+      return s.Annotate(std::string("making ") + path + " mode " + octal);
+    }
+  }
+  return Status::OK();
 }
 
 std::string Trim(std::string s) {
@@ -94,12 +132,17 @@ Result<NodeInfo> Node::Init(Env* env, const std::string& dir,
     }
   }
   bool created_dir = !env->FileExists(dir);
+  std::optional<mode_t> old_mode;  // of a directory made beforehand
+  if (!created_dir) {
+    ASSIGN_OR_RETURN(old_mode, env->GetFileMode(dir));
+  }
   std::vector<std::string> made;  // files and dirs to remove on failure
   auto undo = [&] {
     for (auto it = made.rbegin(); it != made.rend(); ++it) {
       if (!env->RemoveFile(*it).ok()) (void)env->RemoveDir(*it);
     }
     if (created_dir) (void)env->RemoveDir(dir);
+    if (old_mode) (void)env->SetFileMode(dir, *old_mode);
   };
 
   NodeInfo info;
@@ -111,6 +154,7 @@ Result<NodeInfo> Node::Init(Env* env, const std::string& dir,
 
   Status s = [&]() -> Status {
     RETURN_IF_ERROR(CreateDirs(env, dir, 0700));
+    RETURN_IF_ERROR(RestrictModes(env, dir));  // a directory made beforehand
     std::string keys = JoinPath(dir, "keys");
     RETURN_IF_ERROR(env->CreateDir(keys, 0700));
     made.push_back(keys);
@@ -162,6 +206,9 @@ Result<NodeInfo> Node::Init(Env* env, const std::string& dir,
     made.push_back(db_path + "-wal");
     made.push_back(db_path + "-shm");
     {
+      // Made 0600 first: SQLite gives its -wal and -shm the database's mode.
+      ASSIGN_OR_RETURN(auto file, env->NewWritableFile(db_path, 0600));
+      RETURN_IF_ERROR(file->Close());
       ASSIGN_OR_RETURN(auto sql, SqliteDb::Open(db_path));
       RETURN_IF_ERROR(CreateTables(sql.get()));
     }
@@ -170,7 +217,8 @@ Result<NodeInfo> Node::Init(Env* env, const std::string& dir,
     std::ostringstream os;
     os << "# amanah node configuration\n" << t << "\n";
     std::string toml_path = JoinPath(dir, "node.toml");
-    RETURN_IF_ERROR(WriteFileAtomic(env, toml_path, AsBytes(os.str()), 0644));
+    RETURN_IF_ERROR(WriteFileAtomic(env, toml_path, AsBytes(os.str()), 0600));
+    RETURN_IF_ERROR(RestrictModes(env, dir));
     return env->SyncDir(dir);
   }();
   if (!s.ok()) {
@@ -187,6 +235,7 @@ Result<std::unique_ptr<Node>> Node::Open(Env* env, const std::string& dir) {
                             " (run: amanah init --name NAME --data " + dir +
                             ")");
   }
+  RETURN_IF_ERROR(RestrictModes(env, dir));
   ASSIGN_OR_RETURN(std::string text,
                    ReadFileToString(env, toml_path, kMaxSmallFile));
   toml::table parsed;

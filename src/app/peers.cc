@@ -1,5 +1,10 @@
 #include "app/peers.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <cctype>
+
 #include "base/encoding.h"
 #include "storage/sqlite.h"
 
@@ -32,36 +37,146 @@ Peer ReadPeer(const Statement& q) {
 }  // namespace
 
 bool IsLoopbackHost(std::string_view host) {
-  return host == "localhost" || host == "[::1]" || host == "::1" ||
-         host.rfind("127.", 0) == 0;
+  if (host == "localhost") return true;
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  std::string h(host);
+  in_addr v4;
+  if (::inet_pton(AF_INET, h.c_str(), &v4) == 1) {
+    return (ntohl(v4.s_addr) >> 24) == 127;
+  }
+  in6_addr v6;
+  if (::inet_pton(AF_INET6, h.c_str(), &v6) == 1) {
+    return IN6_IS_ADDR_LOOPBACK(&v6);
+  }
+  return false;
+}
+
+namespace {
+
+// A DNS name: labels of letters, digits and '-', 1 to 63 bytes each, not
+// starting or ending with '-'; at most 253 bytes, no trailing dot.
+bool IsDnsName(std::string_view host) {
+  if (host.empty() || host.size() > 253) return false;
+  size_t start = 0;
+  while (true) {
+    size_t dot = host.find('.', start);
+    std::string_view label = host.substr(start, dot == std::string_view::npos
+                                                    ? std::string_view::npos
+                                                    : dot - start);
+    if (label.empty() || label.size() > 63 || label.front() == '-' ||
+        label.back() == '-') {
+      return false;
+    }
+    for (char c : label) {
+      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-') {
+        return false;
+      }
+    }
+    if (dot == std::string_view::npos) return true;
+    start = dot + 1;
+  }
+}
+
+}  // namespace
+
+Result<PeerUrl> ParsePeerUrl(std::string_view url) {
+  auto malformed = [&](const std::string& why) {
+    return Status::InvalidInput(
+        "a peer URL is http(s)://host[:port], with no path and at most 2048 "
+        "bytes (" +
+        why + "): " + std::string(url.substr(0, 100)));
+  };
+  if (url.size() > 2048) return malformed("too long");
+  for (char c : url) {
+    auto u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u >= 0x7f) {
+      return Status::InvalidInput(
+          "a peer URL is printable ASCII, with no spaces or control "
+          "characters");
+    }
+  }
+  // No user name or password: "http://127.0.0.1@evil.example" names
+  // evil.example. The URL is not echoed, as it may hold a password.
+  if (url.find('@') != std::string_view::npos) {
+    return Status::InvalidInput(
+        "a peer URL cannot carry a user name or password (user@host); give "
+        "only http(s)://host[:port]");
+  }
+  PeerUrl out;
+  std::string_view rest;
+  if (url.rfind("https://", 0) == 0) {
+    out.scheme = "https";
+    rest = url.substr(8);
+  } else if (url.rfind("http://", 0) == 0) {
+    out.scheme = "http";
+    rest = url.substr(7);
+  } else {
+    return malformed("the scheme is http or https");
+  }
+  if (rest.find_first_of("/?#\\") != std::string_view::npos) {
+    return malformed("no path, query or fragment");
+  }
+  std::string_view port;
+  if (!rest.empty() && rest.front() == '[') {
+    size_t close = rest.find(']');
+    if (close == std::string_view::npos) return malformed("an unclosed '['");
+    out.host = std::string(rest.substr(1, close - 1));
+    in6_addr v6;
+    if (::inet_pton(AF_INET6, out.host.c_str(), &v6) != 1) {
+      return malformed("not an IPv6 address between [ and ]");
+    }
+    rest = rest.substr(close + 1);
+    if (!rest.empty()) {
+      if (rest.front() != ':') return malformed("only :port may follow ]");
+      port = rest.substr(1);
+      if (port.empty()) return malformed("an empty port");
+    }
+  } else {
+    size_t colon = rest.find(':');
+    out.host = std::string(rest.substr(0, colon));
+    if (colon != std::string_view::npos) {
+      port = rest.substr(colon + 1);
+      if (port.empty()) return malformed("an empty port");
+    }
+    // An IPv4 address is written as four decimal numbers: the resolver
+    // also takes "127.1", "2130706433" or "0x7f.1", which would hide what
+    // address is meant.
+    in_addr v4;
+    bool dotted = ::inet_pton(AF_INET, out.host.c_str(), &v4) == 1;
+    bool numeric = ::inet_aton(out.host.c_str(), &v4) != 0;
+    size_t last_dot = out.host.rfind('.');
+    std::string_view last = std::string_view(out.host).substr(
+        last_dot == std::string::npos ? 0 : last_dot + 1);
+    bool digits_last = !last.empty() && last.find_first_not_of("0123456789") ==
+                                            std::string_view::npos;
+    if (!dotted && (numeric || digits_last)) {
+      return malformed("an IPv4 address is four decimal numbers, a.b.c.d");
+    }
+    if (!dotted && !IsDnsName(out.host)) {
+      return malformed("the host is a DNS name, an IPv4 address or [IPv6]");
+    }
+  }
+  if (!port.empty()) {
+    bool digits = port.size() <= 5 && port.find_first_not_of("0123456789") ==
+                                          std::string_view::npos;
+    int n = digits ? std::stoi(std::string(port)) : 0;
+    if (n < 1 || n > 65535) return malformed("the port is 1 to 65535");
+    out.port = n;
+  }
+  return out;
 }
 
 namespace {
 
 Status ValidateUrl(const std::string& url) {
-  bool scheme = url.rfind("http://", 0) == 0 || url.rfind("https://", 0) == 0;
-  bool clean = url.size() <= 2048;
-  for (char c : url) {
-    if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) clean = false;
-  }
-  size_t host = url.find("://") + 3;
-  if (!scheme || !clean || url.size() <= host || url.back() == '/' ||
-      url.find('/', host) != std::string::npos) {
+  ASSIGN_OR_RETURN(PeerUrl parsed, ParsePeerUrl(url));
+  if (parsed.scheme == "http" && !IsLoopbackHost(parsed.host)) {
     return Status::InvalidInput(
-        "a peer URL is http(s)://host[:port], with no path and at most 2048 "
-        "bytes: " +
+        "peers are reached over https, where TLS is mutual; plain http is "
+        "for loopback only (127.0.0.0/8, ::1, localhost): " +
         url.substr(0, 100));
-  }
-  if (url.rfind("http://", 0) == 0) {
-    std::string rest = url.substr(host);
-    std::string name = rest[0] == '[' ? rest.substr(0, rest.find(']') + 1)
-                                      : rest.substr(0, rest.find(':'));
-    if (!IsLoopbackHost(name)) {
-      return Status::InvalidInput(
-          "peers are reached over https, where TLS is mutual; plain http is "
-          "for loopback only: " +
-          url.substr(0, 100));
-    }
   }
   return Status::OK();
 }

@@ -20,7 +20,22 @@ namespace amanah {
 // localhost, 127.0.0.0/8 or ::1: where plain http between nodes is allowed
 // (tests, a node and its tools on one machine); anywhere else nodes talk
 // https with mutual TLS.
+// Decided on the address itself: "127.attacker.example" is not loopback.
+// `host` is a bare host, or an IPv6 address with or without its brackets.
 bool IsLoopbackHost(std::string_view host);
+
+// A peer's base URL, taken apart.
+struct PeerUrl {
+  std::string scheme;  // "http" or "https"
+  std::string host;    // as written; an IPv6 address without its brackets
+  int port = 0;        // 0: the scheme's default
+};
+
+// Parses http(s)://host[:port] and nothing more: no user name or password,
+// path, query or fragment. The host is a DNS name, an IPv4 address in
+// dotted decimal or an IPv6 address in brackets. kInvalidInput, saying
+// what is wrong, for anything else.
+Result<PeerUrl> ParsePeerUrl(std::string_view url);
 
 struct Peer {
   std::string name;     // e.g. "cyber.doj.example"
@@ -41,8 +56,9 @@ class PeerBook {
 
   static Status CreateTables(SqliteDb* sql);
 
-  // Pins a peer. kInvalidInput for a malformed name, URL, key or pin, or a
-  // key that is not the named node's; kConflict if the name is taken.
+  // Pins a peer. kInvalidInput for a malformed name, URL (ParsePeerUrl),
+  // key or pin, a plain http URL whose host is not loopback, or a key that
+  // is not the named node's; kConflict if the name is taken.
   Result<Peer> Add(const std::string& actor, const std::string& name,
                    const std::string& url, const std::string& log_key,
                    const std::string& tls_pin);

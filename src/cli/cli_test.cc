@@ -1,6 +1,7 @@
 // The amanah binary as a user meets it: exit codes, one-line errors, --json.
 
 #include <gtest/gtest.h>
+#include <pwd.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -321,6 +322,65 @@ TEST_F(CliTest, WritingWhileServedIsAClearErrorNotAHang) {
   EXPECT_EQ(
       Amanah("case open X-1 --title t --offence other --legal-basis x").code,
       0);
+}
+
+// The actor of what the CLI records: "local:" and the login of the uid in
+// the passwd database. Neither an option nor $USER can write another actor
+// (such as a user of the API) into the log.
+TEST_F(CliTest, EntriesNameTheLoginOfTheEffectiveUid) {
+  ASSERT_EQ(Amanah("init --name ccd.moi.gov.kw").code, 0);
+  const passwd* pw = ::getpwuid(::geteuid());
+  ASSERT_NE(pw, nullptr);
+  const std::string me = std::string("local:") + pw->pw_name;
+  auto open = [](const std::string& id) {
+    return " case open " + id + " --title t --offence other --legal-basis x";
+  };
+  Outcome forged = Amanah("--actor user:pros" + open("KW-1"));
+  EXPECT_EQ(forged.code, 2);
+  EXPECT_NE(forged.err.find("--actor"), std::string::npos) << forged.err;
+  const std::string amanah =
+      std::string(AMANAH_BINARY) + " --data " + (dir_ / "data").string();
+  Outcome with_user = amanah::testutil::RunCommand(
+      "USER=pros LOGNAME=pros " + amanah + open("KW-2"), dir_ / "stderr");
+  EXPECT_EQ(with_user.code, 0) << with_user.err;
+  Outcome without_user = amanah::testutil::RunCommand(
+      "env -u USER -u LOGNAME " + amanah + open("KW-3"), dir_ / "stderr");
+  EXPECT_EQ(without_user.code, 0) << without_user.err;
+  Outcome shown = Amanah("--json log show");
+  ASSERT_EQ(shown.code, 0) << shown.err;
+  auto entries = nlohmann::json::parse(shown.out);
+  EXPECT_EQ(entries.size(), 2u);  // KW-2 and KW-3; nothing for KW-1
+  for (const auto& e : entries) {
+    EXPECT_EQ(e["entry"]["kind"], "case.opened");
+    EXPECT_EQ(e["entry"]["actor"], me) << e;
+  }
+}
+
+// A uid with no passwd entry is named by its number, never "unknown".
+TEST_F(CliTest, AUidWithoutALoginIsNamedByItsNumber) {
+  if (::geteuid() != 0) GTEST_SKIP() << "acting as another uid needs root";
+  uid_t uid = 54321;
+  while (::getpwuid(uid) != nullptr) ++uid;
+  ASSERT_EQ(Amanah("init --name ccd.moi.gov.kw").code, 0);
+  // The binary is copied where that uid may run it.
+  fs::path bin = dir_ / "amanah";
+  fs::copy_file(AMANAH_BINARY, bin);
+  std::string id = std::to_string(uid);
+  ASSERT_EQ(amanah::testutil::RunCommand(
+                "chown -R " + id + ":" + id + " " + (dir_ / "data").string(),
+                dir_ / "stderr")
+                .code,
+            0);
+  Outcome open = amanah::testutil::RunCommand(
+      "env -u USER setpriv --reuid=" + id + " --regid=" + id +
+          " --clear-groups " + bin.string() + " --data " +
+          (dir_ / "data").string() +
+          " case open KW-1 --title t --offence other --legal-basis x",
+      dir_ / "stderr");
+  ASSERT_EQ(open.code, 0) << open.err;
+  auto entries = nlohmann::json::parse(Amanah("--json log show").out);
+  ASSERT_EQ(entries.size(), 1u);
+  EXPECT_EQ(entries[0]["entry"]["actor"], "local:uid" + id);
 }
 
 }  // namespace

@@ -16,9 +16,15 @@ namespace amanah {
 
 struct Globals {
   std::string data;
-  std::string actor;
+  std::string actor;  // LocalActor()
   bool json = false;
 };
+
+// The actor of every custody entry the CLI writes: "local:" and the login
+// name of the effective uid in the passwd database, or "local:uid<N>" for a
+// uid without an entry there. Never taken from the environment ($USER) or
+// an option: whoever runs the CLI cannot write another actor into the log.
+std::string LocalActor();
 
 // Prints "amanah: <code>: <message>" on stderr; returns the exit code.
 inline int Fail(const Status& s) {

@@ -34,7 +34,6 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-constexpr char kActor[] = "local:demo";
 constexpr auto kPatience = std::chrono::seconds(60);
 
 struct DemoNode {
@@ -194,6 +193,7 @@ Result<bool> CosignedBy(Node* n, const DemoNode& witness, uint64_t size) {
 }
 
 Status Run(const fs::path& dir, const std::string& evidence_path) {
+  const std::string actor = LocalActor();
   Step(1,
        "Two nodes start on loopback, each with its own keys, vault, custody "
        "log and HTTPS certificate");
@@ -211,7 +211,7 @@ Status Run(const fs::path& dir, const std::string& evidence_path) {
        {std::pair{kw.get(), us.get()}, std::pair{us.get(), kw.get()}}) {
     ASSIGN_OR_RETURN(std::string pin, CertificatePin(b->cert));
     RETURN_IF_ERROR(PeerBook(a->node.get())
-                        .Add(kActor, b->name, b->server->url(),
+                        .Add(actor, b->name, b->server->url(),
                              b->node->info().verifier_key, pin)
                         .status());
     Say(a->name + " pins " + b->name + " (certificate SHA-256 " +
@@ -222,7 +222,7 @@ Status Run(const fs::path& dir, const std::string& evidence_path) {
   Node* k = kw->node.get();
   Node* u = us->node.get();
   RETURN_IF_ERROR(CaseBook(k)
-                      .Open(kActor,
+                      .Open(actor,
                             {"KW-2026-0042", "Phishing of bank customers",
                              Offence::kCybercrime, "Law 63/2015 on cybercrime"},
                             "")
@@ -233,15 +233,15 @@ Status Run(const fs::path& dir, const std::string& evidence_path) {
   pres.reference = "KW-24/7-0042";
   pres.fields = Fields(true);
   ASSIGN_OR_RETURN(Request kw_pres,
-                   RequestBook(k).Create(kActor, "KW-2026-0042", pres));
+                   RequestBook(k).Create(actor, "KW-2026-0042", pres));
   ASSIGN_OR_RETURN(std::string sent,
-                   Exchange(k).Send(kActor, kw_pres.id, us->name));
+                   Exchange(k).Send(actor, kw_pres.id, us->name));
   Say(kw_pres.id + " sent to " + us->name + " as signed message " + sent);
   RETURN_IF_ERROR(ShowReceipt(k, sent, us->name));
 
   Step(4, "The US files it, acknowledges it and confirms preservation");
   RETURN_IF_ERROR(CaseBook(u)
-                      .Open(kActor,
+                      .Open(actor,
                             {"US-2026-0107", "Kuwait: phishing",
                              Offence::kCybercrime, "18 U.S.C. 2703(f)"},
                             "")
@@ -251,13 +251,13 @@ Status Run(const fs::path& dir, const std::string& evidence_path) {
   auto file_next = [&]() -> Result<Request> {
     ASSIGN_OR_RETURN(last_filed, WaitInbox(u, "request", last_filed));
     ASSIGN_OR_RETURN(Request r,
-                     Exchange(u).File(kActor, last_filed, "US-2026-0107"));
-    return Exchange(u).Move(kActor, r.id, RequestState::kAcknowledged, "");
+                     Exchange(u).File(actor, last_filed, "US-2026-0107"));
+    return Exchange(u).Move(actor, r.id, RequestState::kAcknowledged, "");
   };
   ASSIGN_OR_RETURN(Request us_pres, file_next());
-  ASSIGN_OR_RETURN(
-      us_pres, Exchange(u).Move(kActor, us_pres.id, RequestState::kPreserved,
-                                "Preserved at Example Mail, Inc."));
+  ASSIGN_OR_RETURN(us_pres,
+                   Exchange(u).Move(actor, us_pres.id, RequestState::kPreserved,
+                                    "Preserved at Example Mail, Inc."));
   ASSIGN_OR_RETURN(kw_pres, WaitState(k, kw_pres.id, RequestState::kPreserved));
   Say(us->name + " registered it as " + us_pres.id + " and preserved the data");
   Say("preserved until " + Day(us_pres.preserved_until_unix) +
@@ -272,9 +272,9 @@ Status Run(const fs::path& dir, const std::string& evidence_path) {
   mla.fields = Fields(false);
   mla.fields["related_tickets"] = {kw_pres.id};
   ASSIGN_OR_RETURN(Request kw_mla,
-                   RequestBook(k).Create(kActor, "KW-2026-0042", mla));
+                   RequestBook(k).Create(actor, "KW-2026-0042", mla));
   ASSIGN_OR_RETURN(std::string sent_mla,
-                   Exchange(k).Send(kActor, kw_mla.id, us->name));
+                   Exchange(k).Send(actor, kw_mla.id, us->name));
   RETURN_IF_ERROR(ShowReceipt(k, sent_mla, us->name));
   ASSIGN_OR_RETURN(Request us_mla, file_next());
   RETURN_IF_ERROR(
@@ -296,18 +296,17 @@ Status Run(const fs::path& dir, const std::string& evidence_path) {
     }
   }
   IngestRequest in{
-      path, "US-2026-0107", kActor, "Production for " + us_mla.id, true, true};
+      path, "US-2026-0107", actor, "Production for " + us_mla.id, true, true};
   ASSIGN_OR_RETURN(IngestOutcome acquired, Ingest(*u, in));
   std::string address = acquired.object.address.ToString();
   Say("acquired " + std::to_string(acquired.object.size) + " bytes as " +
       address + " (evidence.ingested #" + std::to_string(acquired.entry_index) +
       ")");
-  RETURN_IF_ERROR(Exchange(u)
-                      .Move(kActor, us_mla.id, RequestState::kExecuted, "")
-                      .status());
+  RETURN_IF_ERROR(
+      Exchange(u).Move(actor, us_mla.id, RequestState::kExecuted, "").status());
   ASSIGN_OR_RETURN(
       std::string manifest,
-      Transfers(u).Deliver(kActor, us_mla.id, {acquired.object.address}));
+      Transfers(u).Deliver(actor, us_mla.id, {acquired.object.address}));
   Say("released it (evidence.transferred) in signed manifest " + manifest);
   Transfer got;
   RETURN_IF_ERROR(
@@ -337,7 +336,7 @@ Status Run(const fs::path& dir, const std::string& evidence_path) {
   Say(us->name + " knows it arrived as " + kw->name + "'s entry #" +
       std::to_string(got.entry_index));
   RETURN_IF_ERROR(Exchange(u)
-                      .Move(kActor, us_mla.id, RequestState::kFulfilled, "")
+                      .Move(actor, us_mla.id, RequestState::kFulfilled, "")
                       .status());
   RETURN_IF_ERROR(WaitState(k, kw_mla.id, RequestState::kFulfilled).status());
   Say(kw_mla.id + " fulfilled on both sides");
@@ -357,7 +356,7 @@ Status Run(const fs::path& dir, const std::string& evidence_path) {
   Step(8, "Kuwait verifies the evidence it received");
   ASSIGN_OR_RETURN(
       VerifyOutcome v,
-      VerifyEvidence(*k, "KW-2026-0042", acquired.object.address, kActor));
+      VerifyEvidence(*k, "KW-2026-0042", acquired.object.address, actor));
   if (!v.intact) return Status::Corruption("verification failed: " + v.problem);
   Say("re-hashed from the Kuwaiti vault: intact, " +
       std::to_string(v.check.size) + " bytes, SHA-256 " +

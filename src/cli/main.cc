@@ -1,8 +1,10 @@
 // amanah: the command-line interface. A thin edge over app/.
 
+#include <pwd.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -23,6 +25,26 @@
 #include "ledger/merkle.h"
 
 namespace amanah {
+
+std::string LocalActor() {
+  uid_t uid = ::geteuid();
+  long hint = ::sysconf(_SC_GETPW_R_SIZE_MAX);
+  std::vector<char> buf(hint > 0 ? static_cast<size_t>(hint) : 4096);
+  passwd pw;
+  passwd* found = nullptr;
+  int rc;
+  while ((rc = ::getpwuid_r(uid, &pw, buf.data(), buf.size(), &found)) ==
+             ERANGE &&
+         buf.size() < (1 << 20)) {
+    buf.resize(buf.size() * 2);
+  }
+  if (rc == 0 && found != nullptr && found->pw_name != nullptr &&
+      found->pw_name[0] != '\0') {
+    return std::string("local:") + found->pw_name;
+  }
+  return "local:uid" + std::to_string(uid);
+}
+
 namespace {
 
 using nlohmann::json;
@@ -30,11 +52,6 @@ using nlohmann::json;
 std::string DefaultDataDir() {
   const char* env = std::getenv("AMANAH_DATA");
   return env && *env ? env : "./amanah-data";
-}
-
-std::string DefaultActor() {
-  const char* user = std::getenv("USER");
-  return std::string("local:") + (user && *user ? user : "unknown");
 }
 
 // Prints progress on stderr for work that takes more than a few seconds.
@@ -555,10 +572,9 @@ int Main(int argc, char** argv) {
   app.require_subcommand(1);
   Globals g;
   g.data = DefaultDataDir();
-  g.actor = DefaultActor();
+  g.actor = LocalActor();
   app.add_option("--data", g.data,
                  "node directory (default $AMANAH_DATA, else ./amanah-data)");
-  app.add_option("--actor", g.actor, "who acts, for custody entries");
   app.add_flag("--json", g.json, "machine-readable output");
   app.fallthrough();
 

@@ -32,13 +32,14 @@ Result<std::pair<std::string, int>> ParseListen(const std::string& listen) {
 
 // On a node without users, makes the first admin and returns its password
 // (printed once, never stored in clear).
-Result<std::optional<std::string>> FirstAdmin(Node* node) {
+Result<std::optional<std::string>> FirstAdmin(Node* node,
+                                              const std::string& actor) {
   UserDirectory users(node);
   ASSIGN_OR_RETURN(auto list, users.List());
   if (!list.empty()) return std::optional<std::string>();
   std::string password = NewBearerToken("").substr(0, 24);
   RETURN_IF_ERROR(
-      users.AddFirstAdmin("local:amanah-serve", "admin", password).status());
+      users.AddFirstAdmin(actor, "admin", password).status());
   return std::optional<std::string>(password);
 }
 
@@ -48,7 +49,7 @@ int RunServe(const Globals& g, const ServeArgs& a) {
   if (!addr.ok()) return Fail(addr.status());
   auto node = OpenNode(g);
   if (!node.ok()) return Fail(node.status());
-  auto admin = FirstAdmin(node->get());
+  auto admin = FirstAdmin(node->get(), g.actor);
   if (!admin.ok()) return Fail(admin.status());
 
   // SIGINT and SIGTERM stop the server cleanly: blocked here, before any

@@ -43,6 +43,28 @@ Result<std::string> Pem(F write) {
 
 }  // namespace
 
+// ECDSA first (a node's own certificate is P-256), then RSA for an
+// operator's --tls-cert; within each, AES-128-GCM, AES-256-GCM, ChaCha20.
+constexpr char kTls12Ciphers[] =
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"
+    "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-AES128-GCM-SHA256:"
+    "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-CHACHA20-POLY1305";
+constexpr char kTls13Suites[] =
+    "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:"
+    "TLS_CHACHA20_POLY1305_SHA256";
+
+Status RestrictTls(SSL_CTX* ctx) {
+  if (ctx == nullptr) return Status::InvalidInput("no TLS context");
+  bool ok = SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) == 1 &&
+            SSL_CTX_set_cipher_list(ctx, kTls12Ciphers) == 1 &&
+            SSL_CTX_set_ciphersuites(ctx, kTls13Suites) == 1;
+  if (ok) return Status::OK();
+  // Fail closed: no version between the minimum and this maximum.
+  (void)SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION);
+  (void)SSL_CTX_set_max_proto_version(ctx, TLS1_2_VERSION);
+  return Status::IOError("restricting TLS to AEAD cipher suites failed");
+}
+
 Status MakeSelfSignedCertificate(Env* env, const std::string& cert_path,
                                  const std::string& key_path,
                                  const std::string& host, int days) {

@@ -5,6 +5,7 @@
 #ifndef AMANAH_CRYPTO_TLS_IDENTITY_H_
 #define AMANAH_CRYPTO_TLS_IDENTITY_H_
 
+#include <openssl/ssl.h>
 #include <openssl/x509.h>
 
 #include <string>
@@ -20,6 +21,14 @@ namespace amanah {
 Status MakeSelfSignedCertificate(Env* env, const std::string& cert_path,
                                  const std::string& key_path,
                                  const std::string& host, int days);
+
+// Restricts `ctx`, a server's or a client's, to TLS 1.2 and 1.3 and, in
+// TLS 1.2, to ECDHE key exchange with AES-GCM or ChaCha20-Poly1305: no CBC
+// suite, no SHA-1 MAC, no static RSA key exchange. TLS 1.3 gets its three
+// AEAD suites, whatever the system's OpenSSL configuration says. Every TLS
+// context amanah makes goes through this. If it fails, `ctx` is left able
+// to complete no handshake at all.
+Status RestrictTls(SSL_CTX* ctx);
 
 // The pin of a certificate: the hex SHA-256 of its DER encoding, as
 // `amanah peer add --tls-pin` takes it.

@@ -42,6 +42,11 @@ PeerClient::PeerClient(const Peer& peer, std::chrono::milliseconds timeout,
   client_->set_write_timeout(secs.count(), usecs.count());
   client_->set_keep_alive(true);
   client_->set_tcp_nodelay(true);  // else small requests wait out Nagle
+  // Over https (the context exists only then), AEAD suites only; should
+  // that fail, the context completes no handshake.
+  if (SSL_CTX* ctx = client_->ssl_context(); ctx != nullptr) {
+    (void)RestrictTls(ctx);
+  }
   if (peer.url.rfind("https://", 0) == 0 && !peer.tls_pin.empty()) {
     // httplib's own check would replace the context's verify callback;
     // with it off, the pin callback set on the context decides.

@@ -221,15 +221,15 @@ Status CustodyLog::Create(Env* env, const CustodyLogOptions& options) {
     return Status::Conflict("a custody log already exists in " +
                             options.log_dir);
   }
-  RETURN_IF_ERROR(CreateDirs(env, options.log_dir));
-  RETURN_IF_ERROR(CreateDirs(env, DirName(options.journal_path)));
+  RETURN_IF_ERROR(CreateDirs(env, options.log_dir, 0700));
+  RETURN_IF_ERROR(CreateDirs(env, DirName(options.journal_path), 0700));
   CustodyLog log(env, options);
   RETURN_IF_ERROR(WriteFileAtomic(env, options.journal_path,
                                   AsBytes(log.JournalHeader()), 0600));
   std::string body = FormatCheckpointBody(
       Checkpoint{options.origin, 0, merkle::EmptyRoot(), {}});
   std::string note = SignNote(body, options.origin, options.signer);
-  return WriteFileAtomic(env, store.PathOf("checkpoint"), AsBytes(note));
+  return WriteFileAtomic(env, store.PathOf("checkpoint"), AsBytes(note), 0600);
 }
 
 Result<std::unique_ptr<CustodyLog>> CustodyLog::Open(
@@ -459,7 +459,7 @@ Status CustodyLog::RewriteStalePartials() {
       ASSIGN_OR_RETURN(std::string want, prefix_of(w));
       auto got = ReadFileToString(env_, path, want.size() + 1);
       if (!got.ok() || *got != want) {
-        RETURN_IF_ERROR(WriteFileReplace(env_, path, AsBytes(want)));
+        RETURN_IF_ERROR(WriteFileReplace(env_, path, AsBytes(want), 0600));
       }
     }
     return Status::OK();

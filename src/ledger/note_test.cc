@@ -60,7 +60,7 @@ TEST(NoteTest, RejectsMalformedAndTampered) {
   EXPECT_FALSE(ParseNote(good.substr(0, good.size() - 1)).ok());
   // Bad base64.
   std::string bad = good;
-  bad.replace(bad.find("x08go"), 1, "*");
+  bad[bad.find("x08go")] = '*';
   EXPECT_FALSE(ParseNote(bad).ok());
   // Text altered: the signature fails.
   std::string altered = good;

@@ -201,10 +201,12 @@ Result<std::string> TileStore::ReadCheckpoint() const {
 Status TileStore::WriteFile(const std::string& relative, std::string_view data,
                             bool allocate) const {
   std::string path = PathOf(relative);
-  Status s = WriteFileReplace(env_, path, AsBytes(data), 0644, allocate);
+  // The owner's alone, like everything in a node's directory: entry
+  // bundles name cases and users (served only to signed-in users).
+  Status s = WriteFileReplace(env_, path, AsBytes(data), 0600, allocate);
   if (s.code() == Code::kNotFound) {
-    RETURN_IF_ERROR(CreateDirs(env_, DirName(path)));
-    s = WriteFileReplace(env_, path, AsBytes(data), 0644, allocate);
+    RETURN_IF_ERROR(CreateDirs(env_, DirName(path), 0700));
+    s = WriteFileReplace(env_, path, AsBytes(data), 0600, allocate);
   }
   return s;
 }

@@ -1624,6 +1624,7 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Create(Node* node,
       return Status::InvalidInput(
           "could not load the TLS certificate and key (PEM expected)");
     }
+    RETURN_IF_ERROR(RestrictTls(tls->ssl_context()));
     // Ask every client for a certificate, accept any (or none) in the
     // handshake: people and tools use tokens, and a peer node's
     // certificate is checked against its pin by the federation routes

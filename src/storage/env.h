@@ -161,6 +161,8 @@ class Env {
   virtual Status SyncFilesystem(const std::string& path) = 0;
   // Permission bits of `path`.
   virtual Result<mode_t> GetFileMode(const std::string& path) = 0;
+  // Sets the permission bits of `path` (chmod).
+  virtual Status SetFileMode(const std::string& path, mode_t mode) = 0;
 
   // An exclusive advisory lock on `path`, waiting until it is free.
   virtual Result<std::unique_ptr<FileLock>> LockFile(

@@ -105,6 +105,9 @@ class FaultInjectionEnv final : public Env {
   Result<mode_t> GetFileMode(const std::string& path) override {
     return base_->GetFileMode(path);
   }
+  Status SetFileMode(const std::string& path, mode_t mode) override {
+    return base_->SetFileMode(path, mode);
+  }
   Result<std::unique_ptr<FileLock>> LockFile(const std::string& path) override {
     return base_->LockFile(path);
   }

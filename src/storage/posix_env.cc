@@ -1115,6 +1115,11 @@ class PosixEnv final : public Env {
     return static_cast<mode_t>(st.st_mode & 07777);
   }
 
+  Status SetFileMode(const std::string& path, mode_t mode) override {
+    if (::chmod(path.c_str(), mode) != 0) return PosixError(path, errno);
+    return Status::OK();
+  }
+
   Result<std::unique_ptr<FileLock>> LockFile(const std::string& path) override {
     int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0) return PosixError(path, errno);
