@@ -1544,9 +1544,13 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Create(Node* node,
     return httplib::Server::HandlerResponse::Unhandled;
   });
   // Errors raised by the HTTP layer itself (no route, body too large, bad
-  // request line) get a problem document too.
+  // request line) get a problem document too. httplib calls this for every
+  // status from 400 up, the handlers' problem documents included, and then
+  // cuts the request's Range out of the body: a Range asks for part of a
+  // representation, never of an error, so it is dropped here.
   http.set_error_handler([](const httplib::Request& req,
                             httplib::Response& res) {
+    const_cast<httplib::Request&>(req).ranges.clear();
     if (!res.body.empty()) return;
     Code code = res.status == 404   ? Code::kNotFound
                 : res.status == 413 ? Code::kTooLarge
