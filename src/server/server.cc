@@ -92,6 +92,8 @@ std::string_view ProblemSlug(Code code) {
       return "unauthenticated";
     case Code::kTooLarge:
       return "too-large";
+    case Code::kTooManyRequests:
+      return "too-many-requests";
     default:
       return "server-error";
   }
@@ -124,6 +126,20 @@ void WriteProblem(httplib::Response& res, int http_status, Code code,
 
 Lang RequestLang(const httplib::Request& req) {
   return LangFromAcceptLanguage(req.get_header_value("Accept-Language"));
+}
+
+// A problem document as a handler's reply, for an error that carries a
+// header: Retry-After (seconds) on a 429 or 503.
+Reply ProblemReply(const httplib::Request& req, const Status& s,
+                   std::chrono::seconds retry_after) {
+  Lang lang = RequestLang(req);
+  Reply r;
+  r.status = HttpStatusFor(s.code());
+  r.content_type = "application/problem+json";
+  r.body = ProblemBody(r.status, s.code(), s.message(), lang);
+  r.headers.emplace("Content-Language", std::string(LangTag(lang)));
+  r.headers.emplace("Retry-After", std::to_string(retry_after.count()));
+  return r;
 }
 
 // The fields a JSON body may have. Anything else is refused, so that a typo
@@ -248,6 +264,7 @@ struct ApiServer::Impl {
   ServerOptions options;
   std::unique_ptr<httplib::Server> http;
   Metrics metrics;
+  SignInLimits sign_in;
   UserDirectory users;
   UploadDesk uploads;
   int port = 0;
@@ -269,7 +286,11 @@ struct ApiServer::Impl {
   std::thread courier;
 
   Impl(Node* n, ServerOptions o)
-      : node(n), options(std::move(o)), users(n), uploads(n) {}
+      : node(n),
+        options(std::move(o)),
+        sign_in(options.sign_in),
+        users(n, &sign_in),
+        uploads(n) {}
 
   using Handler = std::function<Result<Reply>(const httplib::Request&)>;
 
@@ -550,13 +571,21 @@ struct ApiServer::Impl {
                 json j,
                 ParseBody(req, {{"name", json::value_t::string, true},
                                 {"password", json::value_t::string, true}}));
-            ASSIGN_OR_RETURN(std::string token,
-                             users.Login(j["name"].get<std::string>(),
-                                         j["password"].get<std::string>()));
-            ASSIGN_OR_RETURN(Principal p, users.Authenticate(token));
+            // Throttled per name and per client address (see
+            // SignInThrottle): a 429, or a 503 when the password checks
+            // are all busy, says when to try again.
+            std::chrono::seconds retry_after(0);
+            Result<std::string> token = users.Login(
+                j["name"].get<std::string>(), j["password"].get<std::string>(),
+                req.remote_addr, &retry_after);
+            if (!token.ok() && retry_after.count() > 0) {
+              return ProblemReply(req, token.status(), retry_after);
+            }
+            if (!token.ok()) return token.status();
+            ASSIGN_OR_RETURN(Principal p, users.Authenticate(token.value()));
             t_request.user = p.user.name;
             return Reply::Json(
-                {{"token", token},
+                {{"token", token.value()},
                  {"expires", FormatTime(p.expires_unix * 1000000)},
                  {"user", UserJson(p.user)}},
                 201);

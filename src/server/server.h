@@ -12,6 +12,7 @@
 #include <string>
 
 #include "app/node.h"
+#include "app/sign_in_throttle.h"
 
 namespace amanah {
 
@@ -29,6 +30,9 @@ struct ServerOptions {
   // How often evidence delivered by peers is looked at for pulls due;
   // zero: never.
   std::chrono::milliseconds fetch_interval = std::chrono::seconds(1);
+  // How sign-ins are throttled (per name and address, per address, per
+  // name); password checks run at most one per CPU at once.
+  SignInThrottleOptions sign_in;
   // Receives one JSON line per request; null writes to stderr.
   std::function<void(const std::string&)> access_log;
 };

@@ -26,6 +26,79 @@ namespace amanah {
 namespace {
 
 using nlohmann::json;
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+using SteadyClock = std::chrono::steady_clock;
+
+// A TCP connection to the server on `port` from `source`, any address of
+// 127/8 (all loopback), so that one test can be clients at several
+// addresses; -1 if it cannot be made.
+int ConnectFrom(const std::string& source, int port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return -1;
+  sockaddr_in from{};
+  from.sin_family = AF_INET;
+  ::inet_pton(AF_INET, source.c_str(), &from.sin_addr);
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(static_cast<uint16_t>(port));
+  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&from), sizeof(from)) != 0 ||
+      ::connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof(to)) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+bool SendAll(int fd, const std::string& data) {
+  size_t done = 0;
+  while (done < data.size()) {
+    ssize_t n =
+        ::send(fd, data.data() + done, data.size() - done, MSG_NOSIGNAL);
+    if (n <= 0) return false;
+    done += static_cast<size_t>(n);
+  }
+  return true;
+}
+
+// What the server sends until it closes the connection (or resets it), or
+// until `timeout` passes; *closed says whether it did close.
+std::string ReadUntilClosed(int fd, milliseconds timeout,
+                            bool* closed = nullptr) {
+  std::string out;
+  auto end = SteadyClock::now() + timeout;
+  for (;;) {
+    auto left =
+        std::chrono::duration_cast<milliseconds>(end - SteadyClock::now());
+    if (left.count() <= 0) break;
+    timeval tv{static_cast<time_t>(left.count() / 1000),
+               static_cast<suseconds_t>(left.count() % 1000 * 1000 + 1)};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    char buf[4096];
+    ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
+    if (n > 0) {
+      out.append(buf, static_cast<size_t>(n));
+      continue;
+    }
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+      continue;
+    }
+    if (closed) *closed = true;  // end of stream, or a reset
+    return out;
+  }
+  if (closed) *closed = false;
+  return out;
+}
+
+// A request with a JSON body, closing the connection after the answer.
+std::string JsonRequest(const std::string& method, const std::string& path,
+                        const std::string& body) {
+  return method + " " + path +
+         " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+         "Connection: close\r\nContent-Length: " +
+         std::to_string(body.size()) + "\r\n\r\n" + body;
+}
 
 class ServerTest : public testutil::TempDirTest {
  protected:
@@ -51,7 +124,7 @@ class ServerTest : public testutil::TempDirTest {
 
   // A server over node_ on a free port, and a client that has seen it answer.
   void StartServer() {
-    ServerOptions o;
+    ServerOptions o = options_;
     o.port = 0;
     o.access_log = [this](const std::string& line) {
       std::lock_guard<std::mutex> l(log_mu_);
@@ -104,6 +177,7 @@ class ServerTest : public testutil::TempDirTest {
     EXPECT_EQ(j["type"].get<std::string>().rfind("urn:amanah:problem:", 0), 0u);
   }
 
+  ServerOptions options_;  // what StartServer starts with, but the port
   std::unique_ptr<Node> node_;
   std::unique_ptr<ApiServer> server_;
   std::thread thread_;
@@ -233,6 +307,44 @@ TEST_F(ServerTest, LoginMeLogout) {
   ExpectProblem(client_->Get("/api/v1/me", h), 401);
   ExpectProblem(client_->Get("/api/v1/me", {{"Authorization", "Basic eDp5"}}),
                 401);
+}
+
+// Sign-in is throttled: after three failures of a name from an address the
+// next attempt is a 429 with Retry-After and a problem document, while the
+// right password from another address is not held back.
+TEST_F(ServerTest, SignInIsThrottledWith429AndRetryAfter) {
+  UserDirectory users(node_.get());
+  ASSERT_TRUE(users
+                  .Add("local:test", "alice", Role::kInvestigator,
+                       "correct horse battery")
+                  .ok());
+  const std::string wrong =
+      R"({"name":"alice","password":"wrong horse battery"})";
+  const std::string right =
+      R"({"name":"alice","password":"correct horse battery"})";
+  for (int i = 0; i < 4; ++i) {
+    ExpectProblem(PostJson("/api/v1/sessions", wrong), 401);
+  }
+  auto held = client_->Post("/api/v1/sessions", {{"Accept-Language", "ar"}},
+                            right, "application/json");
+  ExpectProblem(held, 429);
+  EXPECT_EQ(held->get_header_value("Retry-After"), "1");
+  json j = json::parse(held->body);
+  EXPECT_EQ(j["type"], "urn:amanah:problem:too-many-requests");
+  EXPECT_EQ(j["title"], "محاولات كثيرة؛ انتظر ثم أعد المحاولة");
+  EXPECT_EQ(held->get_header_value("Content-Language"), "ar");
+
+  int fd = ConnectFrom("127.0.0.2", server_->port());
+  ASSERT_GE(fd, 0);
+  ASSERT_TRUE(SendAll(fd, JsonRequest("POST", "/api/v1/sessions", right)));
+  std::string elsewhere = ReadUntilClosed(fd, seconds(20));
+  ::close(fd);
+  EXPECT_EQ(elsewhere.rfind("HTTP/1.1 201", 0), 0u) << elsewhere;
+
+  std::this_thread::sleep_for(milliseconds(1100));
+  auto later = PostJson("/api/v1/sessions", right);
+  ASSERT_TRUE(later);
+  EXPECT_EQ(later->status, 201) << later->body;
 }
 
 // The user endpoints, role by role: only admin manages users; admin and
