@@ -264,6 +264,7 @@ struct ApiServer::Impl {
   ServerOptions options;
   std::unique_ptr<httplib::Server> http;
   Metrics metrics;
+  ConnectionCounters connection_counters;
   SignInLimits sign_in;
   UserDirectory users;
   UploadDesk uploads;
@@ -420,6 +421,18 @@ struct ApiServer::Impl {
                 "# TYPE amanah_witness_alarms gauge\n"
                 "amanah_witness_alarms " +
                 std::to_string(alarms.ok() ? *alarms : 0) + "\n";
+            r.body +=
+                "# HELP amanah_http_connections_refused_total Connections "
+                "refused because their address had too many.\n"
+                "# TYPE amanah_http_connections_refused_total counter\n"
+                "amanah_http_connections_refused_total " +
+                std::to_string(connection_counters.refused.load()) +
+                "\n"
+                "# HELP amanah_http_requests_timed_out_total Requests cut "
+                "off because their headers or body did not arrive in time.\n"
+                "# TYPE amanah_http_requests_timed_out_total counter\n"
+                "amanah_http_requests_timed_out_total " +
+                std::to_string(connection_counters.timed_out.load()) + "\n";
             r.content_type = "text/plain; version=0.0.4; charset=utf-8";
             return r;
           });
@@ -1498,16 +1511,20 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Create(Node* node,
   auto impl = std::make_unique<Impl>(node, std::move(options));
   // Open the log before any request thread can race to.
   RETURN_IF_ERROR(node->Log().status());
+  // Connections are admitted per address and read with deadlines
+  // (server/connections.h).
+  const ConnectionLimits& limits = impl->options.connections;
   if (impl->options.tls_cert.empty()) {
-    impl->http = std::make_unique<httplib::Server>();
+    impl->http = NewGuardedServer(limits, &impl->connection_counters);
   } else {
     for (const auto& f : {impl->options.tls_cert, impl->options.tls_key}) {
       if (!node->env()->FileExists(f)) {
         return Status::NotFound(f + ": no such file");
       }
     }
-    auto tls = std::make_unique<httplib::SSLServer>(
-        impl->options.tls_cert.c_str(), impl->options.tls_key.c_str());
+    std::unique_ptr<httplib::Server> tls =
+        NewGuardedServer(limits, &impl->connection_counters,
+                         impl->options.tls_cert, impl->options.tls_key);
     if (!tls->is_valid()) {
       return Status::InvalidInput(
           "could not load the TLS certificate and key (PEM expected)");
@@ -1516,8 +1533,9 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Create(Node* node,
     // handshake: people and tools use tokens, and a peer node's
     // certificate is checked against its pin by the federation routes
     // (CheckPeerCertificate), which refuse a peer without one.
-    SSL_CTX_set_verify(tls->ssl_context(), SSL_VERIFY_PEER,
-                       [](int, X509_STORE_CTX*) { return 1; });
+    SSL_CTX_set_verify(
+        static_cast<httplib::SSLServer*>(tls.get())->ssl_context(),
+        SSL_VERIFY_PEER, [](int, X509_STORE_CTX*) { return 1; });
     impl->http = std::move(tls);
     // Peers pin the certificate served here; it is also the one this node
     // presents to them.
@@ -1526,14 +1544,16 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Create(Node* node,
   Impl* p = impl.get();
   httplib::Server& http = *impl->http;
   http.set_keep_alive_max_count(10000);
+  http.set_keep_alive_timeout(std::max<time_t>(
+      1, std::chrono::duration_cast<std::chrono::seconds>(limits.keep_alive)
+             .count()));
   // Answers go out at once (no Nagle delay behind small writes), and each
-  // kept-alive connection has a thread: a pool of 64 serves that many
-  // clients at a time, the rest wait their turn.
+  // served connection has a thread: the pool serves that many at a time,
+  // at most per_address of them from one address.
   http.set_tcp_nodelay(true);
-  http.new_task_queue = [] {
-    return new httplib::ThreadPool(64);  // httplib takes ownership
+  http.new_task_queue = [threads = std::max<size_t>(limits.threads, 1)] {
+    return new httplib::ThreadPool(threads);  // httplib takes ownership
   };
-  http.set_read_timeout(30);
   // httplib listens with a backlog of 5: peers and clients that connect at
   // once beyond that (a courier opens a connection per conversation) lose
   // their handshakes and fail. The listening socket is remembered here and
@@ -1550,6 +1570,9 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Create(Node* node,
   http.set_pre_routing_handler([p](const httplib::Request& req,
                                    httplib::Response& res) {
     t_request = HttpRequestState{Clock::now(), "unmatched", "-"};
+    // The headers are in: a body must now arrive within the body timeout,
+    // an upload's for as long as it keeps coming.
+    RequestHeadersRead(req.method == "PATCH");
     if (req.method == "PATCH") {
       return httplib::Server::HandlerResponse::Unhandled;
     }
@@ -1580,6 +1603,14 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Create(Node* node,
   http.set_error_handler([](const httplib::Request& req,
                             httplib::Response& res) {
     const_cast<httplib::Request&>(req).ranges.clear();
+    if (RequestTimedOut()) {
+      // A connection that sent part of a request and stalled.
+      res.status = 408;
+      WriteProblem(res, 408, Code::kInvalidInput,
+                   "the request did not arrive in time", RequestLang(req));
+      res.set_header("Connection", "close");
+      return;
+    }
     if (!res.body.empty()) return;
     Code code = res.status == 404   ? Code::kNotFound
                 : res.status == 413 ? Code::kTooLarge

@@ -13,6 +13,7 @@
 
 #include "app/node.h"
 #include "app/sign_in_throttle.h"
+#include "server/connections.h"
 
 namespace amanah {
 
@@ -22,6 +23,9 @@ struct ServerOptions {
   std::string tls_cert;  // PEM files; both or neither
   std::string tls_key;
   size_t max_json_body = 1 << 20;
+  // Threads, connections per address, and the header, body and idle
+  // timeouts (see ConnectionLimits).
+  ConnectionLimits connections;
   // How often the latest checkpoint is submitted to peers for cosigning;
   // zero: never.
   std::chrono::milliseconds witness_interval = std::chrono::seconds(5);

@@ -1030,5 +1030,150 @@ TEST_F(ServerTest, ClosingACase) {
   EXPECT_EQ(items[items.size() - 1]["kind"], "case.reopened");
 }
 
+// Connections from one address that send part of their headers and stall
+// (here 100; 70 held every thread before) neither starve another address
+// nor outlive the header deadline. Beyond the ones served (16) and waiting
+// (64), an address's connections are refused with a 503.
+TEST_F(ServerTest, StalledHeadersFromOneAddressDoNotStarveOthers) {
+  StopServer();
+  options_.connections.header_timeout = seconds(3);
+  StartServer();
+  const int kStalled = 100;
+  std::vector<int> fds;
+  auto opened = SteadyClock::now();
+  for (int i = 0; i < kStalled; ++i) {
+    int fd = ConnectFrom("127.0.0.2", server_->port());
+    ASSERT_GE(fd, 0) << i;
+    ASSERT_TRUE(SendAll(fd, "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n"));
+    fds.push_back(fd);
+  }
+  std::this_thread::sleep_for(milliseconds(300));
+
+  // Another address is answered at once, well before the deadline.
+  for (const char* other : {"127.0.0.1", "127.0.0.3"}) {
+    auto start = SteadyClock::now();
+    int fd = ConnectFrom(other, server_->port());
+    ASSERT_GE(fd, 0);
+    ASSERT_TRUE(SendAll(fd,
+                        "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                        "Connection: close\r\n\r\n"));
+    std::string answer = ReadUntilClosed(fd, seconds(10));
+    ::close(fd);
+    EXPECT_EQ(answer.rfind("HTTP/1.1 200", 0), 0u) << other << answer;
+    EXPECT_LT(SteadyClock::now() - start, milliseconds(1500)) << other;
+  }
+
+  // Every stalled connection ends: refused at once, or cut at the deadline
+  // (a 408 if it was being read, unanswered if it waited its turn).
+  int refused = 0, timed_out = 0, dropped = 0;
+  for (int fd : fds) {
+    bool closed = false;
+    auto left = std::chrono::duration_cast<milliseconds>(opened + seconds(6) -
+                                                         SteadyClock::now());
+    std::string answer =
+        ReadUntilClosed(fd, std::max(left, milliseconds(1)), &closed);
+    ::close(fd);
+    EXPECT_TRUE(closed) << "still open after 6 s";
+    if (answer.rfind("HTTP/1.1 503", 0) == 0) {
+      ++refused;
+      EXPECT_NE(answer.find("Retry-After: 1\r\n"), std::string::npos);
+      EXPECT_NE(answer.find("urn:amanah:problem:unavailable"),
+                std::string::npos);
+    } else if (answer.rfind("HTTP/1.1 408", 0) == 0) {
+      ++timed_out;
+    } else {
+      EXPECT_EQ(answer, "");
+      ++dropped;
+    }
+  }
+  EXPECT_GE(SteadyClock::now() - opened, milliseconds(2900));
+  EXPECT_EQ(refused, kStalled - 16 - 64);
+  EXPECT_EQ(timed_out, 16);
+  EXPECT_EQ(dropped, 64);
+
+  auto metrics = client_->Get("/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_NE(metrics->body.find("amanah_http_connections_refused_total 20\n"),
+            std::string::npos);
+  EXPECT_NE(metrics->body.find("amanah_http_requests_timed_out_total 16\n"),
+            std::string::npos);
+}
+
+// Headers and a JSON body must arrive within their deadlines, each counted
+// from the start of its part, however slowly they trickle in; an upload's
+// body streams for as long as its data keeps coming.
+TEST_F(ServerTest, DeadlinesForHeadersAndBodiesButNotForUploads) {
+  StopServer();
+  options_.connections.header_timeout = seconds(1);
+  options_.connections.body_timeout = seconds(1);
+  StartServer();
+  auto trickle = [](int fd, const std::string& data, size_t pieces,
+                    milliseconds pause) {
+    size_t step = (data.size() + pieces - 1) / pieces;
+    for (size_t at = 0; at < data.size(); at += step) {
+      if (!SendAll(fd, data.substr(at, step))) return false;
+      std::this_thread::sleep_for(pause);
+    }
+    return true;
+  };
+  const std::string me =
+      "GET /api/v1/me HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " +
+      tokens_[Role::kAuditor] + "\r\nConnection: close\r\n\r\n";
+
+  // Headers over 0.6 s: in time.
+  int fd = ConnectFrom("127.0.0.1", server_->port());
+  ASSERT_GE(fd, 0);
+  ASSERT_TRUE(trickle(fd, me, 6, milliseconds(100)));
+  std::string answer = ReadUntilClosed(fd, seconds(10));
+  ::close(fd);
+  EXPECT_EQ(answer.rfind("HTTP/1.1 200", 0), 0u) << answer;
+
+  // Headers over 2 s: a 408 at the deadline, and the connection closed.
+  fd = ConnectFrom("127.0.0.1", server_->port());
+  ASSERT_GE(fd, 0);
+  (void)trickle(fd, me, 10, milliseconds(200));
+  answer = ReadUntilClosed(fd, seconds(10));
+  ::close(fd);
+  EXPECT_EQ(answer.rfind("HTTP/1.1 408", 0), 0u) << answer;
+  EXPECT_NE(answer.find("application/problem+json"), std::string::npos);
+
+  // A sign-in body over 2 s: the same.
+  std::string login =
+      JsonRequest("POST", "/api/v1/sessions",
+                  R"({"name":"nobody","password":"not a password at all"})");
+  size_t head = login.find("\r\n\r\n") + 4;
+  fd = ConnectFrom("127.0.0.1", server_->port());
+  ASSERT_GE(fd, 0);
+  ASSERT_TRUE(SendAll(fd, login.substr(0, head)));
+  (void)trickle(fd, login.substr(head), 10, milliseconds(200));
+  answer = ReadUntilClosed(fd, seconds(10));
+  ::close(fd);
+  EXPECT_EQ(answer.rfind("HTTP/1.1 408", 0), 0u) << answer;
+
+  // An upload's body over 3 s, well past both deadlines: taken whole.
+  OpenCase("UP-3", "cybercrime", Role::kInvestigator);
+  auto begin = PostJson("/api/v1/cases/UP-3/uploads", R"({"name":"slow.bin"})",
+                        Auth(Role::kInvestigator));
+  ASSERT_TRUE(begin);
+  ASSERT_EQ(begin->status, 201) << begin->body;
+  std::string url = json::parse(begin->body)["url"];
+  std::string data(300000, 'x');
+  fd = ConnectFrom("127.0.0.1", server_->port());
+  ASSERT_GE(fd, 0);
+  ASSERT_TRUE(
+      SendAll(fd, "PATCH " + url +
+                      " HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " +
+                      tokens_[Role::kInvestigator] +
+                      "\r\nUpload-Offset: 0\r\nUpload-Complete: ?1\r\n"
+                      "Content-Type: application/octet-stream\r\n"
+                      "Connection: close\r\nContent-Length: " +
+                      std::to_string(data.size()) + "\r\n\r\n"));
+  ASSERT_TRUE(trickle(fd, data, 10, milliseconds(300)));
+  answer = ReadUntilClosed(fd, seconds(20));
+  ::close(fd);
+  EXPECT_EQ(answer.rfind("HTTP/1.1 201", 0), 0u) << answer;
+  EXPECT_NE(answer.find("\"size\":300000"), std::string::npos) << answer;
+}
+
 }  // namespace
 }  // namespace amanah
