@@ -252,6 +252,9 @@ Status WriteToClient(httplib::DataSink* sink, ByteView data) {
   return Status::OK();
 }
 
+// The one route that streams a body of any size: PATCH of an upload.
+const std::regex kUploadPath(R"(/api/v1/uploads/[0-9a-f]{32})");
+
 // tlog-tiles paths: tile/<L>/<N>[.p/<W>] and tile/entries/<N>[.p/<W>],
 // where <N> is groups of three digits with an 'x' on all but the last.
 const std::regex kTilePath(
@@ -1571,11 +1574,13 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Create(Node* node,
                                    httplib::Response& res) {
     t_request = HttpRequestState{Clock::now(), "unmatched", "-"};
     // The headers are in: a body must now arrive within the body timeout,
-    // an upload's for as long as it keeps coming.
-    RequestHeadersRead(req.method == "PATCH");
-    if (req.method == "PATCH") {
-      return httplib::Server::HandlerResponse::Unhandled;
-    }
+    // an upload's for as long as it keeps coming. A PATCH anywhere else has
+    // no route to stream it and would be read whole into memory: it gets
+    // the limits of every other body.
+    bool upload =
+        req.method == "PATCH" && std::regex_match(req.path, kUploadPath);
+    RequestHeadersRead(upload);
+    if (upload) return httplib::Server::HandlerResponse::Unhandled;
     bool chunked = req.has_header("Transfer-Encoding");
     uint64_t length = 0;
     if (req.has_header("Content-Length")) {

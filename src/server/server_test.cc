@@ -423,6 +423,25 @@ TEST_F(ServerTest, BadBodiesAre4xxAndChangeNothing) {
   EXPECT_EQ(UserCount(), count);
 }
 
+// Only the upload streams a body of any size. A PATCH elsewhere, having no
+// route to stream it to, was read whole into memory: now, like any other
+// body announced over the limit, it is refused before it is read.
+TEST_F(ServerTest, OnlyTheUploadStreamsABody) {
+  for (const char* path :
+       {"/api/v1/nothing", "/api/v1/uploads/123", "/api/v1/cases/KW-1"}) {
+    int fd = ConnectFrom("127.0.0.1", server_->port());
+    ASSERT_GE(fd, 0);
+    ASSERT_TRUE(SendAll(fd, std::string("PATCH ") + path +
+                                " HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                "Content-Type: application/octet-stream\r\n"
+                                "Content-Length: 17000000000\r\n\r\n"));
+    std::string answer = ReadUntilClosed(fd, seconds(5));
+    ::close(fd);
+    EXPECT_EQ(answer.rfind("HTTP/1.1 413", 0), 0u) << path << answer;
+    EXPECT_NE(answer.find("urn:amanah:problem:too-large"), std::string::npos);
+  }
+}
+
 TEST_F(ServerTest, ArabicTitlesOnRequest) {
   auto r = client_->Get("/api/v1/me", {{"Accept-Language", "ar-KW, en;q=0.5"}});
   ExpectProblem(r, 401);
