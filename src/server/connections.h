@@ -34,9 +34,12 @@ namespace amanah {
 
 struct ConnectionLimits {
   // Threads serving connections, over all addresses.
-  size_t threads = 128;
-  // Connections served at once per address (an IPv6 /64 counts as one).
-  size_t per_address = 16;
+  size_t threads = 256;
+  // Connections served at once per address (an IPv6 /64 counts as one):
+  // an eighth of the threads, so that one address cannot hold them all,
+  // and enough for a busy client (a peer's courier, an agency's users
+  // behind one address).
+  size_t per_address = 32;
   // Connections that wait, unread, for one of their address's to end;
   // beyond these they are refused with a 503. A connection that waits
   // longer than header_timeout is closed unread.
@@ -49,8 +52,9 @@ struct ConnectionLimits {
   std::chrono::milliseconds body_timeout = std::chrono::seconds(30);
   // No read or write waits longer than this.
   std::chrono::milliseconds idle_timeout = std::chrono::seconds(30);
-  // How long a kept-alive connection waits for its next request; it gives
-  // way at once to a connection of its address that waits.
+  // How long a kept-alive connection waits for its next request; idle for
+  // a tenth of a second, it gives way to a connection of its address that
+  // waits.
   std::chrono::milliseconds keep_alive = std::chrono::seconds(5);
 };
 

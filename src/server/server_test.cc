@@ -1051,10 +1051,13 @@ TEST_F(ServerTest, ClosingACase) {
 
 // Connections from one address that send part of their headers and stall
 // (here 100; 70 held every thread before) neither starve another address
-// nor outlive the header deadline. Beyond the ones served (16) and waiting
-// (64), an address's connections are refused with a 503.
+// nor outlive the header deadline. Beyond the ones served (here 16) and
+// waiting (64), an address's connections are refused with a 503.
 TEST_F(ServerTest, StalledHeadersFromOneAddressDoNotStarveOthers) {
   StopServer();
+  options_.connections.threads = 64;  // fewer than the stalled connections
+  options_.connections.per_address = 16;
+  options_.connections.waiting_per_address = 64;
   options_.connections.header_timeout = seconds(3);
   StartServer();
   const int kStalled = 100;
@@ -1107,14 +1110,17 @@ TEST_F(ServerTest, StalledHeadersFromOneAddressDoNotStarveOthers) {
   }
   EXPECT_GE(SteadyClock::now() - opened, milliseconds(2900));
   EXPECT_EQ(refused, kStalled - 16 - 64);
-  EXPECT_EQ(timed_out, 16);
-  EXPECT_EQ(dropped, 64);
+  // The 16 served, and any waiting one whose turn came just before its own
+  // deadline.
+  EXPECT_GE(timed_out, 16);
+  EXPECT_EQ(timed_out + dropped, 16 + 64);
 
   auto metrics = client_->Get("/metrics");
   ASSERT_TRUE(metrics);
   EXPECT_NE(metrics->body.find("amanah_http_connections_refused_total 20\n"),
             std::string::npos);
-  EXPECT_NE(metrics->body.find("amanah_http_requests_timed_out_total 16\n"),
+  EXPECT_NE(metrics->body.find("amanah_http_requests_timed_out_total " +
+                               std::to_string(timed_out) + "\n"),
             std::string::npos);
 }
 
