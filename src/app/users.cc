@@ -1,5 +1,8 @@
 #include "app/users.h"
 
+#include <algorithm>
+#include <thread>
+
 #include "app/cases.h"
 #include "base/encoding.h"
 #include "crypto/hash.h"
@@ -64,6 +67,16 @@ Result<User> ReadUser(Statement& q, std::string* password_hash = nullptr) {
 std::string Subject(const std::string& name) { return "user:" + name; }
 
 }  // namespace
+
+SignInLimits::SignInLimits(SignInThrottleOptions options,
+                           SignInThrottle::Clock clock, int checks_at_once,
+                           std::chrono::milliseconds slot_wait)
+    : throttle(options, std::move(clock)),
+      slots(std::clamp<std::ptrdiff_t>(
+          checks_at_once > 0 ? checks_at_once
+                             : std::thread::hardware_concurrency(),
+          1, 1024)),
+      slot_wait(slot_wait) {}
 
 Status ValidateUserName(std::string_view name) {
   bool ok = !name.empty() && name.size() <= 64;
@@ -409,16 +422,46 @@ Result<std::string> UserDirectory::EnrolWithToken(const std::string& name,
 }
 
 Result<std::string> UserDirectory::Login(const std::string& name,
-                                         std::string_view password) {
+                                         std::string_view password,
+                                         std::string_view address,
+                                         std::chrono::seconds* retry_after) {
   const Status refused = Status::Unauthenticated("wrong user name or password");
-  if (!ValidateUserName(name).ok()) {
-    CheckPassword("", password);  // the same work as for a real user
-    return refused;
+  if (limits_ != nullptr) {
+    std::chrono::seconds wait = limits_->throttle.Begin(name, address);
+    if (wait.count() > 0) {
+      if (retry_after) *retry_after = wait;
+      return Status::TooManyRequests(
+          "too many failed sign-ins for this name or from this address; try "
+          "again in " +
+          std::to_string(wait.count()) + " s");
+    }
   }
+  // From here on the attempt counts as a failure unless it is cancelled
+  // (never decided) or succeeds.
+  auto cancel = [&](Status s, std::chrono::seconds wait) {
+    if (limits_ != nullptr) limits_->throttle.Cancelled(name, address);
+    if (retry_after && wait.count() > 0) *retry_after = wait;
+    return s;
+  };
   std::string hash;
-  ASSIGN_OR_RETURN(std::optional<User> user, FindWithHash(name, &hash));
+  std::optional<User> user;
+  if (ValidateUserName(name).ok()) {
+    auto found = FindWithHash(name, &hash);
+    if (!found.ok()) return cancel(found.status(), {});
+    user = std::move(found).value();
+  }
+  if (limits_ != nullptr &&
+      !limits_->slots.try_acquire_for(limits_->slot_wait)) {
+    return cancel(Status::Unavailable("too many sign-ins at once; try again "
+                                      "in a moment"),
+                  std::chrono::seconds(2));
+  }
+  // The same work whether or not there is a user (an empty hash is checked
+  // against a decoy).
   bool match = CheckPassword(hash, password);
+  if (limits_ != nullptr) limits_->slots.release();
   if (!user || !match || user->disabled) return refused;
+  if (limits_ != nullptr) limits_->throttle.Succeeded(name, address);
   std::string secret;
   RETURN_IF_ERROR(node_->sql().Transaction([&]() -> Status {
     ASSIGN_OR_RETURN(secret, IssueCredential(*user, "session", "",

@@ -11,11 +11,14 @@
 #ifndef AMANAH_APP_USERS_H_
 #define AMANAH_APP_USERS_H_
 
+#include <chrono>
 #include <optional>
+#include <semaphore>
 #include <string>
 #include <vector>
 
 #include "app/node.h"
+#include "app/sign_in_throttle.h"
 #include "cases/access.h"
 
 namespace amanah {
@@ -50,9 +53,29 @@ struct Enrolment {
   int64_t expires_unix = 0;
 };
 
+// What every sign-in through one server shares: the throttle, and the
+// slots for password checks. A check takes 64 MiB for Argon2id, so only
+// `checks_at_once` run at a time (zero: one per CPU); a sign-in that gets no
+// slot within `slot_wait` is refused rather than queued without bound.
+struct SignInLimits {
+  explicit SignInLimits(
+      SignInThrottleOptions options = {},
+      SignInThrottle::Clock clock = SignInThrottle::SteadyClock,
+      int checks_at_once = 0,
+      std::chrono::milliseconds slot_wait = std::chrono::seconds(3));
+
+  SignInThrottle throttle;
+  std::counting_semaphore<1024> slots;
+  const std::chrono::milliseconds slot_wait;
+};
+
 class UserDirectory {
  public:
-  explicit UserDirectory(Node* node) : node_(node) {}
+  // Sign-ins are throttled and their password checks bounded by `limits`
+  // (shared, outliving this) if given: the server gives them; the node's own
+  // tools and tests need none.
+  explicit UserDirectory(Node* node, SignInLimits* limits = nullptr)
+      : node_(node), limits_(limits) {}
 
   static Status CreateTables(SqliteDb* sql);
 
@@ -94,9 +117,18 @@ class UserDirectory {
   Result<std::string> IssueOwnToken(const std::string& name,
                                     const std::string& label, int64_t days);
 
-  // Password login: a session secret valid kSessionSeconds, or
-  // kPermission("wrong user name or password") without saying which.
-  Result<std::string> Login(const std::string& name, std::string_view password);
+  // Password sign-in from `address` (the client's IP address): a session
+  // secret valid kSessionSeconds, or
+  //  - kUnauthenticated("wrong user name or password"), without saying which;
+  //  - kTooManyRequests while earlier failures for this name or from this
+  //    address hold the attempt back (see SignInThrottle), the same whether
+  //    the user exists or not;
+  //  - kUnavailable if no password check could start within the limits'
+  //    slot_wait.
+  // For the last two, *retry_after (if given) says how long to wait.
+  Result<std::string> Login(const std::string& name, std::string_view password,
+                            std::string_view address = {},
+                            std::chrono::seconds* retry_after = nullptr);
   Status Logout(std::string_view secret);
 
   // The principal a bearer secret stands for, or kPermission.
@@ -126,6 +158,7 @@ class UserDirectory {
   int64_t NowUnix() const;
 
   Node* node_;
+  SignInLimits* limits_;
 };
 
 }  // namespace amanah

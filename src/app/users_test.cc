@@ -238,6 +238,102 @@ TEST_F(UsersTest, BadInputChangesNothing) {
   EXPECT_EQ((*node_->Log())->Latest().size, 2u);
 }
 
+// Sign-ins through limits: after three free failures of a name from an
+// address the next attempt waits, with the same answers whether the name
+// exists or not; the right password does not jump the wait.
+TEST_F(UsersTest, SignInIsThrottledAlikeForKnownAndUnknownNames) {
+  std::chrono::milliseconds now(5000);
+  SignInLimits limits({}, [&] { return now; });
+  UserDirectory users(node_.get(), &limits);
+  ASSERT_TRUE(
+      users.Add("local:root", "alice", Role::kPoc, "correct horse battery")
+          .ok());
+  auto run = [&](const std::string& name, const std::string& address) {
+    std::vector<std::string> seen;
+    for (int i = 0; i < 5; ++i) {
+      std::chrono::seconds retry(0);
+      auto r = users.Login(name, "incorrect horse battery", address, &retry);
+      EXPECT_FALSE(r.ok());
+      seen.push_back(r.status().ToString() + " / " +
+                     std::to_string(retry.count()));
+    }
+    return seen;
+  };
+  auto known = run("alice", "192.0.2.1");
+  auto unknown = run("mallory", "192.0.2.2");
+  EXPECT_EQ(known, unknown);
+  ASSERT_EQ(known.size(), 5u);
+  EXPECT_EQ(known[3], "unauthenticated: wrong user name or password / 0");
+  EXPECT_EQ(known[4],
+            "too many requests: too many failed sign-ins for this name or "
+            "from this address; try again in 1 s / 1");
+
+  std::chrono::seconds retry(0);
+  auto early =
+      users.Login("alice", "correct horse battery", "192.0.2.1", &retry);
+  EXPECT_EQ(early.status().code(), Code::kTooManyRequests);
+  EXPECT_EQ(retry.count(), 1);
+  // Elsewhere, and here once the second has passed.
+  EXPECT_TRUE(users.Login("alice", "correct horse battery", "192.0.2.3").ok());
+  now += std::chrono::seconds(1);
+  EXPECT_TRUE(users.Login("alice", "correct horse battery", "192.0.2.1").ok());
+}
+
+// Failures on a name from other addresses make a new address wait, but
+// not one that signed in as that name before: an attacker cannot keep its
+// owner out.
+TEST_F(UsersTest, FailuresFromElsewhereDoNotKeepTheOwnerOut) {
+  std::chrono::milliseconds now(5000);
+  SignInThrottleOptions o;
+  o.per_name.free_failures = 2;
+  SignInLimits limits(o, [&] { return now; });
+  UserDirectory users(node_.get(), &limits);
+  ASSERT_TRUE(
+      users.Add("local:root", "alice", Role::kPoc, "correct horse battery")
+          .ok());
+  ASSERT_TRUE(users.Login("alice", "correct horse battery", "10.0.0.7").ok());
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(users
+                  .Login("alice", "guess number " + std::to_string(i),
+                         "198.51.100." + std::to_string(i))
+                  .status()
+                  .code(),
+              Code::kUnauthenticated);
+  }
+  EXPECT_EQ(users.Login("alice", "correct horse battery", "203.0.113.1")
+                .status()
+                .code(),
+            Code::kTooManyRequests);
+  EXPECT_TRUE(users.Login("alice", "correct horse battery", "10.0.0.7").ok());
+}
+
+// Password checks take a slot (64 MiB each); a sign-in that gets none in
+// time is refused with a time to retry, and does not count as a failure.
+TEST_F(UsersTest, PasswordChecksWaitForASlotThenGiveUp) {
+  SignInLimits limits({}, SignInThrottle::SteadyClock, 1,
+                      std::chrono::milliseconds(50));
+  UserDirectory users(node_.get(), &limits);
+  ASSERT_TRUE(
+      users.Add("local:root", "alice", Role::kPoc, "correct horse battery")
+          .ok());
+  ASSERT_TRUE(limits.slots.try_acquire());  // a check in progress
+  for (int i = 0; i < 6; ++i) {
+    std::chrono::seconds retry(0);
+    auto r =
+        users.Login("alice", "incorrect horse battery", "192.0.2.1", &retry);
+    EXPECT_EQ(r.status().code(), Code::kUnavailable);
+    EXPECT_EQ(retry.count(), 2);
+  }
+  limits.slots.release();
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(users.Login("alice", "incorrect horse battery", "192.0.2.1")
+                  .status()
+                  .code(),
+              Code::kUnauthenticated);
+  }
+  EXPECT_TRUE(users.Login("alice", "correct horse battery", "192.0.2.1").ok());
+}
+
 TEST_F(UsersTest, EveryChangeIsACustodyEntryWithoutSecrets) {
   auto added = users_->Add("local:root", "alice", Role::kProsecutor);
   ASSERT_TRUE(added.ok());

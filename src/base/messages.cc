@@ -26,6 +26,8 @@ constexpr Entry kTitles[] = {
      "تعذّر على الخادم إتمام العملية"},
     {Code::kUnauthenticated, "Sign in required", "يلزم تسجيل الدخول"},
     {Code::kTooLarge, "Too large", "الحجم أكبر من المسموح"},
+    {Code::kTooManyRequests, "Too many attempts; wait, then try again",
+     "محاولات كثيرة؛ انتظر ثم أعد المحاولة"},
 };
 
 }  // namespace

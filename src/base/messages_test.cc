@@ -8,7 +8,7 @@ namespace amanah {
 namespace {
 
 TEST(MessagesTest, EveryCodeHasBothLanguages) {
-  for (int c = 0; c <= static_cast<int>(Code::kTooLarge); ++c) {
+  for (int c = 0; c <= static_cast<int>(Code::kTooManyRequests); ++c) {
     Code code = static_cast<Code>(c);
     std::string_view en = CodeTitle(code, Lang::kEnglish);
     std::string_view ar = CodeTitle(code, Lang::kArabic);

@@ -24,6 +24,8 @@ std::string_view CodeName(Code code) {
       return "unauthenticated";
     case Code::kTooLarge:
       return "too large";
+    case Code::kTooManyRequests:
+      return "too many requests";
   }
   return "unknown";
 }
@@ -50,6 +52,8 @@ int ExitCodeFor(Code code) {
       return 9;
     case Code::kTooLarge:
       return 10;
+    case Code::kTooManyRequests:
+      return 11;
   }
   return 1;
 }
@@ -72,6 +76,8 @@ int HttpStatusFor(Code code) {
       return 401;
     case Code::kTooLarge:
       return 413;
+    case Code::kTooManyRequests:
+      return 429;
     case Code::kCorruption:
     case Code::kIO:
       return 500;

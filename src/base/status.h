@@ -25,6 +25,8 @@ enum class Code {
   kIO,               // the operating system refused: HTTP 500, exit 8
   kUnauthenticated,  // no or bad credentials: HTTP 401, exit 9
   kTooLarge,         // input beyond a size limit: HTTP 413, exit 10
+  kTooManyRequests,  // the caller must wait before trying again: HTTP 429,
+                     // exit 11
 };
 
 class Status {
@@ -54,6 +56,9 @@ class Status {
   }
   static Status TooLarge(std::string m) {
     return Status(Code::kTooLarge, std::move(m));
+  }
+  static Status TooManyRequests(std::string m) {
+    return Status(Code::kTooManyRequests, std::move(m));
   }
   static Status Unauthenticated(std::string m) {
     return Status(Code::kUnauthenticated, std::move(m));

@@ -13,6 +13,9 @@ TEST(StatusTest, CodesMapToExitAndHttp) {
   EXPECT_EQ(HttpStatusFor(Code::kNotFound), 404);
   EXPECT_EQ(HttpStatusFor(Code::kConflict), 409);
   EXPECT_EQ(HttpStatusFor(Code::kPermission), 403);
+  EXPECT_EQ(HttpStatusFor(Code::kTooManyRequests), 429);
+  EXPECT_EQ(ExitCodeFor(Code::kTooManyRequests), 11);
+  EXPECT_EQ(CodeName(Code::kTooManyRequests), "too many requests");
   EXPECT_NE(ExitCodeFor(Code::kCorruption), ExitCodeFor(Code::kIO));
   Status s = Status::NotFound("x").Annotate("opening node");
   EXPECT_EQ(s.ToString(), "not found: opening node: x");

@@ -94,12 +94,24 @@ std::set<std::string> TemplateParams(const std::string& path) {
 
 // Sends `head` (a request line, headers and any body) on a connection of its
 // own and returns the response's status and body; `head` should ask for
-// Connection: close.
-std::pair<int, std::string> RawRequest(int port, const std::string& head) {
+// Connection: close. From `source` (an address of 127/8) if given, and the
+// response's status line and headers in *response_head if asked for.
+std::pair<int, std::string> RawRequest(int port, const std::string& head,
+                                       const char* source = nullptr,
+                                       std::string* response_head = nullptr) {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   if (fd < 0) return {0, "(no socket)"};
   timeval tv{10, 0};
   ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  if (source != nullptr) {
+    sockaddr_in from{};
+    from.sin_family = AF_INET;
+    ::inet_pton(AF_INET, source, &from.sin_addr);
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&from), sizeof(from)) != 0) {
+      ::close(fd);
+      return {0, "(cannot bind)"};
+    }
+  }
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(static_cast<uint16_t>(port));
@@ -118,6 +130,7 @@ std::pair<int, std::string> RawRequest(int port, const std::string& head) {
   std::smatch m;
   if (!std::regex_search(response, m, kStatus)) return {0, response};
   size_t body = response.find("\r\n\r\n");
+  if (response_head != nullptr) *response_head = response.substr(0, body);
   return {std::stoi(m[1]),
           body == std::string::npos ? "" : response.substr(body + 4)};
 }
@@ -950,6 +963,38 @@ TEST_F(OpenApiTest, BodiesOverTheLimitAreRefused) {
     ++checked;
   }
   EXPECT_GE(checked, 10);
+}
+
+// Throttled sign-in: the 429 the server answers once a name has failed
+// too often from an address is declared, with the headers it carries.
+TEST_F(OpenApiTest, ThrottledSignInIsAsDescribed) {
+  const Operation* sessions = nullptr;
+  for (const Operation& o : ops_) {
+    if (o.method == "post" && o.path == "/api/v1/sessions") sessions = &o;
+  }
+  ASSERT_NE(sessions, nullptr);
+  ASSERT_TRUE(HasResponse(*sessions, "429"));
+  const json& declared = Resolve(sessions->op["responses"]["429"]);
+  ASSERT_TRUE(declared["headers"].contains("Retry-After"));
+  // From an address of its own, so that no other test's sign-ins count.
+  std::string body = R"({"name":"throttled","password":"not the password"})";
+  std::string request =
+      "POST /api/v1/sessions HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+      "Content-Type: application/json\r\nConnection: close\r\n"
+      "Content-Length: " +
+      std::to_string(body.size()) + "\r\n\r\n" + body;
+  std::pair<int, std::string> r;
+  std::string head;
+  for (int i = 0; i < 6 && r.first != 429; ++i) {
+    r = RawRequest(server_->port(), request, "127.0.0.9", &head);
+    ASSERT_TRUE(r.first == 401 || r.first == 429) << r.first << r.second;
+  }
+  ASSERT_EQ(r.first, 429);
+  json j = json::parse(r.second, nullptr, false);
+  EXPECT_EQ(j["type"], "urn:amanah:problem:too-many-requests");
+  for (const auto& [name, header] : declared["headers"].items()) {
+    EXPECT_NE(head.find("\r\n" + name + ": "), std::string::npos) << name;
+  }
 }
 
 }  // namespace

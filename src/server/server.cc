@@ -92,6 +92,8 @@ std::string_view ProblemSlug(Code code) {
       return "unauthenticated";
     case Code::kTooLarge:
       return "too-large";
+    case Code::kTooManyRequests:
+      return "too-many-requests";
     default:
       return "server-error";
   }
@@ -124,6 +126,20 @@ void WriteProblem(httplib::Response& res, int http_status, Code code,
 
 Lang RequestLang(const httplib::Request& req) {
   return LangFromAcceptLanguage(req.get_header_value("Accept-Language"));
+}
+
+// A problem document as a handler's reply, for an error that carries a
+// header: Retry-After (seconds) on a 429 or 503.
+Reply ProblemReply(const httplib::Request& req, const Status& s,
+                   std::chrono::seconds retry_after) {
+  Lang lang = RequestLang(req);
+  Reply r;
+  r.status = HttpStatusFor(s.code());
+  r.content_type = "application/problem+json";
+  r.body = ProblemBody(r.status, s.code(), s.message(), lang);
+  r.headers.emplace("Content-Language", std::string(LangTag(lang)));
+  r.headers.emplace("Retry-After", std::to_string(retry_after.count()));
+  return r;
 }
 
 // The fields a JSON body may have. Anything else is refused, so that a typo
@@ -256,6 +272,9 @@ Status WriteToClient(httplib::DataSink* sink, ByteView data) {
   return Status::OK();
 }
 
+// The one route that streams a body of any size: PATCH of an upload.
+const std::regex kUploadPath(R"(/api/v1/uploads/[0-9a-f]{32})");
+
 // tlog-tiles paths: tile/<L>/<N>[.p/<W>] and tile/entries/<N>[.p/<W>],
 // where <N> is groups of three digits with an 'x' on all but the last.
 const std::regex kTilePath(
@@ -268,6 +287,8 @@ struct ApiServer::Impl {
   ServerOptions options;
   std::unique_ptr<httplib::Server> http;
   Metrics metrics;
+  ConnectionCounters connection_counters;
+  SignInLimits sign_in;
   UserDirectory users;
   UploadDesk uploads;
   int port = 0;
@@ -289,7 +310,11 @@ struct ApiServer::Impl {
   std::thread courier;
 
   Impl(Node* n, ServerOptions o)
-      : node(n), options(std::move(o)), users(n), uploads(n) {}
+      : node(n),
+        options(std::move(o)),
+        sign_in(options.sign_in),
+        users(n, &sign_in),
+        uploads(n) {}
 
   using Handler = std::function<Result<Reply>(const httplib::Request&)>;
 
@@ -419,6 +444,18 @@ struct ApiServer::Impl {
                 "# TYPE amanah_witness_alarms gauge\n"
                 "amanah_witness_alarms " +
                 std::to_string(alarms.ok() ? *alarms : 0) + "\n";
+            r.body +=
+                "# HELP amanah_http_connections_refused_total Connections "
+                "refused because their address had too many.\n"
+                "# TYPE amanah_http_connections_refused_total counter\n"
+                "amanah_http_connections_refused_total " +
+                std::to_string(connection_counters.refused.load()) +
+                "\n"
+                "# HELP amanah_http_requests_timed_out_total Requests cut "
+                "off because their headers or body did not arrive in time.\n"
+                "# TYPE amanah_http_requests_timed_out_total counter\n"
+                "amanah_http_requests_timed_out_total " +
+                std::to_string(connection_counters.timed_out.load()) + "\n";
             r.content_type = "text/plain; version=0.0.4; charset=utf-8";
             return r;
           });
@@ -570,13 +607,21 @@ struct ApiServer::Impl {
                 json j,
                 ParseBody(req, {{"name", json::value_t::string, true},
                                 {"password", json::value_t::string, true}}));
-            ASSIGN_OR_RETURN(std::string token,
-                             users.Login(j["name"].get<std::string>(),
-                                         j["password"].get<std::string>()));
-            ASSIGN_OR_RETURN(Principal p, users.Authenticate(token));
+            // Throttled per name and per client address (see
+            // SignInThrottle): a 429, or a 503 when the password checks
+            // are all busy, says when to try again.
+            std::chrono::seconds retry_after(0);
+            Result<std::string> token = users.Login(
+                j["name"].get<std::string>(), j["password"].get<std::string>(),
+                req.remote_addr, &retry_after);
+            if (!token.ok() && retry_after.count() > 0) {
+              return ProblemReply(req, token.status(), retry_after);
+            }
+            if (!token.ok()) return token.status();
+            ASSIGN_OR_RETURN(Principal p, users.Authenticate(token.value()));
             t_request.user = p.user.name;
             return Reply::Json(
-                {{"token", token},
+                {{"token", token.value()},
                  {"expires", FormatTime(p.expires_unix * 1000000)},
                  {"user", UserJson(p.user)}},
                 201);
@@ -1610,16 +1655,20 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Create(Node* node,
   auto impl = std::make_unique<Impl>(node, std::move(options));
   // Open the log before any request thread can race to.
   RETURN_IF_ERROR(node->Log().status());
+  // Connections are admitted per address and read with deadlines
+  // (server/connections.h).
+  const ConnectionLimits& limits = impl->options.connections;
   if (impl->options.tls_cert.empty()) {
-    impl->http = std::make_unique<httplib::Server>();
+    impl->http = NewGuardedServer(limits, &impl->connection_counters);
   } else {
     for (const auto& f : {impl->options.tls_cert, impl->options.tls_key}) {
       if (!node->env()->FileExists(f)) {
         return Status::NotFound(f + ": no such file");
       }
     }
-    auto tls = std::make_unique<httplib::SSLServer>(
-        impl->options.tls_cert.c_str(), impl->options.tls_key.c_str());
+    std::unique_ptr<httplib::Server> tls =
+        NewGuardedServer(limits, &impl->connection_counters,
+                         impl->options.tls_cert, impl->options.tls_key);
     if (!tls->is_valid()) {
       return Status::InvalidInput(
           "could not load the TLS certificate and key (PEM expected)");
@@ -1629,8 +1678,9 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Create(Node* node,
     // handshake: people and tools use tokens, and a peer node's
     // certificate is checked against its pin by the federation routes
     // (CheckPeerCertificate), which refuse a peer without one.
-    SSL_CTX_set_verify(tls->ssl_context(), SSL_VERIFY_PEER,
-                       [](int, X509_STORE_CTX*) { return 1; });
+    SSL_CTX_set_verify(
+        static_cast<httplib::SSLServer*>(tls.get())->ssl_context(),
+        SSL_VERIFY_PEER, [](int, X509_STORE_CTX*) { return 1; });
     impl->http = std::move(tls);
     // Peers pin the certificate served here; it is also the one this node
     // presents to them.
@@ -1639,14 +1689,16 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Create(Node* node,
   Impl* p = impl.get();
   httplib::Server& http = *impl->http;
   http.set_keep_alive_max_count(10000);
+  http.set_keep_alive_timeout(std::max<time_t>(
+      1, std::chrono::duration_cast<std::chrono::seconds>(limits.keep_alive)
+             .count()));
   // Answers go out at once (no Nagle delay behind small writes), and each
-  // kept-alive connection has a thread: a pool of 64 serves that many
-  // clients at a time, the rest wait their turn.
+  // served connection has a thread: the pool serves that many at a time,
+  // at most per_address of them from one address.
   http.set_tcp_nodelay(true);
-  http.new_task_queue = [] {
-    return new httplib::ThreadPool(64);  // httplib takes ownership
+  http.new_task_queue = [threads = std::max<size_t>(limits.threads, 1)] {
+    return new httplib::ThreadPool(threads);  // httplib takes ownership
   };
-  http.set_read_timeout(30);
   // httplib listens with a backlog of 5: peers and clients that connect at
   // once beyond that (a courier opens a connection per conversation) lose
   // their handshakes and fail. The listening socket is remembered here and
@@ -1663,9 +1715,14 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Create(Node* node,
   http.set_pre_routing_handler([p](const httplib::Request& req,
                                    httplib::Response& res) {
     t_request = HttpRequestState{Clock::now(), "unmatched", "-"};
-    if (req.method == "PATCH") {
-      return httplib::Server::HandlerResponse::Unhandled;
-    }
+    // The headers are in: a body must now arrive within the body timeout,
+    // an upload's for as long as it keeps coming. A PATCH anywhere else has
+    // no route to stream it and would be read whole into memory: it gets
+    // the limits of every other body.
+    bool upload =
+        req.method == "PATCH" && std::regex_match(req.path, kUploadPath);
+    RequestHeadersRead(upload);
+    if (upload) return httplib::Server::HandlerResponse::Unhandled;
     bool chunked = req.has_header("Transfer-Encoding");
     uint64_t length = 0;
     if (req.has_header("Content-Length")) {
@@ -1686,9 +1743,21 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Create(Node* node,
     return httplib::Server::HandlerResponse::Unhandled;
   });
   // Errors raised by the HTTP layer itself (no route, body too large, bad
-  // request line) get a problem document too.
+  // request line) get a problem document too. httplib calls this for every
+  // status from 400 up, the handlers' problem documents included, and then
+  // cuts the request's Range out of the body: a Range asks for part of a
+  // representation, never of an error, so it is dropped here.
   http.set_error_handler([](const httplib::Request& req,
                             httplib::Response& res) {
+    const_cast<httplib::Request&>(req).ranges.clear();
+    if (RequestTimedOut()) {
+      // A connection that sent part of a request and stalled.
+      res.status = 408;
+      WriteProblem(res, 408, Code::kInvalidInput,
+                   "the request did not arrive in time", RequestLang(req));
+      res.set_header("Connection", "close");
+      return;
+    }
     if (!res.body.empty()) return;
     Code code = res.status == 404   ? Code::kNotFound
                 : res.status == 413 ? Code::kTooLarge

@@ -12,6 +12,8 @@
 #include <string>
 
 #include "app/node.h"
+#include "app/sign_in_throttle.h"
+#include "server/connections.h"
 
 namespace amanah {
 
@@ -21,6 +23,9 @@ struct ServerOptions {
   std::string tls_cert;  // PEM files; both or neither
   std::string tls_key;
   size_t max_json_body = 1 << 20;
+  // Threads, connections per address, and the header, body and idle
+  // timeouts (see ConnectionLimits).
+  ConnectionLimits connections;
   // How often the latest checkpoint is submitted to peers for cosigning;
   // zero: never.
   std::chrono::milliseconds witness_interval = std::chrono::seconds(5);
@@ -29,6 +34,9 @@ struct ServerOptions {
   // How often evidence delivered by peers is looked at for pulls due;
   // zero: never.
   std::chrono::milliseconds fetch_interval = std::chrono::seconds(1);
+  // How sign-ins are throttled (per name and address, per address, per
+  // name); password checks run at most one per CPU at once.
+  SignInThrottleOptions sign_in;
   // Receives one JSON line per request; null writes to stderr.
   std::function<void(const std::string&)> access_log;
 };

@@ -27,6 +27,79 @@ namespace amanah {
 namespace {
 
 using nlohmann::json;
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+using SteadyClock = std::chrono::steady_clock;
+
+// A TCP connection to the server on `port` from `source`, any address of
+// 127/8 (all loopback), so that one test can be clients at several
+// addresses; -1 if it cannot be made.
+int ConnectFrom(const std::string& source, int port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return -1;
+  sockaddr_in from{};
+  from.sin_family = AF_INET;
+  ::inet_pton(AF_INET, source.c_str(), &from.sin_addr);
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(static_cast<uint16_t>(port));
+  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&from), sizeof(from)) != 0 ||
+      ::connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof(to)) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+bool SendAll(int fd, const std::string& data) {
+  size_t done = 0;
+  while (done < data.size()) {
+    ssize_t n =
+        ::send(fd, data.data() + done, data.size() - done, MSG_NOSIGNAL);
+    if (n <= 0) return false;
+    done += static_cast<size_t>(n);
+  }
+  return true;
+}
+
+// What the server sends until it closes the connection (or resets it), or
+// until `timeout` passes; *closed says whether it did close.
+std::string ReadUntilClosed(int fd, milliseconds timeout,
+                            bool* closed = nullptr) {
+  std::string out;
+  auto end = SteadyClock::now() + timeout;
+  for (;;) {
+    auto left =
+        std::chrono::duration_cast<milliseconds>(end - SteadyClock::now());
+    if (left.count() <= 0) break;
+    timeval tv{static_cast<time_t>(left.count() / 1000),
+               static_cast<suseconds_t>(left.count() % 1000 * 1000 + 1)};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    char buf[4096];
+    ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
+    if (n > 0) {
+      out.append(buf, static_cast<size_t>(n));
+      continue;
+    }
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+      continue;
+    }
+    if (closed) *closed = true;  // end of stream, or a reset
+    return out;
+  }
+  if (closed) *closed = false;
+  return out;
+}
+
+// A request with a JSON body, closing the connection after the answer.
+std::string JsonRequest(const std::string& method, const std::string& path,
+                        const std::string& body) {
+  return method + " " + path +
+         " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+         "Connection: close\r\nContent-Length: " +
+         std::to_string(body.size()) + "\r\n\r\n" + body;
+}
 
 class ServerTest : public testutil::TempDirTest {
  protected:
@@ -53,7 +126,7 @@ class ServerTest : public testutil::TempDirTest {
 
   // A server over node_ on a free port, and a client that has seen it answer.
   void StartServer() {
-    ServerOptions o;
+    ServerOptions o = options_;
     o.port = 0;
     o.access_log = [this](const std::string& line) {
       std::lock_guard<std::mutex> l(log_mu_);
@@ -106,6 +179,7 @@ class ServerTest : public testutil::TempDirTest {
     EXPECT_EQ(j["type"].get<std::string>().rfind("urn:amanah:problem:", 0), 0u);
   }
 
+  ServerOptions options_;  // what StartServer starts with, but the port
   std::unique_ptr<Node> node_;
   std::unique_ptr<ApiServer> server_;
   std::thread thread_;
@@ -234,6 +308,44 @@ TEST_F(ServerTest, LoginMeLogout) {
   ExpectProblem(client_->Get("/api/v1/me", h), 401);
   ExpectProblem(client_->Get("/api/v1/me", {{"Authorization", "Basic eDp5"}}),
                 401);
+}
+
+// Sign-in is throttled: after three failures of a name from an address the
+// next attempt is a 429 with Retry-After and a problem document, while the
+// right password from another address is not held back.
+TEST_F(ServerTest, SignInIsThrottledWith429AndRetryAfter) {
+  UserDirectory users(node_.get());
+  ASSERT_TRUE(users
+                  .Add("local:test", "alice", Role::kInvestigator,
+                       "correct horse battery")
+                  .ok());
+  const std::string wrong =
+      R"({"name":"alice","password":"wrong horse battery"})";
+  const std::string right =
+      R"({"name":"alice","password":"correct horse battery"})";
+  for (int i = 0; i < 4; ++i) {
+    ExpectProblem(PostJson("/api/v1/sessions", wrong), 401);
+  }
+  auto held = client_->Post("/api/v1/sessions", {{"Accept-Language", "ar"}},
+                            right, "application/json");
+  ExpectProblem(held, 429);
+  EXPECT_EQ(held->get_header_value("Retry-After"), "1");
+  json j = json::parse(held->body);
+  EXPECT_EQ(j["type"], "urn:amanah:problem:too-many-requests");
+  EXPECT_EQ(j["title"], "محاولات كثيرة؛ انتظر ثم أعد المحاولة");
+  EXPECT_EQ(held->get_header_value("Content-Language"), "ar");
+
+  int fd = ConnectFrom("127.0.0.2", server_->port());
+  ASSERT_GE(fd, 0);
+  ASSERT_TRUE(SendAll(fd, JsonRequest("POST", "/api/v1/sessions", right)));
+  std::string elsewhere = ReadUntilClosed(fd, seconds(20));
+  ::close(fd);
+  EXPECT_EQ(elsewhere.rfind("HTTP/1.1 201", 0), 0u) << elsewhere;
+
+  std::this_thread::sleep_for(milliseconds(1100));
+  auto later = PostJson("/api/v1/sessions", right);
+  ASSERT_TRUE(later);
+  EXPECT_EQ(later->status, 201) << later->body;
 }
 
 // The user endpoints, role by role: only admin manages users; admin and
@@ -572,6 +684,25 @@ TEST_F(ServerTest, BadBodiesAre4xxAndChangeNothing) {
   EXPECT_EQ(UserCount(), count);
 }
 
+// Only the upload streams a body of any size. A PATCH elsewhere, having no
+// route to stream it to, was read whole into memory: now, like any other
+// body announced over the limit, it is refused before it is read.
+TEST_F(ServerTest, OnlyTheUploadStreamsABody) {
+  for (const char* path :
+       {"/api/v1/nothing", "/api/v1/uploads/123", "/api/v1/cases/KW-1"}) {
+    int fd = ConnectFrom("127.0.0.1", server_->port());
+    ASSERT_GE(fd, 0);
+    ASSERT_TRUE(SendAll(fd, std::string("PATCH ") + path +
+                                " HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                "Content-Type: application/octet-stream\r\n"
+                                "Content-Length: 17000000000\r\n\r\n"));
+    std::string answer = ReadUntilClosed(fd, seconds(5));
+    ::close(fd);
+    EXPECT_EQ(answer.rfind("HTTP/1.1 413", 0), 0u) << path << answer;
+    EXPECT_NE(answer.find("urn:amanah:problem:too-large"), std::string::npos);
+  }
+}
+
 TEST_F(ServerTest, ArabicTitlesOnRequest) {
   auto r = client_->Get("/api/v1/me", {{"Accept-Language", "ar-KW, en;q=0.5"}});
   ExpectProblem(r, 401);
@@ -579,6 +710,39 @@ TEST_F(ServerTest, ArabicTitlesOnRequest) {
   EXPECT_EQ(json::parse(r->body)["title"], "يلزم تسجيل الدخول");
 }
 
+// A Range header asks for part of a representation, not of an error: every
+// problem document, whether a handler or httplib wrote it, goes out whole,
+// with no Content-Range and no multipart wrapping.
+TEST_F(ServerTest, RangeNeverCutsAProblemDocument) {
+  struct Probe {
+    std::string path;
+    httplib::Headers auth;
+    int status;
+  };
+  const Probe probes[] = {
+      {"/api/v1/me", {}, 401},       // a handler's
+      {"/api/v1/nothing", {}, 404},  // httplib's
+      {"/api/v1/cases/NOPE", Auth(Role::kInvestigator), 404},
+      {"/api/v1/users", Auth(Role::kAnalyst), 403},
+  };
+  for (const Probe& p : probes) {
+    for (const char* range :
+         {"bytes=0-9", "bytes=3-", "bytes=-5", "bytes=0-0,5-9", "bytes=9-2"}) {
+      SCOPED_TRACE(p.path + " " + range);
+      httplib::Headers h = p.auth;
+      h.emplace("Range", range);
+      auto r = client_->Get(p.path.c_str(), h);
+      ASSERT_TRUE(r);
+      // An unsatisfiable range header may be refused as such, but with a
+      // whole problem document all the same.
+      int want = std::string(range) == "bytes=9-2" ? r->status : p.status;
+      ExpectProblem(r, want);
+      EXPECT_FALSE(r->has_header("Content-Range"));
+      EXPECT_EQ(r->get_header_value("Content-Length"),
+                std::to_string(r->body.size()));
+    }
+  }
+}
 TEST_F(ServerTest, InclusionProofVerifiesAgainstTheCheckpoint) {
   uint64_t size = LogSize();
   for (uint64_t i = 0; i < size; ++i) {
@@ -1144,6 +1308,157 @@ TEST_F(ServerTest, ClosingACase) {
   json items = json::parse(cust->body)["items"];
   EXPECT_EQ(items[items.size() - 2]["kind"], "case.closed");
   EXPECT_EQ(items[items.size() - 1]["kind"], "case.reopened");
+}
+
+// Connections from one address that send part of their headers and stall
+// (here 100; 70 held every thread before) neither starve another address
+// nor outlive the header deadline. Beyond the ones served (here 16) and
+// waiting (64), an address's connections are refused with a 503.
+TEST_F(ServerTest, StalledHeadersFromOneAddressDoNotStarveOthers) {
+  StopServer();
+  options_.connections.threads = 64;  // fewer than the stalled connections
+  options_.connections.per_address = 16;
+  options_.connections.waiting_per_address = 64;
+  options_.connections.header_timeout = seconds(3);
+  StartServer();
+  const int kStalled = 100;
+  std::vector<int> fds;
+  auto opened = SteadyClock::now();
+  for (int i = 0; i < kStalled; ++i) {
+    int fd = ConnectFrom("127.0.0.2", server_->port());
+    ASSERT_GE(fd, 0) << i;
+    ASSERT_TRUE(SendAll(fd, "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n"));
+    fds.push_back(fd);
+  }
+  std::this_thread::sleep_for(milliseconds(300));
+
+  // Another address is answered at once, well before the deadline.
+  for (const char* other : {"127.0.0.1", "127.0.0.3"}) {
+    auto start = SteadyClock::now();
+    int fd = ConnectFrom(other, server_->port());
+    ASSERT_GE(fd, 0);
+    ASSERT_TRUE(SendAll(fd,
+                        "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                        "Connection: close\r\n\r\n"));
+    std::string answer = ReadUntilClosed(fd, seconds(10));
+    ::close(fd);
+    EXPECT_EQ(answer.rfind("HTTP/1.1 200", 0), 0u) << other << answer;
+    EXPECT_LT(SteadyClock::now() - start, milliseconds(1500)) << other;
+  }
+
+  // Every stalled connection ends: refused at once, or cut at the deadline
+  // (a 408 if it was being read, unanswered if it waited its turn).
+  int refused = 0, timed_out = 0, dropped = 0;
+  for (int fd : fds) {
+    bool closed = false;
+    auto left = std::chrono::duration_cast<milliseconds>(opened + seconds(6) -
+                                                         SteadyClock::now());
+    std::string answer =
+        ReadUntilClosed(fd, std::max(left, milliseconds(1)), &closed);
+    ::close(fd);
+    EXPECT_TRUE(closed) << "still open after 6 s";
+    if (answer.rfind("HTTP/1.1 503", 0) == 0) {
+      ++refused;
+      EXPECT_NE(answer.find("Retry-After: 1\r\n"), std::string::npos);
+      EXPECT_NE(answer.find("urn:amanah:problem:unavailable"),
+                std::string::npos);
+    } else if (answer.rfind("HTTP/1.1 408", 0) == 0) {
+      ++timed_out;
+    } else {
+      EXPECT_EQ(answer, "");
+      ++dropped;
+    }
+  }
+  EXPECT_GE(SteadyClock::now() - opened, milliseconds(2900));
+  EXPECT_EQ(refused, kStalled - 16 - 64);
+  // The 16 served, and any waiting one whose turn came just before its own
+  // deadline.
+  EXPECT_GE(timed_out, 16);
+  EXPECT_EQ(timed_out + dropped, 16 + 64);
+
+  auto metrics = client_->Get("/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_NE(metrics->body.find("amanah_http_connections_refused_total 20\n"),
+            std::string::npos);
+  EXPECT_NE(metrics->body.find("amanah_http_requests_timed_out_total " +
+                               std::to_string(timed_out) + "\n"),
+            std::string::npos);
+}
+
+// Headers and a JSON body must arrive within their deadlines, each counted
+// from the start of its part, however slowly they trickle in; an upload's
+// body streams for as long as its data keeps coming.
+TEST_F(ServerTest, DeadlinesForHeadersAndBodiesButNotForUploads) {
+  StopServer();
+  options_.connections.header_timeout = seconds(1);
+  options_.connections.body_timeout = seconds(1);
+  StartServer();
+  auto trickle = [](int fd, const std::string& data, size_t pieces,
+                    milliseconds pause) {
+    size_t step = (data.size() + pieces - 1) / pieces;
+    for (size_t at = 0; at < data.size(); at += step) {
+      if (!SendAll(fd, data.substr(at, step))) return false;
+      std::this_thread::sleep_for(pause);
+    }
+    return true;
+  };
+  const std::string me =
+      "GET /api/v1/me HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " +
+      tokens_[Role::kAuditor] + "\r\nConnection: close\r\n\r\n";
+
+  // Headers over 0.6 s: in time.
+  int fd = ConnectFrom("127.0.0.1", server_->port());
+  ASSERT_GE(fd, 0);
+  ASSERT_TRUE(trickle(fd, me, 6, milliseconds(100)));
+  std::string answer = ReadUntilClosed(fd, seconds(10));
+  ::close(fd);
+  EXPECT_EQ(answer.rfind("HTTP/1.1 200", 0), 0u) << answer;
+
+  // Headers over 2 s: a 408 at the deadline, and the connection closed.
+  fd = ConnectFrom("127.0.0.1", server_->port());
+  ASSERT_GE(fd, 0);
+  (void)trickle(fd, me, 10, milliseconds(200));
+  answer = ReadUntilClosed(fd, seconds(10));
+  ::close(fd);
+  EXPECT_EQ(answer.rfind("HTTP/1.1 408", 0), 0u) << answer;
+  EXPECT_NE(answer.find("application/problem+json"), std::string::npos);
+
+  // A sign-in body over 2 s: the same.
+  std::string login =
+      JsonRequest("POST", "/api/v1/sessions",
+                  R"({"name":"nobody","password":"not a password at all"})");
+  size_t head = login.find("\r\n\r\n") + 4;
+  fd = ConnectFrom("127.0.0.1", server_->port());
+  ASSERT_GE(fd, 0);
+  ASSERT_TRUE(SendAll(fd, login.substr(0, head)));
+  (void)trickle(fd, login.substr(head), 10, milliseconds(200));
+  answer = ReadUntilClosed(fd, seconds(10));
+  ::close(fd);
+  EXPECT_EQ(answer.rfind("HTTP/1.1 408", 0), 0u) << answer;
+
+  // An upload's body over 3 s, well past both deadlines: taken whole.
+  OpenCase("UP-3", "cybercrime", Role::kInvestigator);
+  auto begin = PostJson("/api/v1/cases/UP-3/uploads", R"({"name":"slow.bin"})",
+                        Auth(Role::kInvestigator));
+  ASSERT_TRUE(begin);
+  ASSERT_EQ(begin->status, 201) << begin->body;
+  std::string url = json::parse(begin->body)["url"];
+  std::string data(300000, 'x');
+  fd = ConnectFrom("127.0.0.1", server_->port());
+  ASSERT_GE(fd, 0);
+  ASSERT_TRUE(
+      SendAll(fd, "PATCH " + url +
+                      " HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " +
+                      tokens_[Role::kInvestigator] +
+                      "\r\nUpload-Offset: 0\r\nUpload-Complete: ?1\r\n"
+                      "Content-Type: application/octet-stream\r\n"
+                      "Connection: close\r\nContent-Length: " +
+                      std::to_string(data.size()) + "\r\n\r\n"));
+  ASSERT_TRUE(trickle(fd, data, 10, milliseconds(300)));
+  answer = ReadUntilClosed(fd, seconds(20));
+  ::close(fd);
+  EXPECT_EQ(answer.rfind("HTTP/1.1 201", 0), 0u) << answer;
+  EXPECT_NE(answer.find("\"size\":300000"), std::string::npos) << answer;
 }
 
 }  // namespace
