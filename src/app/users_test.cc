@@ -245,9 +245,9 @@ TEST_F(UsersTest, SignInIsThrottledAlikeForKnownAndUnknownNames) {
   std::chrono::milliseconds now(5000);
   SignInLimits limits({}, [&] { return now; });
   UserDirectory users(node_.get(), &limits);
-  ASSERT_TRUE(
-      users.Add("local:root", "alice", Role::kPoc, "correct horse battery")
-          .ok());
+  ASSERT_TRUE(testutil::AddEnrolledUser(node_.get(), "alice", Role::kPoc,
+                                        "correct horse battery")
+                  .ok());
   auto run = [&](const std::string& name, const std::string& address) {
     std::vector<std::string> seen;
     for (int i = 0; i < 5; ++i) {
@@ -288,9 +288,9 @@ TEST_F(UsersTest, FailuresFromElsewhereDoNotKeepTheOwnerOut) {
   o.per_name.free_failures = 2;
   SignInLimits limits(o, [&] { return now; });
   UserDirectory users(node_.get(), &limits);
-  ASSERT_TRUE(
-      users.Add("local:root", "alice", Role::kPoc, "correct horse battery")
-          .ok());
+  ASSERT_TRUE(testutil::AddEnrolledUser(node_.get(), "alice", Role::kPoc,
+                                        "correct horse battery")
+                  .ok());
   ASSERT_TRUE(users.Login("alice", "correct horse battery", "10.0.0.7").ok());
   for (int i = 0; i < 3; ++i) {
     EXPECT_EQ(users
@@ -313,9 +313,9 @@ TEST_F(UsersTest, PasswordChecksWaitForASlotThenGiveUp) {
   SignInLimits limits({}, SignInThrottle::SteadyClock, 1,
                       std::chrono::milliseconds(50));
   UserDirectory users(node_.get(), &limits);
-  ASSERT_TRUE(
-      users.Add("local:root", "alice", Role::kPoc, "correct horse battery")
-          .ok());
+  ASSERT_TRUE(testutil::AddEnrolledUser(node_.get(), "alice", Role::kPoc,
+                                        "correct horse battery")
+                  .ok());
   ASSERT_TRUE(limits.slots.try_acquire());  // a check in progress
   for (int i = 0; i < 6; ++i) {
     std::chrono::seconds retry(0);

@@ -255,7 +255,7 @@ TEST_F(FetcherTest, AResumedPullSealsUnderFreshNonces) {
   std::vector<std::string> ranges;
   for (const auto& e : *pulls) {
     if (e.kind != "evidence.accessed") continue;
-    ranges.push_back(ParseCustodyEntry(Entry(us_.get(), e.index))
+    ranges.push_back(testutil::OpenedEntryAt(us_.get(), e.index)
                          ->data["range"]
                          .get<std::string>());
   }

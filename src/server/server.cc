@@ -1673,14 +1673,15 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Create(Node* node,
       return Status::InvalidInput(
           "could not load the TLS certificate and key (PEM expected)");
     }
-    RETURN_IF_ERROR(RestrictTls(tls->ssl_context()));
+    SSL_CTX* context =
+        static_cast<httplib::SSLServer*>(tls.get())->ssl_context();
+    RETURN_IF_ERROR(RestrictTls(context));
     // Ask every client for a certificate, accept any (or none) in the
     // handshake: people and tools use tokens, and a peer node's
     // certificate is checked against its pin by the federation routes
     // (CheckPeerCertificate), which refuse a peer without one.
-    SSL_CTX_set_verify(
-        static_cast<httplib::SSLServer*>(tls.get())->ssl_context(),
-        SSL_VERIFY_PEER, [](int, X509_STORE_CTX*) { return 1; });
+    SSL_CTX_set_verify(context, SSL_VERIFY_PEER,
+                       [](int, X509_STORE_CTX*) { return 1; });
     impl->http = std::move(tls);
     // Peers pin the certificate served here; it is also the one this node
     // presents to them.

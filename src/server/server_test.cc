@@ -314,10 +314,9 @@ TEST_F(ServerTest, LoginMeLogout) {
 // next attempt is a 429 with Retry-After and a problem document, while the
 // right password from another address is not held back.
 TEST_F(ServerTest, SignInIsThrottledWith429AndRetryAfter) {
-  UserDirectory users(node_.get());
-  ASSERT_TRUE(users
-                  .Add("local:test", "alice", Role::kInvestigator,
-                       "correct horse battery")
+  ASSERT_TRUE(testutil::AddEnrolledUser(node_.get(), "alice",
+                                        Role::kInvestigator,
+                                        "correct horse battery")
                   .ok());
   const std::string wrong =
       R"({"name":"alice","password":"wrong horse battery"})";
