@@ -7,7 +7,6 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
-#include <regex>
 #include <thread>
 
 #include "app/cases.h"
@@ -29,6 +28,7 @@
 #include "federation/witness_client.h"
 #include "ledger/custody_entry.h"
 #include "server/metrics.h"
+#include "server/request_input.h"
 
 namespace amanah {
 
@@ -126,54 +126,8 @@ Lang RequestLang(const httplib::Request& req) {
   return LangFromAcceptLanguage(req.get_header_value("Accept-Language"));
 }
 
-// The fields a JSON body may have. Anything else is refused, so that a typo
-// in a field name is an error rather than a silently ignored value.
-struct Field {
-  const char* name;
-  json::value_t type;  // string, boolean or number_unsigned
-  bool required;
-};
-
-Result<json> ParseBody(const httplib::Request& req,
-                       std::initializer_list<Field> fields) {
-  std::string ct = req.get_header_value("Content-Type");
-  if (ct.rfind("application/json", 0) != 0) {
-    return Status::InvalidInput(
-        "send the body as Content-Type: "
-        "application/json");
-  }
-  json j = json::parse(req.body, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) return Status::InvalidInput("the body is not JSON");
-  if (!j.is_object()) {
-    return Status::InvalidInput("the body must be a JSON object");
-  }
-  for (const auto& [key, value] : j.items()) {
-    const Field* f = nullptr;
-    for (const Field& x : fields) {
-      if (key == x.name) f = &x;
-    }
-    if (f == nullptr) {
-      return Status::InvalidInput("unknown field \"" + key + "\"");
-    }
-    bool ok = f->type == json::value_t::number_unsigned
-                  ? value.is_number_unsigned()
-                  : value.type() == f->type;
-    if (!ok) {
-      const char* want = f->type == json::value_t::string    ? "a string"
-                         : f->type == json::value_t::boolean ? "true or false"
-                         : f->type == json::value_t::object  ? "an object"
-                         : f->type == json::value_t::array   ? "an array"
-                                                             : "a whole number";
-      return Status::InvalidInput("field \"" + key + "\" must be " + want);
-    }
-  }
-  for (const Field& f : fields) {
-    if (f.required && !j.contains(f.name)) {
-      return Status::InvalidInput(std::string("field \"") + f.name +
-                                  "\" is required");
-    }
-  }
-  return j;
+Result<json> ParseBody(const httplib::Request& req, BodyShape shape) {
+  return ParseJsonBody(req.get_header_value("Content-Type"), req.body, shape);
 }
 
 std::string StringField(const json& j, const char* name,
@@ -195,11 +149,7 @@ json EntryJson(const IndexedEntry& e) {
 }
 
 Result<uint64_t> WholeNumber(const std::string& s, const char* what) {
-  if (s.empty() || s.size() > 19 ||
-      s.find_first_not_of("0123456789") != std::string::npos) {
-    return Status::InvalidInput(std::string(what) + " must be a whole number");
-  }
-  return std::stoull(s);
+  return ParseWholeNumber(s, what);
 }
 
 // ?limit=N: 1 to 1000, default 100.
@@ -213,18 +163,8 @@ Result<size_t> PageLimit(const httplib::Request& req) {
   return static_cast<size_t>(n);
 }
 
-// A body's list of "sha256:<hex>" strings.
 Result<std::vector<ContentAddress>> AddressList(const json& items) {
-  std::vector<ContentAddress> out;
-  for (const auto& item : items) {
-    if (!item.is_string()) {
-      return Status::InvalidInput("items are sha256:<hex> strings");
-    }
-    ASSIGN_OR_RETURN(ContentAddress a,
-                     ContentAddress::Parse(item.get<std::string>()));
-    out.push_back(a);
-  }
-  return out;
+  return ParseAddressList(items);
 }
 
 // Writes a piece of a streamed response body.
@@ -235,11 +175,6 @@ Status WriteToClient(httplib::DataSink* sink, ByteView data) {
   }
   return Status::OK();
 }
-
-// tlog-tiles paths: tile/<L>/<N>[.p/<W>] and tile/entries/<N>[.p/<W>],
-// where <N> is groups of three digits with an 'x' on all but the last.
-const std::regex kTilePath(
-    R"(/log/(tile/(entries|[0-9]{1,2})/((?:x[0-9]{3}/)*[0-9]{3})(\.p/[0-9]{1,3})?))");
 
 }  // namespace
 
@@ -457,9 +392,7 @@ struct ApiServer::Impl {
     Route("POST", "/federation/v1/messages/batch",
           "POST /federation/v1/messages/batch",
           [this](const httplib::Request& req) -> Result<Reply> {
-            ASSIGN_OR_RETURN(
-                json j,
-                ParseBody(req, {{"messages", json::value_t::array, true}}));
+            ASSIGN_OR_RETURN(json j, ParseBody(req, body::kMessageBatch));
             ASSIGN_OR_RETURN(std::vector<SignedMessage> batch,
                              ParseMessageBatch(j));
             // One sender, whose pinned certificate the connection shows.
@@ -497,7 +430,7 @@ struct ApiServer::Impl {
           });
     // A peer pulls evidence offered to it in a manifest, in ranges. The
     // Amanah-Pull header, signed by the peer's pinned key, authenticates.
-    Route("GET", R"(/federation/v1/objects/(sha256:[0-9a-f]{64}))",
+    Route("GET", "/federation/v1/objects/" + route::kAddress,
           "GET /federation/v1/objects/{address}",
           [this](const httplib::Request& req) -> Result<Reply> {
             return ServePull(req);
@@ -546,10 +479,7 @@ struct ApiServer::Impl {
 
     Route("POST", "/api/v1/sessions", "POST /api/v1/sessions",
           [this](const httplib::Request& req) -> Result<Reply> {
-            ASSIGN_OR_RETURN(
-                json j,
-                ParseBody(req, {{"name", json::value_t::string, true},
-                                {"password", json::value_t::string, true}}));
+            ASSIGN_OR_RETURN(json j, ParseBody(req, body::kSession));
             ASSIGN_OR_RETURN(std::string token,
                              users.Login(j["name"].get<std::string>(),
                                          j["password"].get<std::string>()));
@@ -590,11 +520,7 @@ struct ApiServer::Impl {
     Route("POST", "/api/v1/users", "POST /api/v1/users",
           [this](const httplib::Request& req) -> Result<Reply> {
             ASSIGN_OR_RETURN(Principal p, Allow(req, Action::kManageUsers));
-            ASSIGN_OR_RETURN(
-                json j,
-                ParseBody(req, {{"name", json::value_t::string, true},
-                                {"role", json::value_t::string, true},
-                                {"password", json::value_t::string, false}}));
+            ASSIGN_OR_RETURN(json j, ParseBody(req, body::kUser));
             ASSIGN_OR_RETURN(Role role,
                              ParseRole(j["role"].get<std::string>()));
             ASSIGN_OR_RETURN(
@@ -602,7 +528,7 @@ struct ApiServer::Impl {
                                   StringField(j, "password")));
             return Reply::Json(UserJson(u), 201);
           });
-    Route("POST", R"(/api/v1/users/([a-z0-9._-]{1,64})/disable)",
+    Route("POST", "/api/v1/users/" + route::kUserName + "/disable",
           "POST /api/v1/users/{name}/disable",
           [this](const httplib::Request& req) -> Result<Reply> {
             ASSIGN_OR_RETURN(Principal p, Allow(req, Action::kManageUsers));
@@ -610,14 +536,11 @@ struct ApiServer::Impl {
             ForgetCredentials();
             return Reply::NoContent();
           });
-    Route("POST", R"(/api/v1/users/([a-z0-9._-]{1,64})/tokens)",
+    Route("POST", "/api/v1/users/" + route::kUserName + "/tokens",
           "POST /api/v1/users/{name}/tokens",
           [this](const httplib::Request& req) -> Result<Reply> {
             ASSIGN_OR_RETURN(Principal p, Allow(req, Action::kManageUsers));
-            ASSIGN_OR_RETURN(
-                json j, ParseBody(req, {{"label", json::value_t::string, false},
-                                        {"days", json::value_t::number_unsigned,
-                                         false}}));
+            ASSIGN_OR_RETURN(json j, ParseBody(req, body::kToken));
             uint64_t days = j.value("days", uint64_t{kDefaultTokenDays});
             if (days > static_cast<uint64_t>(kMaxTokenDays)) days = 0;
             ASSIGN_OR_RETURN(std::string token,
@@ -631,7 +554,7 @@ struct ApiServer::Impl {
     AddRequestRoutes();
     AddEvidenceRoutes();
 
-    Route("GET", R"(/api/v1/log/inclusion/([0-9]{1,19}))",
+    Route("GET", "/api/v1/log/inclusion/" + route::kLogIndex,
           "GET /api/v1/log/inclusion/{index}",
           [this](const httplib::Request& req) { return Inclusion(req); });
   }
@@ -655,16 +578,11 @@ struct ApiServer::Impl {
   }
 
   void AddCaseRoutes() {
-    static const std::string kId = R"(([A-Za-z0-9][A-Za-z0-9._-]{0,63}))";
+    const std::string& kId = route::kCaseId;
     Route("POST", "/api/v1/cases", "POST /api/v1/cases",
           [this](const httplib::Request& req) -> Result<Reply> {
             ASSIGN_OR_RETURN(Principal p, Allow(req, Action::kOpenCase));
-            ASSIGN_OR_RETURN(
-                json j,
-                ParseBody(req, {{"id", json::value_t::string, false},
-                                {"title", json::value_t::string, true},
-                                {"offence", json::value_t::string, true},
-                                {"legal_basis", json::value_t::string, true}}));
+            ASSIGN_OR_RETURN(json j, ParseBody(req, body::kCase));
             ASSIGN_OR_RETURN(Offence offence,
                              ParseOffence(j["offence"].get<std::string>()));
             CaseDraft d{StringField(j, "id"), j["title"].get<std::string>(),
@@ -727,15 +645,12 @@ struct ApiServer::Impl {
             std::string id = req.matches[1].str();
             ASSIGN_OR_RETURN(Principal p,
                              AllowCase(req, Action::kManageMembers, id));
-            ASSIGN_OR_RETURN(
-                json j,
-                ParseBody(req, {{"user", json::value_t::string, true}}));
+            ASSIGN_OR_RETURN(json j, ParseBody(req, body::kMember));
             RETURN_IF_ERROR(CaseBook(node).AddMember(
                 Actor(p), id, j["user"].get<std::string>()));
             return Reply::Json({{"case", id}, {"user", j["user"]}}, 201);
           });
-    Route("DELETE",
-          "/api/v1/cases/" + kId + "/members/([a-z0-9][a-z0-9._-]{0,63})",
+    Route("DELETE", "/api/v1/cases/" + kId + "/members/" + route::kMemberName,
           "DELETE /api/v1/cases/{id}/members/{user}",
           [this](const httplib::Request& req) -> Result<Reply> {
             std::string id = req.matches[1].str();
@@ -751,10 +666,7 @@ struct ApiServer::Impl {
         [this](const httplib::Request& req) -> Result<Reply> {
           std::string id = req.matches[1].str();
           ASSIGN_OR_RETURN(Principal p, AllowCase(req, Action::kCloseCase, id));
-          ASSIGN_OR_RETURN(
-              json j,
-              ParseBody(req, {{"status", json::value_t::string, true},
-                              {"reason", json::value_t::string, true}}));
+          ASSIGN_OR_RETURN(json j, ParseBody(req, body::kCaseStatus));
           ASSIGN_OR_RETURN(CaseStatus status,
                            ParseCaseStatus(j["status"].get<std::string>()));
           ASSIGN_OR_RETURN(
@@ -815,21 +727,15 @@ struct ApiServer::Impl {
   }
 
   void AddRequestRoutes() {
-    static const std::string kCase = R"(([A-Za-z0-9][A-Za-z0-9._-]{0,63}))";
-    static const std::string kReq = R"((R-[0-9]{4}-[0-9]{5,9}))";
+    const std::string& kCase = route::kCaseId;
+    const std::string& kReq = route::kRequestId;
     Route("POST", "/api/v1/cases/" + kCase + "/requests",
           "POST /api/v1/cases/{id}/requests",
           [this](const httplib::Request& req) -> Result<Reply> {
             std::string id = req.matches[1].str();
             ASSIGN_OR_RETURN(Principal p,
                              AllowCase(req, Action::kCreateRequest, id));
-            ASSIGN_OR_RETURN(
-                json j,
-                ParseBody(req, {{"type", json::value_t::string, true},
-                                {"profile", json::value_t::string, true},
-                                {"direction", json::value_t::string, true},
-                                {"reference", json::value_t::string, false},
-                                {"fields", json::value_t::object, true}}));
+            ASSIGN_OR_RETURN(json j, ParseBody(req, body::kRequest));
             RequestDraft d;
             ASSIGN_OR_RETURN(d.type,
                              ParseRequestType(j["type"].get<std::string>()));
@@ -895,10 +801,7 @@ struct ApiServer::Impl {
             ASSIGN_OR_RETURN(auto rp,
                              AllowRequest(req, Action::kTransitionRequest,
                                           req.matches[1].str()));
-            ASSIGN_OR_RETURN(
-                json j,
-                ParseBody(req, {{"to", json::value_t::string, true},
-                                {"reason", json::value_t::string, false}}));
+            ASSIGN_OR_RETURN(json j, ParseBody(req, body::kMove));
             ASSIGN_OR_RETURN(RequestState to,
                              ParseRequestState(j["to"].get<std::string>()));
             const Principal& p = rp.second;
@@ -916,9 +819,7 @@ struct ApiServer::Impl {
             ASSIGN_OR_RETURN(auto rp,
                              AllowRequest(req, Action::kTransitionRequest,
                                           req.matches[1].str()));
-            ASSIGN_OR_RETURN(
-                json j,
-                ParseBody(req, {{"peer", json::value_t::string, true}}));
+            ASSIGN_OR_RETURN(json j, ParseBody(req, body::kSend));
             const Principal& p = rp.second;
             RETURN_IF_ERROR(CheckMayMove(p, rp.first, RequestState::kSent));
             ASSIGN_OR_RETURN(std::string message,
@@ -934,10 +835,7 @@ struct ApiServer::Impl {
             ASSIGN_OR_RETURN(auto rp,
                              AllowRequest(req, Action::kTransitionRequest,
                                           req.matches[1].str()));
-            ASSIGN_OR_RETURN(
-                json j,
-                ParseBody(req, {{"items", json::value_t::array, true},
-                                {"again", json::value_t::boolean, false}}));
+            ASSIGN_OR_RETURN(json j, ParseBody(req, body::kDelivery));
             ASSIGN_OR_RETURN(std::vector<ContentAddress> items,
                              AddressList(j["items"]));
             ASSIGN_OR_RETURN(
@@ -966,22 +864,21 @@ struct ApiServer::Impl {
             }
             return Reply::Json({{"items", items}});
           });
-    Route(
-        "POST", R"(/api/v1/inbox/([0-9a-f]{32})/file)",
-        "POST /api/v1/inbox/{id}/file",
-        [this](const httplib::Request& req) -> Result<Reply> {
-          ASSIGN_OR_RETURN(Principal p, Allow(req, Action::kHandleInbox));
-          ASSIGN_OR_RETURN(
-              json j, ParseBody(req, {{"case", json::value_t::string, true}}));
-          std::string case_id = j["case"];
-          ASSIGN_OR_RETURN(p, AllowCase(req, Action::kCreateRequest, case_id));
-          ASSIGN_OR_RETURN(
-              Request r,
-              Exchange(node).File(Actor(p), req.matches[1].str(), case_id));
-          Reply out = Reply::Json(RequestJson(r), 201);
-          out.headers.emplace("Location", "/api/v1/requests/" + r.id);
-          return out;
-        });
+    Route("POST", "/api/v1/inbox/" + route::kMessageId + "/file",
+          "POST /api/v1/inbox/{id}/file",
+          [this](const httplib::Request& req) -> Result<Reply> {
+            ASSIGN_OR_RETURN(Principal p, Allow(req, Action::kHandleInbox));
+            ASSIGN_OR_RETURN(json j, ParseBody(req, body::kFile));
+            std::string case_id = j["case"];
+            ASSIGN_OR_RETURN(p,
+                             AllowCase(req, Action::kCreateRequest, case_id));
+            ASSIGN_OR_RETURN(
+                Request r,
+                Exchange(node).File(Actor(p), req.matches[1].str(), case_id));
+            Reply out = Reply::Json(RequestJson(r), 201);
+            out.headers.emplace("Location", "/api/v1/requests/" + r.id);
+            return out;
+          });
     Route("GET", "/api/v1/requests/" + kReq + "/print",
           "GET /api/v1/requests/{id}/print",
           [this](const httplib::Request& req) -> Result<Reply> {
@@ -1011,20 +908,15 @@ struct ApiServer::Impl {
   }
 
   void AddEvidenceRoutes() {
-    static const std::string kCase = R"(([A-Za-z0-9][A-Za-z0-9._-]{0,63}))";
-    static const std::string kUpload = R"(([0-9a-f]{32}))";
+    const std::string& kCase = route::kCaseId;
+    const std::string& kUpload = route::kUploadId;
     Route("POST", "/api/v1/cases/" + kCase + "/uploads",
           "POST /api/v1/cases/{id}/uploads",
           [this](const httplib::Request& req) -> Result<Reply> {
             std::string id = req.matches[1].str();
             ASSIGN_OR_RETURN(Principal p,
                              AllowCase(req, Action::kUploadEvidence, id));
-            ASSIGN_OR_RETURN(
-                json j,
-                ParseBody(req, {{"name", json::value_t::string, true},
-                                {"note", json::value_t::string, false},
-                                {"md5", json::value_t::boolean, false},
-                                {"sha1", json::value_t::boolean, false}}));
+            ASSIGN_OR_RETURN(json j, ParseBody(req, body::kUpload));
             ASSIGN_OR_RETURN(
                 UploadInfo u,
                 uploads.Begin(Actor(p), id, j["name"].get<std::string>(),
@@ -1060,9 +952,7 @@ struct ApiServer::Impl {
                                                     req.matches[1].str()));
             std::vector<std::string> items;
             if (!req.body.empty()) {
-              ASSIGN_OR_RETURN(
-                  json j,
-                  ParseBody(req, {{"items", json::value_t::array, false}}));
+              ASSIGN_OR_RETURN(json j, ParseBody(req, body::kExport));
               if (j.contains("items")) {
                 ASSIGN_OR_RETURN(auto addresses, AddressList(j["items"]));
                 for (const auto& a : addresses) items.push_back(a.ToString());
@@ -1070,7 +960,7 @@ struct ApiServer::Impl {
             }
             return Export(req.matches[1].str(), p, items);
           });
-    Route("GET", R"(/api/v1/evidence/(sha256:[0-9a-f]{64})/content)",
+    Route("GET", "/api/v1/evidence/" + route::kAddress + "/content",
           "GET /api/v1/evidence/{address}/content",
           [this](const httplib::Request& req) -> Result<Reply> {
             return Download(req);
@@ -1098,18 +988,16 @@ struct ApiServer::Impl {
     ASSIGN_OR_RETURN(
         uint64_t offset,
         WholeNumber(req.get_header_value("Upload-Offset"), "Upload-Offset"));
-    std::string complete = req.get_header_value("Upload-Complete");
-    if (!complete.empty() && complete != "?1" && complete != "?0") {
-      return Status::InvalidInput("Upload-Complete is ?1 or ?0");
-    }
+    ASSIGN_OR_RETURN(
+        bool complete,
+        ParseUploadComplete(req.get_header_value("Upload-Complete")));
     BodyReader body = [&](const std::function<bool(ByteView)>& take) {
       return reader([&](const char* data, size_t n) {
         metrics.AddIngestBytes(n);
         return take(ByteView(reinterpret_cast<const uint8_t*>(data), n));
       });
     };
-    ASSIGN_OR_RETURN(auto done,
-                     uploads.Receive(u.id, offset, complete == "?1", body));
+    ASSIGN_OR_RETURN(auto done, uploads.Receive(u.id, offset, complete, body));
     ASSIGN_OR_RETURN(auto now, uploads.Get(u.id));
     if (!done) {
       Reply r = Reply::NoContent();
@@ -1350,35 +1238,21 @@ struct ApiServer::Impl {
   }
 
   Result<Reply> Tile(const httplib::Request& req) {
-    std::smatch m;
-    if (!std::regex_match(req.path, m, kTilePath)) {
-      return Status::NotFound("no such tile path: " + req.path);
-    }
-    bool entries = m[2] == "entries";
-    if (entries) {
+    std::optional<TileRoute> t = ParseTileRoute(req.path);
+    if (!t) return Status::NotFound("no such tile path: " + req.path);
+    if (t->entries) {
       ASSIGN_OR_RETURN(Principal p, Allow(req, Action::kViewLog));
     }
-    std::string rel = m[1];
-    auto not_found = [&] { return Status::NotFound("no such tile: " + rel); };
-    auto index = ParseTileIndexPath(m[3].str());
-    if (!index.ok()) return not_found();
-    int level = entries ? -1 : std::stoi(m[2]);  // 1-2 digits
-    uint64_t width = kTileWidth;
-    if (m[4].matched) width = std::stoull(m[4].str().substr(3));  // 1-3
-    // One spelling of each tile: no leading zeros.
-    if ((!entries && m[2].str() != std::to_string(level)) ||
-        (m[4].matched && m[4].str().substr(3) != std::to_string(width)) ||
-        width == 0 || (m[4].matched && width >= kTileWidth)) {
-      return not_found();
-    }
-    ASSIGN_OR_RETURN(Reply r, TileBody(level, *index, width));
-    if (r.body.empty()) return not_found();
+    if (!t->valid) return Status::NotFound("no such tile: " + t->rel);
+    ASSIGN_OR_RETURN(Reply r, TileBody(t->level, t->index, t->width));
+    if (r.body.empty()) return Status::NotFound("no such tile: " + t->rel);
     r.content_type = "application/octet-stream";
     // A tile's content never changes once written; partial tiles may later
     // be removed once their full tile exists.
     r.headers.emplace("Cache-Control",
-                      m[4].matched ? "public, max-age=3600, immutable"
-                                   : "public, max-age=31536000, immutable");
+                      t->width < kTileWidth
+                          ? "public, max-age=3600, immutable"
+                          : "public, max-age=31536000, immutable");
     return r;
   }
 
