@@ -802,7 +802,8 @@ Result<bool> Transfers::CompleteFromLog(const Transfer& t) {
   const auto& [at, e] = *found;
   const uint64_t size = e.data["size"].get<uint64_t>();
   const json& hashes = e.data.value("hashes", json::object());
-  RETURN_IF_ERROR(node_->sql().Transaction([&]() -> Status {
+  // (&at = at: clang 14 cannot capture a structured binding itself.)
+  RETURN_IF_ERROR(node_->sql().Transaction([&, &at = at]() -> Status {
     RETURN_IF_ERROR(MarkDone(t, size).status());
     return RecordReceived(t, at.index, size, JsonString(hashes, "md5"),
                           JsonString(hashes, "sha1"), at.time);
