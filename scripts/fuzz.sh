@@ -36,7 +36,9 @@ else
   done
 fi
 
-tmp=$(mktemp -d)
+# In memory where there is room: the node and log harnesses write files on
+# every input, 20 to 60 times faster on tmpfs.
+tmp=$(mktemp -d -p /dev/shm 2>/dev/null || mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 work=${FUZZ_WORK:-$tmp/corpus}
 mkdir -p "$build/artifacts" "$work"
