@@ -97,6 +97,9 @@ def main():
             seed("custody_entry", content)
         if name.startswith("proofs/"):
             seed("proof_text", content)
+            # With extra data, as C2SP tlog-proof allows.
+            seed("proof_text", content.replace(
+                b"\nindex ", b"\nextra YWdlLXYxLjIuMQ==\nindex ", 1))
     seed("custody_entry", GOLDEN_ENTRY)
 
     checkpoint = files["checkpoint"].decode()
