@@ -9,6 +9,9 @@ packages=(
   nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev libtomlplusplus-dev
   libewf-dev ewf-tools libcpp-httplib-dev zlib1g-dev libbrotli-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  # scripts/fuzz.sh: clang++ and, in libclang-rt-14-dev, libFuzzer's and the
+  # sanitizers' runtimes (libclang_rt.fuzzer-x86_64.a), only recommended.
+  clang libclang-rt-14-dev
   openssl coreutils bc dc3dd dcfldd wrk curl python3 python3-rdflib iproute2
 )
 

@@ -3,15 +3,16 @@
 # a normal build (RelWithDebInfo), then an AddressSanitizer/UndefinedBehavior-
 # Sanitizer build. In between it builds what a court builds (amanah-verify
 # alone) and what a packager builds (Release, with no project options).
-# The project's own builds treat warnings as errors (scripts/build.sh).
+# Then every fuzz harness for a short while. The project's own builds
+# treat warnings as errors (scripts/build.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 
 echo "== format check (clang-format, Google style)"
-bad=$(find src bench -name '*.cc' -o -name '*.h' | xargs clang-format --dry-run 2>&1 | grep -c warning || true)
+bad=$(find src bench fuzz -name '*.cc' -o -name '*.h' | xargs clang-format --dry-run 2>&1 | grep -c warning || true)
 if [ "$bad" != "0" ]; then
-  find src bench -name '*.cc' -o -name '*.h' | xargs clang-format --dry-run 2>&1 | head -20
+  find src bench fuzz -name '*.cc' -o -name '*.h' | xargs clang-format --dry-run 2>&1 | head -20
   echo "clang-format: $bad lines to reformat"; exit 1
 fi
 
@@ -53,3 +54,7 @@ echo "== tests under ASan/UBSan"
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
   LSAN_OPTIONS=suppressions="$PWD/../tests/lsan.supp" \
   ctest --output-on-failure -j 2 --timeout 900)
+
+echo "== fuzzing: each harness 15 s on its committed corpus (docs/fuzzing.md)"
+# -O0 builds in half the time of the -O1 of long runs; two harnesses at once.
+FUZZ_BUILD=build-fuzz-ci FUZZ_OPT=-O0 FUZZ_JOBS=2 bash scripts/fuzz.sh 15

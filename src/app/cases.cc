@@ -141,11 +141,15 @@ int64_t CaseBook::NowUnix() const {
   return node_->env()->NowUnixNanos() / 1000000000;
 }
 
-Result<Case> CaseBook::Open(const std::string& actor, const CaseDraft& d,
-                            const std::string& opener) {
+Status ValidateCaseDraft(const CaseDraft& d) {
   if (!d.id.empty()) RETURN_IF_ERROR(ValidateCaseId(d.id));
   RETURN_IF_ERROR(ValidateText(d.title, 500, "title", true));
-  RETURN_IF_ERROR(ValidateText(d.legal_basis, 2000, "legal_basis", true));
+  return ValidateText(d.legal_basis, 2000, "legal_basis", true);
+}
+
+Result<Case> CaseBook::Open(const std::string& actor, const CaseDraft& d,
+                            const std::string& opener) {
+  RETURN_IF_ERROR(ValidateCaseDraft(d));
   Case c;
   c.title = d.title;
   c.offence = d.offence;

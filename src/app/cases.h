@@ -66,6 +66,10 @@ struct CaseItem {
   std::vector<IndexedEntry> custody;  // every entry about this object
 };
 
+// Checks a draft's id (if given), title and legal basis: kInvalidInput
+// naming the field. CaseBook::Open checks this first.
+Status ValidateCaseDraft(const CaseDraft& draft);
+
 // A case as the API and the CLI show it.
 nlohmann::json CaseToJson(const Case& c);
 

@@ -101,16 +101,21 @@ int64_t RequestBook::NowUnix() const {
   return node_->env()->NowUnixNanos() / 1000000000;
 }
 
-Result<Request> RequestBook::Create(const std::string& actor,
-                                    const std::string& case_id,
-                                    const RequestDraft& d) {
+Status ValidateRequestDraft(const RequestDraft& d) {
   RETURN_IF_ERROR(ValidateText(d.reference, 200, "reference", false));
   RETURN_IF_ERROR(ValidateRequestFields(d.type, d.fields));
-  std::string fields = FieldsText(d.fields);
-  if (fields.size() > 60000) {
+  if (FieldsText(d.fields).size() > 60000) {
     return Status::InvalidInput(
         "the request's fields take more than 60000 bytes");
   }
+  return Status::OK();
+}
+
+Result<Request> RequestBook::Create(const std::string& actor,
+                                    const std::string& case_id,
+                                    const RequestDraft& d) {
+  RETURN_IF_ERROR(ValidateRequestDraft(d));
+  std::string fields = FieldsText(d.fields);
   Request r;
   r.case_id = case_id;
   r.type = d.type;

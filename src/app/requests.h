@@ -50,6 +50,11 @@ struct RequestMove {
   std::string from, to, time, actor, reason;
 };
 
+// Checks a draft's reference and legal fields (cases/request.h), and the
+// size of the fields as stored: kInvalidInput naming the fault.
+// RequestBook::Create checks this first.
+Status ValidateRequestDraft(const RequestDraft& draft);
+
 class RequestBook {
  public:
   explicit RequestBook(Node* node) : node_(node) {}

@@ -34,6 +34,14 @@ constexpr uint64_t kCommitEvery = 64 << 20;
 
 }  // namespace
 
+Status ValidateUploadNames(const std::string& name, const std::string& note) {
+  RETURN_IF_ERROR(ValidateText(name, 255, "name", true));
+  if (name.find('/') != std::string::npos || name == "." || name == "..") {
+    return Status::InvalidInput("name is a file name, without '/'");
+  }
+  return ValidateText(note, 4096, "note", false);
+}
+
 Status UploadDesk::CreateTables(SqliteDb* sql) { return sql->Exec(kSchema); }
 
 std::string UploadDesk::StagingPath(const std::string& id) const {
@@ -45,11 +53,7 @@ Result<UploadInfo> UploadDesk::Begin(const std::string& actor,
                                      const std::string& name,
                                      const std::string& note, bool md5,
                                      bool sha1) {
-  RETURN_IF_ERROR(ValidateText(name, 255, "name", true));
-  if (name.find('/') != std::string::npos || name == "." || name == "..") {
-    return Status::InvalidInput("name is a file name, without '/'");
-  }
-  RETURN_IF_ERROR(ValidateText(note, 4096, "note", false));
+  RETURN_IF_ERROR(ValidateUploadNames(name, note));
   RETURN_IF_ERROR(CaseBook(node_).MustBeOpen(case_id));
   uint8_t raw[16];
   randombytes_buf(raw, sizeof(raw));

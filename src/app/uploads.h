@@ -35,6 +35,10 @@ struct UploadInfo {
 // returns false if the body broke off (the connection dropped).
 using BodyReader = std::function<bool(const std::function<bool(ByteView)>&)>;
 
+// Checks an upload's file name (no '/', not "." or "..") and note:
+// kInvalidInput naming the fault. UploadDesk::Begin checks this first.
+Status ValidateUploadNames(const std::string& name, const std::string& note);
+
 class UploadDesk {
  public:
   explicit UploadDesk(Node* node) : node_(node) {}

@@ -53,6 +53,17 @@ TEST(TlogProofTest, ExtraDataAndAnEmptyPath) {
   EXPECT_EQ(back->checkpoint, kCheckpoint);
 }
 
+// An extra line with no data would parse to the proof that has none, whose
+// text has no extra line (found by fuzz/proof_text_fuzz.cc).
+TEST(TlogProofTest, AnEmptyExtraLineIsRefused) {
+  const std::string text =
+      "c2sp.org/tlog-proof@v1\nextra \nindex 0\n\n" + std::string(kCheckpoint);
+  auto r = ParseTlogProof(text);
+  ASSERT_FALSE(r.ok()) << FormatTlogProof(*r);
+  EXPECT_NE(r.status().message().find("extra line is empty"), std::string::npos)
+      << r.status().ToString();
+}
+
 TEST(TlogProofTest, MalformedProofsAreRefusedNamingTheLine) {
   const std::string good = FormatTlogProof({"", 2, {Sha("a")}, kCheckpoint});
   auto refused = [](const std::string& text) {

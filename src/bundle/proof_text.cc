@@ -53,6 +53,9 @@ Result<TlogProof> ParseTlogProof(std::string_view text) {
   if (line.rfind("extra ", 0) == 0) {
     auto extra = Base64Decode(line.substr(6));
     if (!extra.ok()) return Bad("the extra line is not base64");
+    // FormatTlogProof writes no extra line for no extra data: one proof,
+    // one text.
+    if (extra->empty()) return Bad("the extra line is empty");
     proof.extra.assign(extra->begin(), extra->end());
     if (!NextLine(&text, &line)) return Bad("no index line");
   }

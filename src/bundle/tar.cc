@@ -626,11 +626,11 @@ Status TarReader::CheckTrailer() {
     const uint8_t* begin = skip_buf_.data();
     const uint8_t* nonzero =
         std::find_if(begin, begin + got, [](uint8_t c) { return c != 0; });
+    const uint64_t at = offset_ + (nonzero - begin);
+    offset_ += got;  // consumed, even if it is refused
     if (nonzero != begin + got) {
-      return Corrupt(offset_ + (nonzero - begin),
-                     "data after the end of the archive");
+      return Corrupt(at, "data after the end of the archive");
     }
-    offset_ += got;
   }
 }
 

@@ -572,6 +572,23 @@ TEST(TarTest, TruncatedArchivesAreCorrupt) {
                    std::to_string(archive.size() + 1000));
 }
 
+// offset() counts every byte taken from the source, also the trailer read
+// before it is refused (found by fuzz/tar_fuzz.cc).
+TEST(TarTest, OffsetCountsTheTrailerItRefuses) {
+  const std::string archive = Build({{"a", "x"}});
+  const std::string trailing = archive + std::string(100, '\0') + "x";
+  testutil::StringSource in(trailing);
+  TarReader reader(&in);
+  TarMember m;
+  ASSERT_TRUE(*reader.Next(&m));
+  auto next = reader.Next(&m);
+  ASSERT_EQ(next.status().code(), Code::kCorruption);
+  EXPECT_NE(next.status().message().find(std::to_string(archive.size() + 100)),
+            std::string::npos)
+      << next.status().ToString();
+  EXPECT_EQ(reader.offset(), trailing.size());
+}
+
 // ---- GNU tar, both ways
 
 class GnuTarTest : public testutil::TempDirTest {

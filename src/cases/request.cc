@@ -206,9 +206,10 @@ Status CheckAuthority(const nlohmann::json& v, const std::string& name) {
     return Status::InvalidInput("fields." + name + " must be an object");
   }
   for (const auto& [k, x] : v.items()) {
-    if (std::find_if(std::begin(kKeys), std::end(kKeys), [&](const char* s) {
-          return k == s;
-        }) == std::end(kKeys)) {
+    // (clang 14 cannot capture a structured binding itself.)
+    if (std::find_if(std::begin(kKeys), std::end(kKeys),
+                     [&key = k](const char* s) { return key == s; }) ==
+        std::end(kKeys)) {
       return Status::InvalidInput("fields." + name + ": unknown field \"" + k +
                                   "\"");
     }

@@ -91,8 +91,11 @@ Result<VerifierKey> ParseVerifierKey(std::string_view text) {
     return Status::InvalidInput("invalid key name in verifier key");
   }
   auto id = HexDecode(hex);
-  if (hex.size() != 8 || !id.ok()) {
-    return Status::InvalidInput("verifier key id is not 8 hex digits");
+  // Lowercase only, as FormatVerifierKey writes it: one key, one spelling.
+  if (hex.size() != 8 || !id.ok() ||
+      hex.find_first_of("ABCDEF") != std::string_view::npos) {
+    return Status::InvalidInput(
+        "verifier key id is not 8 lowercase hex digits");
   }
   k.key_id = uint32_t{(*id)[0]} << 24 | uint32_t{(*id)[1]} << 16 |
              uint32_t{(*id)[2]} << 8 | (*id)[3];

@@ -86,6 +86,18 @@ TEST(NoteTest, RejectsMalformedAndTampered) {
   EXPECT_FALSE(ParseVerifierKey("PeterNeumann+c74f20a3+AQ==").ok());
 }
 
+// One key, one spelling: the key id in uppercase hex is refused, as the
+// signer key's is (found by fuzz/verifier_key_fuzz.cc).
+TEST(NoteTest, VerifierKeyIdIsLowercaseHex) {
+  EXPECT_TRUE(ParseVerifierKey(kPeterVerifier).ok());
+  auto upper = ParseVerifierKey(
+      "PeterNeumann+C74F20A3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW");
+  EXPECT_EQ(upper.status().code(), Code::kInvalidInput);
+  EXPECT_FALSE(ParseVerifierKey("PeterNeumann+C74f20a3+ARpc2QcUPDhMQegwxbzhKqi"
+                                "BfsVkmqq/LDE4izWy10TW")
+                   .ok());
+}
+
 TEST(NoteTest, CheckpointBody) {
   // The example of C2SP tlog-checkpoint.
   constexpr char kBody[] =

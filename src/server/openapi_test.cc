@@ -511,13 +511,26 @@ TEST_F(OpenApiTest, EveryRouteIsInTheSpec) {
   }
 }
 
-// The fields each route's ParseBody call reads, as written in server.cc
-// ({"name", json::value_t::string, true}), are the fields its request body
-// describes, with the same types and the same required ones.
+// The fields each route's ParseBody call reads, the body shape it names in
+// server.cc (body::kCase) as request_input.h writes it ({"title", T::string,
+// true}), are the fields its request body describes, with the same types
+// and the same required ones.
 TEST_F(OpenApiTest, BodyFieldsAreThoseTheHandlersRead) {
   std::string source = ReadText(RepoRoot() / "src" / "server" / "server.cc");
+  std::string shapes =
+      ReadText(RepoRoot() / "src" / "server" / "request_input.h");
   static const std::regex kField(
-      R"re(\{"([a-z0-9_]+)",\s*json::value_t::([a-z_]+),\s*(true|false)\})re");
+      R"re(\{"([a-z0-9_]+)",\s*T::([a-z_]+),\s*(true|false)\})re");
+  static const std::regex kShape(
+      R"re(inline constexpr BodyField (k[A-Za-z]+)\[\] = \{([^;]*)\};)re");
+  static const std::regex kShapeUse(
+      R"re(ParseBody\(req, body::(k[A-Za-z]+)\))re");
+  std::map<std::string, std::string> shape_text;  // kCase -> its fields
+  for (std::sregex_iterator it(shapes.begin(), shapes.end(), kShape), end;
+       it != end; ++it) {
+    shape_text[(*it)[1].str()] = (*it)[2].str();
+  }
+  ASSERT_GE(shape_text.size(), 4u);
   const std::map<std::string, std::string> types = {
       {"string", "string"},
       {"boolean", "boolean"},
@@ -540,13 +553,20 @@ TEST_F(OpenApiTest, BodyFieldsAreThoseTheHandlersRead) {
     SCOPED_TRACE(route);
     size_t from = names[i].first;
     size_t to = i + 1 < names.size() ? names[i + 1].first : source.size();
-    std::string text = source.substr(from, to - from);
+    std::string route_text = source.substr(from, to - from);
     std::map<std::string, std::pair<std::string, bool>> read;
-    for (std::sregex_iterator it(text.begin(), text.end(), kField), end;
-         it != end; ++it) {
-      auto t = types.find((*it)[2].str());
-      ASSERT_NE(t, types.end()) << (*it)[0];
-      read[(*it)[1].str()] = {t->second, (*it)[3] == "true"};
+    for (std::sregex_iterator
+             use(route_text.begin(), route_text.end(), kShapeUse),
+         end;
+         use != end; ++use) {
+      ASSERT_TRUE(shape_text.count((*use)[1].str())) << (*use)[0];
+      const std::string& text = shape_text[(*use)[1].str()];
+      for (std::sregex_iterator it(text.begin(), text.end(), kField); it != end;
+           ++it) {
+        auto t = types.find((*it)[2].str());
+        ASSERT_NE(t, types.end()) << (*it)[0];
+        read[(*it)[1].str()] = {t->second, (*it)[3] == "true"};
+      }
     }
     auto op = std::find_if(ops_.begin(), ops_.end(), [&](const Operation& o) {
       return RouteName(o.method, o.path) == route;

@@ -7,7 +7,6 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
-#include <regex>
 #include <thread>
 
 #include "app/cases.h"
@@ -29,6 +28,7 @@
 #include "federation/witness_client.h"
 #include "ledger/custody_entry.h"
 #include "server/metrics.h"
+#include "server/request_input.h"
 
 namespace amanah {
 
@@ -142,54 +142,8 @@ Reply ProblemReply(const httplib::Request& req, const Status& s,
   return r;
 }
 
-// The fields a JSON body may have. Anything else is refused, so that a typo
-// in a field name is an error rather than a silently ignored value.
-struct Field {
-  const char* name;
-  json::value_t type;  // string, boolean or number_unsigned
-  bool required;
-};
-
-Result<json> ParseBody(const httplib::Request& req,
-                       std::initializer_list<Field> fields) {
-  std::string ct = req.get_header_value("Content-Type");
-  if (ct.rfind("application/json", 0) != 0) {
-    return Status::InvalidInput(
-        "send the body as Content-Type: "
-        "application/json");
-  }
-  json j = json::parse(req.body, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) return Status::InvalidInput("the body is not JSON");
-  if (!j.is_object()) {
-    return Status::InvalidInput("the body must be a JSON object");
-  }
-  for (const auto& [key, value] : j.items()) {
-    const Field* f = nullptr;
-    for (const Field& x : fields) {
-      if (key == x.name) f = &x;
-    }
-    if (f == nullptr) {
-      return Status::InvalidInput("unknown field \"" + key + "\"");
-    }
-    bool ok = f->type == json::value_t::number_unsigned
-                  ? value.is_number_unsigned()
-                  : value.type() == f->type;
-    if (!ok) {
-      const char* want = f->type == json::value_t::string    ? "a string"
-                         : f->type == json::value_t::boolean ? "true or false"
-                         : f->type == json::value_t::object  ? "an object"
-                         : f->type == json::value_t::array   ? "an array"
-                                                             : "a whole number";
-      return Status::InvalidInput("field \"" + key + "\" must be " + want);
-    }
-  }
-  for (const Field& f : fields) {
-    if (f.required && !j.contains(f.name)) {
-      return Status::InvalidInput(std::string("field \"") + f.name +
-                                  "\" is required");
-    }
-  }
-  return j;
+Result<json> ParseBody(const httplib::Request& req, BodyShape shape) {
+  return ParseJsonBody(req.get_header_value("Content-Type"), req.body, shape);
 }
 
 std::string StringField(const json& j, const char* name,
@@ -231,11 +185,7 @@ json EntryJson(const IndexedEntry& e) {
 }
 
 Result<uint64_t> WholeNumber(const std::string& s, const char* what) {
-  if (s.empty() || s.size() > 19 ||
-      s.find_first_not_of("0123456789") != std::string::npos) {
-    return Status::InvalidInput(std::string(what) + " must be a whole number");
-  }
-  return std::stoull(s);
+  return ParseWholeNumber(s, what);
 }
 
 // ?limit=N: 1 to 1000, default 100.
@@ -249,18 +199,8 @@ Result<size_t> PageLimit(const httplib::Request& req) {
   return static_cast<size_t>(n);
 }
 
-// A body's list of "sha256:<hex>" strings.
 Result<std::vector<ContentAddress>> AddressList(const json& items) {
-  std::vector<ContentAddress> out;
-  for (const auto& item : items) {
-    if (!item.is_string()) {
-      return Status::InvalidInput("items are sha256:<hex> strings");
-    }
-    ASSIGN_OR_RETURN(ContentAddress a,
-                     ContentAddress::Parse(item.get<std::string>()));
-    out.push_back(a);
-  }
-  return out;
+  return ParseAddressList(items);
 }
 
 // Writes a piece of a streamed response body.
@@ -273,12 +213,7 @@ Status WriteToClient(httplib::DataSink* sink, ByteView data) {
 }
 
 // The one route that streams a body of any size: PATCH of an upload.
-const std::regex kUploadPath(R"(/api/v1/uploads/[0-9a-f]{32})");
-
-// tlog-tiles paths: tile/<L>/<N>[.p/<W>] and tile/entries/<N>[.p/<W>],
-// where <N> is groups of three digits with an 'x' on all but the last.
-const std::regex kTilePath(
-    R"(/log/(tile/(entries|[0-9]{1,2})/((?:x[0-9]{3}/)*[0-9]{3})(\.p/[0-9]{1,3})?))");
+const std::regex kUploadPath("/api/v1/uploads/" + route::kUploadId);
 
 }  // namespace
 
@@ -514,9 +449,7 @@ struct ApiServer::Impl {
     Route("POST", "/federation/v1/messages/batch",
           "POST /federation/v1/messages/batch",
           [this](const httplib::Request& req) -> Result<Reply> {
-            ASSIGN_OR_RETURN(
-                json j,
-                ParseBody(req, {{"messages", json::value_t::array, true}}));
+            ASSIGN_OR_RETURN(json j, ParseBody(req, body::kMessageBatch));
             ASSIGN_OR_RETURN(std::vector<SignedMessage> batch,
                              ParseMessageBatch(j));
             // One sender, whose pinned certificate the connection shows.
@@ -554,7 +487,7 @@ struct ApiServer::Impl {
           });
     // A peer pulls evidence offered to it in a manifest, in ranges. The
     // Amanah-Pull header, signed by the peer's pinned key, authenticates.
-    Route("GET", R"(/federation/v1/objects/(sha256:[0-9a-f]{64}))",
+    Route("GET", "/federation/v1/objects/" + route::kAddress,
           "GET /federation/v1/objects/{address}",
           [this](const httplib::Request& req) -> Result<Reply> {
             return ServePull(req);
@@ -603,10 +536,7 @@ struct ApiServer::Impl {
 
     Route("POST", "/api/v1/sessions", "POST /api/v1/sessions",
           [this](const httplib::Request& req) -> Result<Reply> {
-            ASSIGN_OR_RETURN(
-                json j,
-                ParseBody(req, {{"name", json::value_t::string, true},
-                                {"password", json::value_t::string, true}}));
+            ASSIGN_OR_RETURN(json j, ParseBody(req, body::kSession));
             // Throttled per name and per client address (see
             // SignInThrottle): a 429, or a 503 when the password checks
             // are all busy, says when to try again.
@@ -652,20 +582,18 @@ struct ApiServer::Impl {
             for (const auto& u : list) items.push_back(UserJson(u));
             return Reply::Json({{"items", items}});
           });
-    Route(
-        "POST", "/api/v1/users", "POST /api/v1/users",
-        [this](const httplib::Request& req) -> Result<Reply> {
-          ASSIGN_OR_RETURN(Principal p, Allow(req, Action::kManageUsers));
-          ASSIGN_OR_RETURN(
-              json j, ParseBody(req, {{"name", json::value_t::string, true},
-                                      {"role", json::value_t::string, true}}));
-          ASSIGN_OR_RETURN(Role role, ParseRole(j["role"].get<std::string>()));
-          ASSIGN_OR_RETURN(
-              Enrolment e,
-              users.Add(Actor(p), j["name"].get<std::string>(), role));
-          return EnrolmentReply(e);
-        });
-    Route("POST", R"(/api/v1/users/([a-z0-9._-]{1,64})/disable)",
+    Route("POST", "/api/v1/users", "POST /api/v1/users",
+          [this](const httplib::Request& req) -> Result<Reply> {
+            ASSIGN_OR_RETURN(Principal p, Allow(req, Action::kManageUsers));
+            ASSIGN_OR_RETURN(json j, ParseBody(req, body::kUser));
+            ASSIGN_OR_RETURN(Role role,
+                             ParseRole(j["role"].get<std::string>()));
+            ASSIGN_OR_RETURN(
+                Enrolment e,
+                users.Add(Actor(p), j["name"].get<std::string>(), role));
+            return EnrolmentReply(e);
+          });
+    Route("POST", "/api/v1/users/" + route::kUserName + "/disable",
           "POST /api/v1/users/{name}/disable",
           [this](const httplib::Request& req) -> Result<Reply> {
             ASSIGN_OR_RETURN(Principal p, Allow(req, Action::kManageUsers));
@@ -673,7 +601,7 @@ struct ApiServer::Impl {
             ForgetCredentials();
             return Reply::NoContent();
           });
-    Route("POST", R"(/api/v1/users/([a-z0-9._-]{1,64})/enrolment)",
+    Route("POST", "/api/v1/users/" + route::kUserName + "/enrolment",
           "POST /api/v1/users/{name}/enrolment",
           [this](const httplib::Request& req) -> Result<Reply> {
             ASSIGN_OR_RETURN(Principal p, Allow(req, Action::kManageUsers));
@@ -685,7 +613,7 @@ struct ApiServer::Impl {
     // A token for the caller themself, whatever their role: nobody, the
     // admin included, is issued a credential to act as someone else.
     Route(
-        "POST", R"(/api/v1/users/([a-z0-9._-]{1,64})/tokens)",
+        "POST", "/api/v1/users/" + route::kUserName + "/tokens",
         "POST /api/v1/users/{name}/tokens",
         [this](const httplib::Request& req) -> Result<Reply> {
           ASSIGN_OR_RETURN(Principal p, Caller(req));
@@ -694,10 +622,7 @@ struct ApiServer::Impl {
                 "an API token is issued only to its own user: " + p.user.name +
                 " may ask for /api/v1/users/" + p.user.name + "/tokens");
           }
-          ASSIGN_OR_RETURN(
-              json j, ParseBody(req, {{"label", json::value_t::string, false},
-                                      {"days", json::value_t::number_unsigned,
-                                       false}}));
+          ASSIGN_OR_RETURN(json j, ParseBody(req, body::kToken));
           uint64_t days = j.value("days", uint64_t{kDefaultTokenDays});
           if (days > static_cast<uint64_t>(kMaxTokenDays)) days = 0;
           ASSIGN_OR_RETURN(
@@ -712,14 +637,7 @@ struct ApiServer::Impl {
     // password (and a session), or for a token-only account's first token.
     Route("POST", "/api/v1/enrolments", "POST /api/v1/enrolments",
           [this](const httplib::Request& req) -> Result<Reply> {
-            ASSIGN_OR_RETURN(
-                json j,
-                ParseBody(req,
-                          {{"name", json::value_t::string, true},
-                           {"secret", json::value_t::string, true},
-                           {"password", json::value_t::string, false},
-                           {"label", json::value_t::string, false},
-                           {"days", json::value_t::number_unsigned, false}}));
+            ASSIGN_OR_RETURN(json j, ParseBody(req, body::kEnrolment));
             std::string name = j["name"];
             std::string secret = j["secret"];
             bool with_password = j.contains("password");
@@ -755,7 +673,7 @@ struct ApiServer::Impl {
     AddRequestRoutes();
     AddEvidenceRoutes();
 
-    Route("GET", R"(/api/v1/log/inclusion/([0-9]{1,19}))",
+    Route("GET", "/api/v1/log/inclusion/" + route::kLogIndex,
           "GET /api/v1/log/inclusion/{index}",
           [this](const httplib::Request& req) { return Inclusion(req); });
   }
@@ -779,16 +697,11 @@ struct ApiServer::Impl {
   }
 
   void AddCaseRoutes() {
-    static const std::string kId = R"(([A-Za-z0-9][A-Za-z0-9._-]{0,63}))";
+    const std::string& kId = route::kCaseId;
     Route("POST", "/api/v1/cases", "POST /api/v1/cases",
           [this](const httplib::Request& req) -> Result<Reply> {
             ASSIGN_OR_RETURN(Principal p, Allow(req, Action::kOpenCase));
-            ASSIGN_OR_RETURN(
-                json j,
-                ParseBody(req, {{"id", json::value_t::string, false},
-                                {"title", json::value_t::string, true},
-                                {"offence", json::value_t::string, true},
-                                {"legal_basis", json::value_t::string, true}}));
+            ASSIGN_OR_RETURN(json j, ParseBody(req, body::kCase));
             ASSIGN_OR_RETURN(Offence offence,
                              ParseOffence(j["offence"].get<std::string>()));
             CaseDraft d{StringField(j, "id"), j["title"].get<std::string>(),
@@ -853,9 +766,7 @@ struct ApiServer::Impl {
             std::string id = req.matches[1].str();
             ASSIGN_OR_RETURN(Principal p,
                              AllowCase(req, Action::kManageMembers, id));
-            ASSIGN_OR_RETURN(
-                json j,
-                ParseBody(req, {{"user", json::value_t::string, true}}));
+            ASSIGN_OR_RETURN(json j, ParseBody(req, body::kMember));
             std::string user = j["user"];
             ASSIGN_OR_RETURN(ChangeOutcome out,
                              CaseBook(node).ChangeMembers(
@@ -865,8 +776,7 @@ struct ApiServer::Impl {
             }
             return Reply::Json({{"case", id}, {"user", user}}, 201);
           });
-    Route("DELETE",
-          "/api/v1/cases/" + kId + "/members/([a-z0-9][a-z0-9._-]{0,63})",
+    Route("DELETE", "/api/v1/cases/" + kId + "/members/" + route::kMemberName,
           "DELETE /api/v1/cases/{id}/members/{user}",
           [this](const httplib::Request& req) -> Result<Reply> {
             std::string id = req.matches[1].str();
@@ -887,9 +797,7 @@ struct ApiServer::Impl {
             std::string id = req.matches[1].str();
             ASSIGN_OR_RETURN(Principal p,
                              AllowCase(req, Action::kManageMembers, id));
-            ASSIGN_OR_RETURN(
-                json j,
-                ParseBody(req, {{"user", json::value_t::string, true}}));
+            ASSIGN_OR_RETURN(json j, ParseBody(req, body::kMember));
             std::string user = j["user"];
             ASSIGN_OR_RETURN(ChangeOutcome out,
                              CaseBook(node).ChangeMembers(
@@ -916,10 +824,7 @@ struct ApiServer::Impl {
         [this](const httplib::Request& req) -> Result<Reply> {
           std::string id = req.matches[1].str();
           ASSIGN_OR_RETURN(Principal p, AllowCase(req, Action::kCloseCase, id));
-          ASSIGN_OR_RETURN(
-              json j,
-              ParseBody(req, {{"status", json::value_t::string, true},
-                              {"reason", json::value_t::string, true}}));
+          ASSIGN_OR_RETURN(json j, ParseBody(req, body::kCaseStatus));
           ASSIGN_OR_RETURN(CaseStatus status,
                            ParseCaseStatus(j["status"].get<std::string>()));
           ASSIGN_OR_RETURN(
@@ -991,21 +896,15 @@ struct ApiServer::Impl {
   }
 
   void AddRequestRoutes() {
-    static const std::string kCase = R"(([A-Za-z0-9][A-Za-z0-9._-]{0,63}))";
-    static const std::string kReq = R"((R-[0-9]{4}-[0-9]{5,9}))";
+    const std::string& kCase = route::kCaseId;
+    const std::string& kReq = route::kRequestId;
     Route("POST", "/api/v1/cases/" + kCase + "/requests",
           "POST /api/v1/cases/{id}/requests",
           [this](const httplib::Request& req) -> Result<Reply> {
             std::string id = req.matches[1].str();
             ASSIGN_OR_RETURN(Principal p,
                              AllowCase(req, Action::kCreateRequest, id));
-            ASSIGN_OR_RETURN(
-                json j,
-                ParseBody(req, {{"type", json::value_t::string, true},
-                                {"profile", json::value_t::string, true},
-                                {"direction", json::value_t::string, true},
-                                {"reference", json::value_t::string, false},
-                                {"fields", json::value_t::object, true}}));
+            ASSIGN_OR_RETURN(json j, ParseBody(req, body::kRequest));
             RequestDraft d;
             ASSIGN_OR_RETURN(d.type,
                              ParseRequestType(j["type"].get<std::string>()));
@@ -1071,10 +970,7 @@ struct ApiServer::Impl {
             ASSIGN_OR_RETURN(auto rp,
                              AllowRequest(req, Action::kTransitionRequest,
                                           req.matches[1].str()));
-            ASSIGN_OR_RETURN(
-                json j,
-                ParseBody(req, {{"to", json::value_t::string, true},
-                                {"reason", json::value_t::string, false}}));
+            ASSIGN_OR_RETURN(json j, ParseBody(req, body::kMove));
             ASSIGN_OR_RETURN(RequestState to,
                              ParseRequestState(j["to"].get<std::string>()));
             const Principal& p = rp.second;
@@ -1092,9 +988,7 @@ struct ApiServer::Impl {
             ASSIGN_OR_RETURN(auto rp,
                              AllowRequest(req, Action::kTransitionRequest,
                                           req.matches[1].str()));
-            ASSIGN_OR_RETURN(
-                json j,
-                ParseBody(req, {{"peer", json::value_t::string, true}}));
+            ASSIGN_OR_RETURN(json j, ParseBody(req, body::kSend));
             const Principal& p = rp.second;
             RETURN_IF_ERROR(CheckMayMove(p, rp.first, RequestState::kSent));
             ASSIGN_OR_RETURN(std::string message,
@@ -1110,10 +1004,7 @@ struct ApiServer::Impl {
             ASSIGN_OR_RETURN(auto rp,
                              AllowRequest(req, Action::kTransitionRequest,
                                           req.matches[1].str()));
-            ASSIGN_OR_RETURN(
-                json j,
-                ParseBody(req, {{"items", json::value_t::array, true},
-                                {"again", json::value_t::boolean, false}}));
+            ASSIGN_OR_RETURN(json j, ParseBody(req, body::kDelivery));
             ASSIGN_OR_RETURN(std::vector<ContentAddress> items,
                              AddressList(j["items"]));
             ASSIGN_OR_RETURN(
@@ -1142,22 +1033,21 @@ struct ApiServer::Impl {
             }
             return Reply::Json({{"items", items}});
           });
-    Route(
-        "POST", R"(/api/v1/inbox/([0-9a-f]{32})/file)",
-        "POST /api/v1/inbox/{id}/file",
-        [this](const httplib::Request& req) -> Result<Reply> {
-          ASSIGN_OR_RETURN(Principal p, Allow(req, Action::kHandleInbox));
-          ASSIGN_OR_RETURN(
-              json j, ParseBody(req, {{"case", json::value_t::string, true}}));
-          std::string case_id = j["case"];
-          ASSIGN_OR_RETURN(p, AllowCase(req, Action::kCreateRequest, case_id));
-          ASSIGN_OR_RETURN(
-              Request r,
-              Exchange(node).File(Actor(p), req.matches[1].str(), case_id));
-          Reply out = Reply::Json(RequestJson(r), 201);
-          out.headers.emplace("Location", "/api/v1/requests/" + r.id);
-          return out;
-        });
+    Route("POST", "/api/v1/inbox/" + route::kMessageId + "/file",
+          "POST /api/v1/inbox/{id}/file",
+          [this](const httplib::Request& req) -> Result<Reply> {
+            ASSIGN_OR_RETURN(Principal p, Allow(req, Action::kHandleInbox));
+            ASSIGN_OR_RETURN(json j, ParseBody(req, body::kFile));
+            std::string case_id = j["case"];
+            ASSIGN_OR_RETURN(p,
+                             AllowCase(req, Action::kCreateRequest, case_id));
+            ASSIGN_OR_RETURN(
+                Request r,
+                Exchange(node).File(Actor(p), req.matches[1].str(), case_id));
+            Reply out = Reply::Json(RequestJson(r), 201);
+            out.headers.emplace("Location", "/api/v1/requests/" + r.id);
+            return out;
+          });
     Route("GET", "/api/v1/requests/" + kReq + "/print",
           "GET /api/v1/requests/{id}/print",
           [this](const httplib::Request& req) -> Result<Reply> {
@@ -1187,20 +1077,15 @@ struct ApiServer::Impl {
   }
 
   void AddEvidenceRoutes() {
-    static const std::string kCase = R"(([A-Za-z0-9][A-Za-z0-9._-]{0,63}))";
-    static const std::string kUpload = R"(([0-9a-f]{32}))";
+    const std::string& kCase = route::kCaseId;
+    const std::string& kUpload = route::kUploadId;
     Route("POST", "/api/v1/cases/" + kCase + "/uploads",
           "POST /api/v1/cases/{id}/uploads",
           [this](const httplib::Request& req) -> Result<Reply> {
             std::string id = req.matches[1].str();
             ASSIGN_OR_RETURN(Principal p,
                              AllowCase(req, Action::kUploadEvidence, id));
-            ASSIGN_OR_RETURN(
-                json j,
-                ParseBody(req, {{"name", json::value_t::string, true},
-                                {"note", json::value_t::string, false},
-                                {"md5", json::value_t::boolean, false},
-                                {"sha1", json::value_t::boolean, false}}));
+            ASSIGN_OR_RETURN(json j, ParseBody(req, body::kUpload));
             ASSIGN_OR_RETURN(
                 UploadInfo u,
                 uploads.Begin(Actor(p), id, j["name"].get<std::string>(),
@@ -1236,9 +1121,7 @@ struct ApiServer::Impl {
                                                     req.matches[1].str()));
             std::vector<std::string> items;
             if (!req.body.empty()) {
-              ASSIGN_OR_RETURN(
-                  json j,
-                  ParseBody(req, {{"items", json::value_t::array, false}}));
+              ASSIGN_OR_RETURN(json j, ParseBody(req, body::kExport));
               if (j.contains("items")) {
                 ASSIGN_OR_RETURN(auto addresses, AddressList(j["items"]));
                 for (const auto& a : addresses) items.push_back(a.ToString());
@@ -1246,7 +1129,7 @@ struct ApiServer::Impl {
             }
             return Export(req.matches[1].str(), p, items);
           });
-    Route("GET", R"(/api/v1/evidence/(sha256:[0-9a-f]{64})/content)",
+    Route("GET", "/api/v1/evidence/" + route::kAddress + "/content",
           "GET /api/v1/evidence/{address}/content",
           [this](const httplib::Request& req) -> Result<Reply> {
             return Download(req);
@@ -1274,18 +1157,16 @@ struct ApiServer::Impl {
     ASSIGN_OR_RETURN(
         uint64_t offset,
         WholeNumber(req.get_header_value("Upload-Offset"), "Upload-Offset"));
-    std::string complete = req.get_header_value("Upload-Complete");
-    if (!complete.empty() && complete != "?1" && complete != "?0") {
-      return Status::InvalidInput("Upload-Complete is ?1 or ?0");
-    }
+    ASSIGN_OR_RETURN(
+        bool complete,
+        ParseUploadComplete(req.get_header_value("Upload-Complete")));
     BodyReader body = [&](const std::function<bool(ByteView)>& take) {
       return reader([&](const char* data, size_t n) {
         metrics.AddIngestBytes(n);
         return take(ByteView(reinterpret_cast<const uint8_t*>(data), n));
       });
     };
-    ASSIGN_OR_RETURN(auto done,
-                     uploads.Receive(u.id, offset, complete == "?1", body));
+    ASSIGN_OR_RETURN(auto done, uploads.Receive(u.id, offset, complete, body));
     ASSIGN_OR_RETURN(auto now, uploads.Get(u.id));
     if (!done) {
       Reply r = Reply::NoContent();
@@ -1536,35 +1417,21 @@ struct ApiServer::Impl {
   }
 
   Result<Reply> Tile(const httplib::Request& req) {
-    std::smatch m;
-    if (!std::regex_match(req.path, m, kTilePath)) {
-      return Status::NotFound("no such tile path: " + req.path);
-    }
-    bool entries = m[2] == "entries";
-    if (entries) {
+    std::optional<TileRoute> t = ParseTileRoute(req.path);
+    if (!t) return Status::NotFound("no such tile path: " + req.path);
+    if (t->entries) {
       ASSIGN_OR_RETURN(Principal p, Allow(req, Action::kViewLog));
     }
-    std::string rel = m[1];
-    auto not_found = [&] { return Status::NotFound("no such tile: " + rel); };
-    auto index = ParseTileIndexPath(m[3].str());
-    if (!index.ok()) return not_found();
-    int level = entries ? -1 : std::stoi(m[2]);  // 1-2 digits
-    uint64_t width = kTileWidth;
-    if (m[4].matched) width = std::stoull(m[4].str().substr(3));  // 1-3
-    // One spelling of each tile: no leading zeros.
-    if ((!entries && m[2].str() != std::to_string(level)) ||
-        (m[4].matched && m[4].str().substr(3) != std::to_string(width)) ||
-        width == 0 || (m[4].matched && width >= kTileWidth)) {
-      return not_found();
-    }
-    ASSIGN_OR_RETURN(Reply r, TileBody(level, *index, width));
-    if (r.body.empty()) return not_found();
+    if (!t->valid) return Status::NotFound("no such tile: " + t->rel);
+    ASSIGN_OR_RETURN(Reply r, TileBody(t->level, t->index, t->width));
+    if (r.body.empty()) return Status::NotFound("no such tile: " + t->rel);
     r.content_type = "application/octet-stream";
     // A tile's content never changes once written; partial tiles may later
     // be removed once their full tile exists.
     r.headers.emplace("Cache-Control",
-                      m[4].matched ? "public, max-age=3600, immutable"
-                                   : "public, max-age=31536000, immutable");
+                      t->width < kTileWidth
+                          ? "public, max-age=3600, immutable"
+                          : "public, max-age=31536000, immutable");
     return r;
   }
 
