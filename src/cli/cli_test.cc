@@ -87,6 +87,33 @@ TEST_F(CliTest, IngestCatVerifyFsckRoundTrip) {
             2);
 }
 
+// A file in the vault's tmp/ that nothing is writing (a kill -9 of an
+// earlier version left such files): fsck fails naming it, --repair removes
+// it with a node.repaired entry, and fsck passes.
+TEST_F(CliTest, FsckReportsLeftoversAndRepairRemovesThem) {
+  ASSERT_EQ(Amanah("init --name ccd.moi.gov.kw").code, 0);
+  std::filesystem::create_directories(dir_ / "data" / "vault" / "tmp");
+  std::ofstream(dir_ / "data" / "vault" / "tmp" / "put-deadbeef")
+      << std::string(1000, 'x');
+  Outcome bad = Amanah("fsck");
+  EXPECT_EQ(bad.code, 5) << bad.out << bad.err;
+  EXPECT_NE(bad.out.find("put-deadbeef"), std::string::npos) << bad.out;
+  EXPECT_NE(bad.out.find("fsck --repair"), std::string::npos) << bad.out;
+  Outcome fixed = Amanah("fsck --repair");
+  EXPECT_EQ(fixed.code, 0) << fixed.out << fixed.err;
+  EXPECT_NE(fixed.out.find("1 temporary file(s) (1000 bytes)"),
+            std::string::npos)
+      << fixed.out;
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "data" / "vault" / "tmp" /
+                                       "put-deadbeef"));
+  auto entries = nlohmann::json::parse(Amanah("--json log show").out);
+  int repaired = 0;
+  for (const auto& e : entries)
+    repaired += e["entry"]["kind"] == "node.repaired";
+  EXPECT_EQ(repaired, 1);
+  EXPECT_EQ(Amanah("fsck").code, 0);
+}
+
 TEST_F(CliTest, BadInputGivesOneLineAndExitCode) {
   Outcome none = Amanah("fsck");
   EXPECT_EQ(none.code, 3);

@@ -18,6 +18,7 @@
 #include "app/fsck.h"
 #include "app/messages.h"
 #include "app/node.h"
+#include "app/recovery.h"
 #include "bundle/verify_command.h"
 #include "cli/common.h"
 #include "federation/witness_client.h"
@@ -448,12 +449,22 @@ int RunExport(const Globals& g, const ExportArgs& a) {
   return 0;
 }
 
-int RunFsck(const Globals& g) {
+int RunFsck(const Globals& g, bool repair) {
   auto node = OpenNode(g);
   if (!node.ok()) return Fail(node.status());
   Progress progress("checking vault");
   auto r = Fsck(**node, progress.fn());
   if (!r.ok()) return Fail(r.status());
+  // --repair removes what no ingest, upload or pull accounts for (recorded
+  // first, in one node.repaired entry), then checks again.
+  VaultLeftovers removed;
+  if (repair && r->log_ok && !r->leftovers.empty()) {
+    removed = r->leftovers;
+    Status s = RemoveVaultLeftovers(**node, g.actor, removed);
+    if (!s.ok()) return Fail(s);
+    r = Fsck(**node, progress.fn());
+    if (!r.ok()) return Fail(r.status());
+  }
   // Record the check, unless the log itself failed it: appending to a log
   // that does not verify would bury the evidence of the problem.
   std::optional<uint64_t> index;
@@ -466,7 +477,7 @@ int RunFsck(const Globals& g) {
               {"log_size", r->log_size},
               {"objects", r->objects_checked},
               {"bytes", r->object_bytes}};
-    if (!r->ok) e.data["problem"] = r->problem;
+    // The problem is printed, not logged: it may name an object.
     auto rec = (*node)->Record(std::move(e));
     if (rec.ok()) index = rec->first;
   }
@@ -482,8 +493,21 @@ int RunFsck(const Globals& g) {
       j["file"] = r->file;
     }
     if (index) j["entry_index"] = *index;
+    if (repair) {
+      j["removed"] = {{"orphan_objects", removed.orphans.size()},
+                      {"orphan_bytes", removed.orphan_bytes},
+                      {"temp_files", removed.temp_files.size()},
+                      {"temp_bytes", removed.temp_bytes}};
+    }
     PrintJson(j);
   } else {
+    if (!removed.empty()) {
+      std::cout << "repaired: removed " << removed.orphans.size()
+                << " vault object(s) that no ingest records ("
+                << removed.orphan_bytes << " bytes) and "
+                << removed.temp_files.size() << " temporary file(s) ("
+                << removed.temp_bytes << " bytes)\n";
+    }
     std::cout << "log: " << r->entries_checked << " of " << r->log_size
               << " entries, " << r->tiles_checked << " tiles checked\n"
               << "vault: " << r->objects_checked << " objects, "
@@ -669,8 +693,15 @@ int Main(int argc, char** argv) {
   exp->add_flag("--no-witness", export_args.no_witness,
                 "do not ask the peers to cosign the checkpoint first");
   exp->callback([&] { rc = RunExport(g, export_args); });
-  app.add_subcommand("fsck", "re-verify the whole log and vault")
-      ->callback([&] { rc = RunFsck(g); });
+  bool repair = false;
+  auto* fsck = app.add_subcommand(
+      "fsck",
+      "re-verify the whole log and vault, and that log, database and vault "
+      "agree");
+  fsck->add_flag("--repair", repair,
+                 "remove vault objects and temporary files that nothing "
+                 "accounts for (recorded as node.repaired)");
+  fsck->callback([&] { rc = RunFsck(g, repair); });
   UserArgs user_args;
   AddUserCommands(app, g, user_args, rc);
   PeerArgs peer_args;
