@@ -38,8 +38,7 @@ Result<std::optional<std::string>> FirstAdmin(Node* node,
   ASSIGN_OR_RETURN(auto list, users.List());
   if (!list.empty()) return std::optional<std::string>();
   std::string password = NewBearerToken("").substr(0, 24);
-  RETURN_IF_ERROR(
-      users.AddFirstAdmin(actor, "admin", password).status());
+  RETURN_IF_ERROR(users.AddFirstAdmin(actor, "admin", password).status());
   return std::optional<std::string>(password);
 }
 
