@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <set>
 #include <thread>
 
 #include "app/cases.h"
@@ -736,6 +737,141 @@ TEST_F(FetcherTest, APeersHistoryDisclosesNeitherItsCaseNorItsNotes) {
   EXPECT_EQ(all.find("J. Doe"), std::string::npos);
   EXPECT_EQ(all.find("US-1"), std::string::npos);
   EXPECT_NE(all.find("local:analyst"), std::string::npos);  // disclosed
+}
+
+// Every kind of entry that a case's work writes, on both nodes of a
+// delivery: the files of each custody log, which the node's peers and
+// witnesses and every signed-in user may read, hold nothing of the cases —
+// no id, title, legal basis, member, file name, note, hash, reason,
+// reference, request text or bundle name.
+TEST_F(FetcherTest, TheLogsCarryNoCaseText) {
+  const std::string mark = "qz81";
+  // Kuwait: a case of its own, with members, a lead, a proposal, a status,
+  // a request moved with a reason.
+  for (auto [name, role] : {std::pair{"leadqz", Role::kInvestigator},
+                            {"memqz", Role::kProsecutor},
+                            {"pocqz", Role::kPoc}}) {
+    ASSERT_TRUE(testutil::AddEnrolledUser(node_.get(), name, role).ok());
+  }
+  auto user = [&](const std::string& name) {
+    return **UserDirectory(node_.get()).Find(name);
+  };
+  CaseBook kw(node_.get());
+  ASSERT_TRUE(kw.Open("user:leadqz",
+                      {"KWQZ-5", "Title " + mark, Offence::kCybercrime,
+                       "Basis " + mark},
+                      "leadqz")
+                  .ok());
+  for (const char* m : {"memqz", "pocqz"}) {
+    ASSERT_TRUE(
+        kw.ChangeMembers(user("leadqz"), "KWQZ-5", MemberChange::kAdd, m).ok());
+  }
+  ASSERT_TRUE(
+      kw.ChangeMembers(user("memqz"), "KWQZ-5", MemberChange::kRemove, "pocqz")
+          .ok());  // a proposal
+  ASSERT_TRUE(
+      kw.ChangeMembers(user("leadqz"), "KWQZ-5", MemberChange::kRemove, "pocqz")
+          .ok());
+  ASSERT_TRUE(
+      kw.ChangeMembers(user("leadqz"), "KWQZ-5", MemberChange::kLead, "memqz")
+          .ok());
+  auto r =
+      testutil::DraftInNewCase(node_.get(), "KWQZ-6", RequestType::kProduction,
+                               Profile::kBudapest, "Facts " + mark);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_TRUE(
+      Exchange(node_.get())
+          .Move("local:poc", r->id, RequestState::kWithdrawn, "Reason " + mark)
+          .ok());
+  ASSERT_TRUE(
+      kw.SetStatus("local:poc", "KWQZ-5", CaseStatus::kClosed, "Why " + mark)
+          .ok());
+  ASSERT_TRUE(
+      kw.SetStatus("local:poc", "KWQZ-5", CaseStatus::kOpen, "Again " + mark)
+          .ok());
+  // The US: evidence with a telling name and note, read, re-hashed,
+  // delivered; Kuwait pulls it, confirms it, re-hashes and exports it.
+  std::string path = (dir_ / ("file-" + mark + ".bin")).string();
+  const std::string content = "contents " + mark;
+  std::ofstream(path, std::ios::binary) << content;
+  auto in = Ingest(
+      *us_, {path, "US-1", "local:analyst", "Note " + mark, true, false});
+  ASSERT_TRUE(in.ok()) << in.status().ToString();
+  const ContentAddress a = in->object.address;
+  struct Null : ChunkSink {
+    Status Consume(ByteView, uint64_t, bool) override { return Status::OK(); }
+  } null;
+  ASSERT_TRUE(ReadEvidence(*us_, "US-1", a, "local:analyst", &null).ok());
+  ASSERT_TRUE(VerifyEvidence(*us_, "US-1", a, "local:analyst").ok());
+  Deliver({a});
+  Post(us_.get(), node_.get());
+  ASSERT_EQ(*Fetcher(node_.get(), std::chrono::seconds(10)).FetchDue(), 1);
+  Post(node_.get(), us_.get());
+  ASSERT_TRUE(VerifyEvidence(*node_, "KW-1", a, "local:analyst").ok());
+  ASSERT_TRUE(
+      ExportToFile(node_.get(),
+                   {"KW-1", {}, "local:prosecutor", "bundle-" + mark + ".tar"},
+                   (dir_ / "b.tar").string(), nullptr)
+          .ok());
+
+  Hasher md5(HashAlgorithm::kMd5);
+  md5.Update(AsBytes(content));
+  const std::vector<std::string> secrets = {mark,
+                                            "KWQZ",
+                                            "US-1",
+                                            "KW-1",
+                                            "Mailbox",
+                                            HexEncode(a.digest),
+                                            HexEncode(md5.Finish()),
+                                            r->id};
+  std::set<std::string> kinds;
+  for (Node* n : {node_.get(), us_.get()}) {
+    ASSERT_TRUE((*n->Log())->FlushFiles().ok());
+    for (const auto& f : std::filesystem::recursive_directory_iterator(
+             std::filesystem::path(n->dir()) / "log")) {
+      if (!f.is_regular_file()) continue;
+      std::string bytes = testutil::ReadWholeFile(f.path().string());
+      for (const auto& secret : secrets) {
+        EXPECT_EQ(bytes.find(secret), std::string::npos)
+            << secret << " in " << f.path();
+      }
+    }
+    LogReader reader = (*n->Log())->Reader();
+    for (uint64_t i = 0; i < reader.size(); ++i) {
+      auto raw = reader.Entry(i);
+      ASSERT_TRUE(raw.ok());
+      auto e = ParseCustodyEntry(*raw);
+      ASSERT_TRUE(e.ok());
+      const std::string kind(EntryKindName(e->kind));
+      kinds.insert(kind);
+      // Accounts are the node's, named in its user.* and token.* entries;
+      // membership of a case is the case's, and named nowhere else.
+      if (kind.rfind("user.", 0) != 0 && kind.rfind("token.", 0) != 0) {
+        const std::string& text = *raw;
+        for (const char* member : {"leadqz", "memqz", "pocqz"}) {
+          EXPECT_EQ(text.find(member), std::string::npos)
+              << member << " in entry " << i << " (" << kind << ")";
+        }
+      }
+      // A case's entry is sealed throughout; its members read it opened.
+      auto opened = testutil::OpenedEntryAt(n, i);
+      ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+      if (!opened->case_id.empty()) {
+        EXPECT_TRUE(IsSealed(*e));
+        EXPECT_EQ(e->case_id.rfind("sd:", 0), 0u);
+      }
+    }
+  }
+  // Every kind that concerns a case was written, and checked above.
+  for (const char* kind :
+       {"case.opened", "case.member_added", "case.member_removed",
+        "case.change_proposed", "case.lead_changed", "case.closed",
+        "case.reopened", "request.created", "request.moved", "message.sent",
+        "evidence.ingested", "evidence.accessed", "evidence.verified",
+        "evidence.transferred", "evidence.received", "evidence.exported",
+        "message.received", "message.delivered"}) {
+    EXPECT_TRUE(kinds.count(kind)) << kind;
+  }
 }
 
 // A prosecutor exports over the API: the tar streams back with the
