@@ -5,6 +5,7 @@
 
 #include "app/cases.h"
 #include "base/encoding.h"
+#include "cases/access.h"
 #include "crypto/hash.h"
 #include "crypto/password.h"
 #include "ledger/custody_entry.h"
@@ -12,6 +13,22 @@
 namespace amanah {
 
 namespace {
+
+// An account that reads every case (RoleSeesEveryCase) is made and
+// re-enrolled only by the node's operator at the console (actor
+// local:<login>, who holds the node's files and keys anyway), never over
+// the API, whose actors are user:<name>: an admin who made one and redeemed
+// its enrolment secret would read every case.
+Status CheckConsoleOnly(const std::string& actor, Role role) {
+  if (!RoleSeesEveryCase(role) || actor.rfind("local:", 0) == 0) {
+    return Status::OK();
+  }
+  return Status::Permission(
+      "an " + std::string(RoleName(role)) +
+      " account reads every case; it is made and re-enrolled only at the "
+      "node's console (amanah user add, amanah user reenrol), not over the "
+      "API");
+}
 
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS users (
@@ -154,6 +171,7 @@ Result<Enrolment> UserDirectory::IssueEnrolment(const std::string& actor,
 Result<Enrolment> UserDirectory::Add(const std::string& actor,
                                      const std::string& name, Role role) {
   RETURN_IF_ERROR(ValidateUserName(name));
+  RETURN_IF_ERROR(CheckConsoleOnly(actor, role));
   Enrolment out;
   RETURN_IF_ERROR(node_->sql().Transaction([&]() -> Status {
     ASSIGN_OR_RETURN(User user, Insert(actor, name, role, ""));
@@ -314,6 +332,7 @@ Result<Enrolment> UserDirectory::Reissue(const std::string& actor,
     ASSIGN_OR_RETURN(auto user, Find(name));
     if (!user) return Status::NotFound("no user named " + name);
     if (user->disabled) return Status::Conflict(name + " is disabled");
+    RETURN_IF_ERROR(CheckConsoleOnly(actor, user->role));
     Statement rev(node_->sql(),
                   "UPDATE credentials SET revoked=1 WHERE user_id=? AND "
                   "revoked=0");

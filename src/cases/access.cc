@@ -119,6 +119,15 @@ bool RoleSpansCases(Role role, Action action) {
   return false;
 }
 
+bool RoleSeesEveryCase(Role role) {
+  for (Action a : AllActions()) {
+    if (IsCaseAction(a) && RoleAllows(role, a) && RoleSpansCases(role, a)) {
+      return true;
+    }
+  }
+  return false;
+}
+
 bool Allowed(Role role, Action action, bool is_member) {
   if (!RoleAllows(role, action)) return false;
   if (!IsCaseAction(action)) return true;

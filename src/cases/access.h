@@ -58,6 +58,12 @@ bool IsCaseAction(Action action);
 // member of (the auditor reads every case; no other role spans cases).
 bool RoleSpansCases(Role role, Action action);
 
+// Whether `role` reads some case it is not a member of (the auditor). Such
+// an account is made and re-enrolled only at the node's console, never by
+// the admin over the API: an admin who could make one, and redeem its
+// enrolment secret, would read every case.
+bool RoleSeesEveryCase(Role role);
+
 // The whole rule: role, then membership for case actions.
 bool Allowed(Role role, Action action, bool is_member);
 

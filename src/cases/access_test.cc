@@ -41,6 +41,14 @@ TEST(AccessTest, AdminHasNoCaseAction) {
   EXPECT_FALSE(RoleAllows(Role::kAdmin, Action::kViewCase));
 }
 
+// Only the auditor reads cases it is not a member of; such accounts are made
+// at the console alone (UserDirectory).
+TEST(AccessTest, OnlyTheAuditorSeesEveryCase) {
+  for (Role r : AllRoles()) {
+    EXPECT_EQ(RoleSeesEveryCase(r), r == Role::kAuditor) << RoleName(r);
+  }
+}
+
 TEST(AccessTest, CaseActionsNeedMembership) {
   for (Role r :
        {Role::kPoc, Role::kInvestigator, Role::kProsecutor, Role::kAnalyst}) {

@@ -432,7 +432,7 @@ TEST_F(ServerTest, EnrolmentThroughTheApi) {
                       Auth(Role::kAdmin));
   ASSERT_EQ(add->status, 201) << add->body;
   std::string secret = json::parse(add->body)["enrolment_secret"];
-  auto bot = PostJson("/api/v1/users", R"({"name":"bot","role":"auditor"})",
+  auto bot = PostJson("/api/v1/users", R"({"name":"bot","role":"analyst"})",
                       Auth(Role::kAdmin));
   ASSERT_EQ(bot->status, 201) << bot->body;
   std::string bot_secret = json::parse(bot->body)["enrolment_secret"];
@@ -488,6 +488,30 @@ TEST_F(ServerTest, EnrolmentThroughTheApi) {
     EXPECT_EQ(line.find(secret), std::string::npos);
     EXPECT_EQ(line.find(bot_secret), std::string::npos);
   }
+}
+
+// Issue 18: an auditor reads every case, so the admin, who could redeem
+// the enrolment secret of an account it makes, makes none over the API,
+// nor re-enrols one; the operator at the console does (cli_test).
+TEST_F(ServerTest, TheAdminMakesNoAccountThatReadsEveryCase) {
+  OpenCase("KW-8", "cybercrime", Role::kInvestigator);
+  const uint64_t log = LogSize();
+  auto add = PostJson("/api/v1/users", R"({"name":"eye","role":"auditor"})",
+                      Auth(Role::kAdmin));
+  ExpectProblem(add, 403);
+  EXPECT_NE(json::parse(add->body)["detail"].get<std::string>().find("console"),
+            std::string::npos);
+  EXPECT_EQ(LogSize(), log);
+  auto users = client_->Get("/api/v1/users", Auth(Role::kAdmin));
+  EXPECT_EQ(users->body.find("\"eye\""), std::string::npos);
+  // An existing auditor is not re-enrolled over the API either; disabling
+  // it is allowed, as it takes access away.
+  ASSERT_TRUE(
+      UserDirectory(node_.get()).Add("local:op", "eye", Role::kAuditor).ok());
+  ExpectProblem(
+      PostJson("/api/v1/users/eye/enrolment", "{}", Auth(Role::kAdmin)), 403);
+  auto off = PostJson("/api/v1/users/eye/disable", "{}", Auth(Role::kAdmin));
+  EXPECT_EQ(off->status, 204) << off->body;
 }
 
 // Issue 18: the admin could read a case by creating a user and adding it.
