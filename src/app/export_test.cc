@@ -13,6 +13,7 @@
 #include "app/peers.h"
 #include "app/testutil.h"
 #include "app/witness.h"
+#include "base/encoding.h"
 #include "bundle/proof_text.h"
 #include "bundle/verify.h"
 #include "ledger/log_reader.h"
@@ -215,6 +216,40 @@ TEST_F(ExportTest, TheByHandInstructionsWork) {
   bytes[3] ^= 1;
   WriteFile(blob, bytes);
   EXPECT_NE(Sh(run), 0);
+}
+
+// Issue 18, item 13: a checkpoint is a signed note; a signature line by a
+// key the verifier does not know (a witness's cosignature added after the
+// export, say) is ignored (C2SP signed-note), by the verifier and by the
+// by-hand script, although the proofs embed the checkpoint as exported.
+TEST_F(ExportTest, AnUnknownSignatureOnTheCheckpointIsIgnored) {
+  fs::path out = Extracted("extra");
+  std::string cp = ReadFile(out / "checkpoint");
+  ASSERT_EQ(cp.back(), '\n');
+  // Four bytes of key hash and 64 of signature, as an Ed25519 line has.
+  std::string sig(68, '\0');
+  for (size_t i = 0; i < sig.size(); ++i) sig[i] = static_cast<char>(i * 7);
+  WriteFile(out / "checkpoint",
+            cp + "— late-witness.example " + Base64Encode(AsBytes(sig)) + "\n");
+  BundleReport r = Check(out, Policy());
+  EXPECT_TRUE(r.ok) << r.ToText();
+
+  std::string text = ReadFile(out / "VERIFY.txt");
+  size_t begin = text.find("#!/bin/sh\n");
+  size_t end = text.find("# end of script\n");
+  ASSERT_NE(end, std::string::npos);
+  fs::path script = dir_ / "extra.sh";
+  WriteFile(script, text.substr(begin, end - begin));
+  EXPECT_EQ(Sh("cd " + out.string() + " && sh " + script.string() + " '" +
+               node_->info().verifier_key + "' > " +
+               (dir_ / "extra.out").string() + " 2>&1"),
+            0)
+      << ReadFile(dir_ / "extra.out");
+  // The signed body itself still may not change.
+  std::string body_changed = cp;
+  body_changed[body_changed.find('\n') + 1] ^= 1;
+  WriteFile(out / "checkpoint", body_changed);
+  EXPECT_FALSE(Check(out, Policy()).ok);
 }
 
 // Each way of altering a bundle fails verification and names the file.
