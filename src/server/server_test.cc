@@ -1190,6 +1190,74 @@ TEST_F(ServerTest, UploadSurvivesDroppedConnectionsAndARestart) {
                 409);
 }
 
+// Issue 18, items 1 and 3, through the API: bytes held in one case and
+// uploaded into another are new to that case, and neither case's view,
+// nor the log that every signed-in user reads, tells of the other.
+TEST_F(ServerTest, CasesSharingContentLearnNothingOfEachOther) {
+  ASSERT_NO_FATAL_FAILURE(OpenCase("SEC-2", "terrorism", Role::kInvestigator));
+  ASSERT_NO_FATAL_FAILURE(OpenCase("SEC-1", "cybercrime", Role::kProsecutor));
+  const std::string bytes = "the same attachment, seized twice";
+  auto upload = [&](const std::string& case_id, Role r,
+                    const std::string& name) {
+    auto begin = PostJson("/api/v1/cases/" + case_id + "/uploads",
+                          R"({"name":")" + name + R"("})", Auth(r));
+    EXPECT_EQ(begin->status, 201) << begin->body;
+    std::string url = json::parse(begin->body)["url"];
+    httplib::Headers h = Auth(r);
+    h.emplace("Upload-Offset", "0");
+    h.emplace("Upload-Complete", "?1");
+    auto done =
+        client_->Patch(url.c_str(), h, bytes, "application/octet-stream");
+    EXPECT_EQ(done->status, 201) << done->body;
+    return json::parse(done->body);
+  };
+  EXPECT_FALSE(upload("SEC-2", Role::kInvestigator, "secret-source.eml")
+                   .value("duplicate", true));
+  EXPECT_FALSE(
+      upload("SEC-1", Role::kProsecutor, "a.eml").value("duplicate", true));
+  EXPECT_TRUE(
+      upload("SEC-1", Role::kProsecutor, "b.eml").value("duplicate", false));
+
+  // SEC-1's custody: its case and its two ingests, nothing of SEC-2.
+  auto custody = client_->Get("/api/v1/cases/SEC-1/custody?limit=100",
+                              Auth(Role::kProsecutor));
+  ASSERT_EQ(custody->status, 200) << custody->body;
+  EXPECT_EQ(custody->body.find("SEC-2"), std::string::npos);
+  EXPECT_EQ(custody->body.find("secret-source"), std::string::npos);
+  EXPECT_EQ(custody->body.find("investigator"), std::string::npos);
+  int ingests = 0;
+  const json view = json::parse(custody->body);
+  for (const auto& item : view["items"]) {
+    if (item["kind"] == "evidence.ingested") ++ingests;
+  }
+  EXPECT_EQ(ingests, 2);
+
+  // The analyst, a member of neither, reads every entry of the log and its
+  // proofs, and learns no case's id, file name, legal basis or hash.
+  const uint64_t size = LogSize();
+  std::string tiles;
+  for (uint64_t i = 0; i < size; ++i) {
+    auto proof =
+        client_->Get(("/api/v1/log/inclusion/" + std::to_string(i)).c_str(),
+                     Auth(Role::kAnalyst));
+    ASSERT_EQ(proof->status, 200) << proof->body;
+    tiles += proof->body;
+  }
+  auto bundle =
+      client_->Get(("/log/tile/entries/000.p/" + std::to_string(size)).c_str(),
+                   Auth(Role::kAnalyst));
+  ASSERT_EQ(bundle->status, 200);
+  tiles += bundle->body;
+  for (const std::string& secret :
+       {std::string("SEC-"), std::string("secret-source"), std::string("a.eml"),
+        std::string("terrorism"), HexEncode(Sha256(AsBytes(bytes)))}) {
+    EXPECT_EQ(tiles.find(secret), std::string::npos) << secret;
+  }
+  EXPECT_EQ(
+      client_->Get("/api/v1/cases/SEC-2/custody", Auth(Role::kAnalyst))->status,
+      403);
+}
+
 TEST_F(ServerTest, UploadAndDownloadRefusals) {
   ASSERT_NO_FATAL_FAILURE(OpenCase("UP-2", "other", Role::kInvestigator));
   uint64_t log = LogSize();
