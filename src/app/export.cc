@@ -418,8 +418,10 @@ Result<ExportSummary> ExportToFile(Node* node, const ExportRequest& request,
   }
   std::string tmp = path + ".partial";
   // Opened before anything is logged: an unwritable destination fails first.
+  // 0600: the bundle holds the evidence in clear and the case's texts; the
+  // prosecutor decides whom to give it to.
   ASSIGN_OR_RETURN(std::unique_ptr<WritableFile> file,
-                   env->NewStreamingFile(tmp));
+                   env->NewStreamingFile(tmp, 0600));
   auto prepared = PreparedExport::Prepare(node, request, cosign);
   if (!prepared.ok()) {
     file.reset();

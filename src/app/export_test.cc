@@ -149,6 +149,9 @@ TEST_F(ExportTest, ABundleVerifiesWithOnlyThePublicKeys) {
   EXPECT_EQ(r->bytes, 3u * 1024 * 1024 + 17 + 10);
   EXPECT_EQ(r->cosigned_by, std::vector<std::string>{"cyber.doj.example"});
   EXPECT_FALSE(fs::exists(tar.string() + ".partial"));
+  // Evidence in clear: readable by its owner alone.
+  EXPECT_EQ(fs::status(tar).permissions() & fs::perms::all,
+            fs::perms::owner_read | fs::perms::owner_write);
 
   // The export is in the log: one evidence.exported entry per item, naming
   // the manifest, before the checkpoint the bundle carries.
