@@ -373,13 +373,13 @@ TEST_F(CliTest, EntriesNameTheLoginOfTheEffectiveUid) {
   Outcome without_user = amanah::testutil::RunCommand(
       "env -u USER -u LOGNAME " + amanah + open("KW-3"), dir_ / "stderr");
   EXPECT_EQ(without_user.code, 0) << without_user.err;
-  Outcome shown = Amanah("--json log show");
+  Outcome shown = Amanah("--json log show --open");
   ASSERT_EQ(shown.code, 0) << shown.err;
   auto entries = nlohmann::json::parse(shown.out);
   EXPECT_EQ(entries.size(), 2u);  // KW-2 and KW-3; nothing for KW-1
   for (const auto& e : entries) {
-    EXPECT_EQ(e["entry"]["kind"], "case.opened");
-    EXPECT_EQ(e["entry"]["actor"], me) << e;
+    EXPECT_EQ(e["opened"]["kind"], "case.opened");
+    EXPECT_EQ(e["opened"]["actor"], me) << e;
   }
 }
 
@@ -405,9 +405,9 @@ TEST_F(CliTest, AUidWithoutALoginIsNamedByItsNumber) {
           " case open KW-1 --title t --offence other --legal-basis x",
       dir_ / "stderr");
   ASSERT_EQ(open.code, 0) << open.err;
-  auto entries = nlohmann::json::parse(Amanah("--json log show").out);
+  auto entries = nlohmann::json::parse(Amanah("--json log show --open").out);
   ASSERT_EQ(entries.size(), 1u);
-  EXPECT_EQ(entries[0]["entry"]["actor"], "local:uid" + id);
+  EXPECT_EQ(entries[0]["opened"]["actor"], "local:uid" + id);
 }
 
 }  // namespace
