@@ -70,10 +70,10 @@ Result<UploadInfo> UploadDesk::Begin(const std::string& actor,
   std::vector<HashAlgorithm> algs;
   if (md5) algs.push_back(HashAlgorithm::kMd5);
   if (sha1) algs.push_back(HashAlgorithm::kSha1);
-  ASSIGN_OR_RETURN(auto staged,
-                   StagedObject::Create(node_->env(), node_->vault().master(),
-                                        StagingPath(u.id), algs));
-  Status s = node_->sql().Transaction([&] {
+  // The session is recorded before its staging file is made: a crash in
+  // between leaves a session without a file, which its first request makes
+  // (Activate), never a file that no session owns.
+  RETURN_IF_ERROR(node_->sql().Transaction([&] {
     Statement ins(node_->sql(),
                   "INSERT INTO uploads(id, case_id, actor, name, note, md5, "
                   "sha1, created) VALUES(?,?,?,?,?,?,?,?)");
@@ -86,14 +86,20 @@ Result<UploadInfo> UploadDesk::Begin(const std::string& actor,
     ins.Bind(7, u.sha1 ? 1 : 0);
     ins.Bind(8, u.created);
     return ins.Run();
-  });
-  if (!s.ok()) {
-    staged.reset();
+  }));
+  auto staged = StagedObject::Create(node_->env(), node_->vault().master(),
+                                     StagingPath(u.id), algs);
+  if (!staged.ok()) {
     (void)node_->env()->RemoveFile(StagingPath(u.id));
-    return s;
+    (void)node_->sql().Transaction([&] {
+      Statement del(node_->sql(), "DELETE FROM uploads WHERE id=?");
+      del.Bind(1, u.id);
+      return del.Run();
+    });
+    return staged.status();
   }
   auto active = std::make_shared<Active>();
-  active->staged = std::move(staged);
+  active->staged = std::move(staged).value();
   std::lock_guard<std::mutex> l(mu_);
   active_[u.id] = std::move(active);
   return u;
@@ -124,10 +130,21 @@ Result<std::shared_ptr<UploadDesk::Active>> UploadDesk::Activate(
   if (info.md5) algs.push_back(HashAlgorithm::kMd5);
   if (info.sha1) algs.push_back(HashAlgorithm::kSha1);
   auto active = std::make_shared<Active>();
-  ASSIGN_OR_RETURN(
-      active->staged,
-      StagedObject::Resume(node_->env(), node_->vault().master(),
-                           StagingPath(info.id), algs, info.offset));
+  Env* env = node_->env();
+  std::string path = StagingPath(info.id);
+  auto size = env->GetFileSize(path);
+  if (info.offset == 0 && (!size.ok() || *size < kVaultHeaderSize)) {
+    // A crash kept the file from being made, or from getting its whole
+    // header: nothing was committed, so it starts afresh.
+    if (env->FileExists(path)) RETURN_IF_ERROR(env->RemoveFile(path));
+    ASSIGN_OR_RETURN(
+        active->staged,
+        StagedObject::Create(env, node_->vault().master(), path, algs));
+  } else {
+    ASSIGN_OR_RETURN(active->staged,
+                     StagedObject::Resume(env, node_->vault().master(), path,
+                                          algs, info.offset));
+  }
   active_[info.id] = active;
   return active;
 }

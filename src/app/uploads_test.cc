@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include "app/cases.h"
+#include "app/fsck.h"
+#include "app/recovery.h"
 #include "app/testutil.h"
 #include "crypto/hash.h"
 #include "storage/fault_injection_env.h"
@@ -118,6 +120,57 @@ TEST_F(UploadsTest, AResumedUploadSealsUnderFreshNonces) {
   ASSERT_TRUE(done.ok() && done->has_value()) << done.status().ToString();
   EXPECT_EQ((*done)->object.address.digest, Sha256(AsBytes(p2)));
   EXPECT_TRUE(node_->vault().Verify((*done)->object.address).ok());
+}
+
+// Whenever the server is killed while a session begins, what it leaves
+// is owned: at the moment its staging file comes into being, the session
+// that owns it is already recorded (else fsck finds a temporary file that
+// nothing is writing, as the crash test did).
+TEST_F(UploadsTest, ABeginningSessionNeverLeavesAFileNobodyOwns) {
+  UploadDesk desk(node_.get());
+  int made = 0, unowned = 0;
+  env_.SetOnFileMade([&](const std::string& path) {
+    if (path.find("/upload-") == std::string::npos) return;
+    ++made;
+    auto leftovers = FindVaultLeftovers(*node_);
+    ASSERT_TRUE(leftovers.ok()) << leftovers.status().ToString();
+    unowned += leftovers->temp_files.size();
+  });
+  auto u = desk.Begin("user:inv", "UP", "a.bin", "", false, false);
+  env_.SetOnFileMade(nullptr);
+  ASSERT_TRUE(u.ok()) << u.status().ToString();
+  EXPECT_EQ(made, 1);
+  EXPECT_EQ(unowned, 0);
+}
+
+// Killed after the session was recorded and before its staging file was
+// made, or whole: nothing was committed, and the first request after the
+// restart starts the file afresh.
+TEST_F(UploadsTest, ASessionWhoseFileWasNeverMadeStartsAfresh) {
+  std::string data(1048576 + 77, 'm');
+  for (bool partial : {false, true}) {
+    std::string id;
+    {
+      UploadDesk before(node_.get());
+      auto u = before.Begin("user:inv", "UP", "a.bin", "", false, false);
+      ASSERT_TRUE(u.ok()) << u.status().ToString();
+      id = u->id;
+    }
+    std::string path = node_->vault().TmpDir() + "/upload-" + id;
+    if (partial) {
+      ASSERT_TRUE(env_.TruncateFile(path, 9).ok());
+    } else {
+      ASSERT_TRUE(env_.RemoveFile(path).ok());
+    }
+    UploadDesk after(node_.get());  // as after a restart
+    auto done = after.Receive(id, 0, true, Body(data));
+    ASSERT_TRUE(done.ok() && done->has_value()) << done.status().ToString();
+    EXPECT_EQ((*done)->object.address.digest, Sha256(AsBytes(data)));
+    auto check = Fsck(*node_);
+    ASSERT_TRUE(check.ok());
+    EXPECT_TRUE(check->ok) << check->problem;
+    data.back() = 'n';
+  }
 }
 
 }  // namespace

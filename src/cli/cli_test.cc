@@ -12,6 +12,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "app/node.h"
 #include "cli/testutil.h"
 #include "storage/testutil.h"
 
@@ -112,6 +113,42 @@ TEST_F(CliTest, FsckReportsLeftoversAndRepairRemovesThem) {
     repaired += e["entry"]["kind"] == "node.repaired";
   EXPECT_EQ(repaired, 1);
   EXPECT_EQ(Amanah("fsck").code, 0);
+}
+
+// `amanah fsck` right after a crash, before the node served again: it
+// recovers the node as opening it to serve would (an entry whose change a
+// kill kept from committing is voided), then checks it. Without that it
+// failed on what the next open undoes, which the crash test met.
+TEST_F(CliTest, FsckAfterACrashRecoversFirst) {
+  ASSERT_EQ(Amanah("init --name ccd.moi.gov.kw").code, 0);
+  ASSERT_EQ(Amanah("case open KW-1 --title t --offence cybercrime "
+                   "--legal-basis x")
+                .code,
+            0);
+  {
+    // Appended as a change does, then the process dies before COMMIT.
+    auto node =
+        amanah::Node::Open(amanah::Env::Default(), (dir_ / "data").string());
+    ASSERT_TRUE(node.ok()) << node.status().ToString();
+    amanah::CustodyEntry e;
+    e.kind = amanah::EntryKind::kCaseOpened;
+    e.node = (*node)->info().name;
+    e.actor = "user:alice";
+    e.case_id = "KW-1";
+    e.subject = "case:KW-9";
+    auto sealed = (*node)->Seal(e);
+    ASSERT_TRUE(sealed.ok());
+    auto log = (*node)->Log();
+    ASSERT_TRUE(log.ok());
+    ASSERT_TRUE((*log)->Append(sealed->bytes).ok());
+  }
+  Outcome fsck = Amanah("fsck");
+  EXPECT_EQ(fsck.code, 0) << fsck.out << fsck.err;
+  auto entries = nlohmann::json::parse(Amanah("--json log show").out);
+  ASSERT_EQ(entries.size(), 4u);  // opened, never committed, voided, checked
+  EXPECT_EQ(entries[2]["entry"]["kind"], "entry.voided");
+  EXPECT_EQ(entries[3]["entry"]["kind"], "node.checked");
+  EXPECT_EQ(entries[3]["entry"]["data"]["result"], "ok");
 }
 
 TEST_F(CliTest, BadInputGivesOneLineAndExitCode) {

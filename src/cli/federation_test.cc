@@ -3,27 +3,19 @@
 // history was forked, exchange requests, and deliver evidence through a
 // receiver that is killed again and again.
 
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <chrono>
-#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <random>
-#include <thread>
 
 #include "cli/testutil.h"
 #include "ledger/note.h"
-#include "storage/testutil.h"
 
 namespace amanah {
 namespace {
@@ -32,127 +24,8 @@ namespace fs = std::filesystem;
 
 using testutil::Outcome;
 
-// A port that was free a moment ago.
-int FreePort() {
-  int s = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(s, reinterpret_cast<sockaddr*>(&a), sizeof(a));
-  socklen_t len = sizeof(a);
-  ::getsockname(s, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(s);
-  return ntohs(a.sin_port);
-}
-
-class FederationTest : public testutil::TempDirTest {
+class FederationTest : public testutil::ServingNodesTest {
  protected:
-  struct NodeProc {
-    std::string name;
-    fs::path data;
-    int port = 0;
-    int pid = 0;
-    std::string key;  // verifier key
-    std::string tls;  // "--tls-cert C --tls-key K", or empty
-    std::string url() const {
-      return std::string(tls.empty() ? "http" : "https") +
-             "://127.0.0.1:" + std::to_string(port);
-    }
-  };
-
-  void TearDown() override {
-    for (auto& [name, n] : nodes_) Stop(n);
-    TempDirTest::TearDown();
-  }
-
-  Outcome Amanah(const fs::path& data, const std::string& args) {
-    return testutil::RunAmanah(data, args, dir_ / "stderr");
-  }
-
-  NodeProc& Init(const std::string& name) {
-    NodeProc& n = nodes_[name];
-    n.name = name;
-    n.data = dir_ / name;
-    n.port = FreePort();
-    EXPECT_EQ(Amanah(n.data, "init --name " + name).code, 0);
-    std::ifstream k(n.data / "keys" / "verifier.key");
-    std::getline(k, n.key);
-    return n;
-  }
-
-  void Start(NodeProc& n) {
-    std::string log = (dir_ / (n.name + ".log")).string();
-    std::string cmd =
-        std::string(AMANAH_BINARY) + " --data " + n.data.string() +
-        " serve --listen 127.0.0.1:" + std::to_string(n.port) + " " + n.tls +
-        " --witness-interval 0.2 >>" + log + " 2>&1 & echo $!";
-    FILE* p = ::popen(cmd.c_str(), "r");
-    char buf[32] = {0};
-    ASSERT_NE(std::fgets(buf, sizeof(buf), p), nullptr);
-    ::pclose(p);
-    n.pid = std::atoi(buf);
-    httplib::Client c(n.url());
-    c.enable_server_certificate_verification(false);
-    for (int i = 0; i < 200; ++i) {
-      if (auto r = c.Get("/healthz"); r && r->status == 200) return;
-      ::usleep(50000);
-    }
-    std::ifstream in(log);
-    FAIL() << n.name << " did not start: "
-           << std::string((std::istreambuf_iterator<char>(in)), {});
-  }
-
-  // kill -9: no chance to finish anything.
-  void Kill(NodeProc& n) {
-    if (n.pid <= 0) return;
-    ::kill(n.pid, SIGKILL);
-    for (int i = 0; i < 200 && ::kill(n.pid, 0) == 0; ++i) ::usleep(10000);
-    n.pid = 0;
-  }
-
-  // A self-signed certificate for 127.0.0.1; sets n.tls and returns the
-  // certificate's path.
-  std::string ServeTls(NodeProc& n) {
-    std::string cert = (dir_ / (n.name + ".pem")).string();
-    std::string key = (dir_ / (n.name + ".key")).string();
-    EXPECT_EQ(std::system(("openssl req -x509 -newkey ec -pkeyopt "
-                           "ec_paramgen_curve:P-256 -nodes -days 2 -subj "
-                           "/CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 "
-                           "-keyout " +
-                           key + " -out " + cert + " 2>/dev/null")
-                              .c_str()),
-              0);
-    n.tls = "--tls-cert " + cert + " --tls-key " + key;
-    return cert;
-  }
-
-  // `args` on `n`'s data directory, as JSON; fails the test on an error.
-  nlohmann::json Json(const NodeProc& n, const std::string& args) {
-    Outcome o = Amanah(n.data, "--json " + args);
-    EXPECT_EQ(o.code, 0) << args << ": " << o.err;
-    auto j = nlohmann::json::parse(o.out, nullptr, false);
-    EXPECT_FALSE(j.is_discarded()) << o.out;
-    return j;
-  }
-
-  // Writes the legal fields of a request to fields.json; returns its path.
-  std::string Fields() {
-    std::ofstream(dir_ / "fields.json") << R"({
-    "requesting_authority": {"name": "CCD Kuwait", "time_zone": "Asia/Kuwait"},
-    "requested_authority": {"name": "DOJ CCIPS", "time_zone": "America/New_York"},
-    "offence": {"en": "Fraud", "ar": "احتيال"},
-    "summary_of_facts": {"en": "Phishing of bank customers"},
-    "data_requested": {"en": "Subscriber of an e-mail account"}})";
-    return (dir_ / "fields.json").string();
-  }
-
-  void Stop(NodeProc& n) {
-    if (n.pid <= 0) return;
-    ::kill(n.pid, SIGTERM);
-    for (int i = 0; i < 200 && ::kill(n.pid, 0) == 0; ++i) ::usleep(50000);
-    n.pid = 0;
-  }
-
   static uint64_t LogSize(const fs::path& data) {
     // The checkpoint file's second line.
     std::ifstream in(data / "log" / "checkpoint");
@@ -199,8 +72,6 @@ class FederationTest : public testutil::TempDirTest {
     FAIL() << n.name << " was not cosigned at size " << want << "; last:\n"
            << last;
   }
-
-  std::map<std::string, NodeProc> nodes_;
 };
 
 TEST_F(FederationTest, ThreeNodesWitnessEachOtherAndCatchAFork) {

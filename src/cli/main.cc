@@ -452,9 +452,21 @@ int RunExport(const Globals& g, const ExportArgs& a) {
 int RunFsck(const Globals& g, bool repair) {
   auto node = OpenNode(g);
   if (!node.ok()) return Fail(node.status());
+  // Recovered first, as opening the node to serve it would be (changes a
+  // crash kept from committing are voided, vault intents settled): right
+  // after a crash, fsck checks the node as it will be used, rather than
+  // fail on what its next open undoes. While `amanah serve` holds the log,
+  // it has done this, and the check goes on without it; a log that does
+  // not open is checked as it is, to say why.
+  auto log = (*node)->Log();
   Progress progress("checking vault");
   auto r = Fsck(**node, progress.fn());
   if (!r.ok()) return Fail(r.status());
+  if (!log.ok() && log.status().code() != Code::kUnavailable && r->ok) {
+    r->ok = false;
+    r->file = JoinPath(g.data, "log");
+    r->problem = log.status().message();
+  }
   // --repair removes what no ingest, upload or pull accounts for (recorded
   // first, in one node.repaired entry), then checks again.
   VaultLeftovers removed;
@@ -468,7 +480,7 @@ int RunFsck(const Globals& g, bool repair) {
   // Record the check, unless the log itself failed it: appending to a log
   // that does not verify would bury the evidence of the problem.
   std::optional<uint64_t> index;
-  if (r->log_ok) {
+  if (r->log_ok && log.ok()) {
     CustodyEntry e;
     e.kind = EntryKind::kNodeChecked;
     e.actor = g.actor;

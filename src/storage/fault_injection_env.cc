@@ -50,9 +50,19 @@ Status FaultInjectionEnv::CheckSync() const {
   return Status::OK();
 }
 
+void FaultInjectionEnv::FileMade(const std::string& path) {
+  std::function<void(const std::string&)> f;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    f = on_file_made_;
+  }
+  if (f) f(path);
+}
+
 Result<std::unique_ptr<WritableFile>> FaultInjectionEnv::NewWritableFile(
     const std::string& path, mode_t mode) {
   ASSIGN_OR_RETURN(auto f, base_->NewWritableFile(path, mode));
+  FileMade(path);
   return std::unique_ptr<WritableFile>(
       new FaultyWritableFile(this, std::move(f)));
 }
@@ -60,6 +70,7 @@ Result<std::unique_ptr<WritableFile>> FaultInjectionEnv::NewWritableFile(
 Result<std::unique_ptr<WritableFile>> FaultInjectionEnv::NewStreamingFile(
     const std::string& path, mode_t mode) {
   ASSIGN_OR_RETURN(auto f, base_->NewStreamingFile(path, mode));
+  FileMade(path);
   return std::unique_ptr<WritableFile>(
       new FaultyWritableFile(this, std::move(f)));
 }

@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <mutex>
 #include <string>
@@ -28,6 +29,13 @@ class FaultInjectionEnv final : public Env {
   void SetRenameFailureFor(std::string name) {
     std::lock_guard<std::mutex> l(mu_);
     fail_rename_to_ = std::move(name);
+  }
+  // Called with the path of each file NewWritableFile or NewStreamingFile
+  // makes, once it exists: a test looks at what a crash at that moment
+  // would leave behind. Empty for none.
+  void SetOnFileMade(std::function<void(const std::string&)> f) {
+    std::lock_guard<std::mutex> l(mu_);
+    on_file_made_ = std::move(f);
   }
   // Moves this Env's clock by `seconds` (deadlines, expiry); 0 is real time.
   void AdvanceClock(int64_t seconds) { clock_offset_ += seconds * 1000000000; }
@@ -125,8 +133,10 @@ class FaultInjectionEnv final : public Env {
   std::atomic<bool> fail_syncfs_{false};
   std::atomic<int> syncfs_failures_{0};
   std::atomic<int> syncfs_fail_delay_ms_{0};
+  void FileMade(const std::string& path);
   std::mutex mu_;
-  std::string fail_rename_to_;  // guarded by mu_
+  std::string fail_rename_to_;                            // guarded by mu_
+  std::function<void(const std::string&)> on_file_made_;  // guarded by mu_
 };
 
 }  // namespace amanah
