@@ -113,8 +113,10 @@ Result<SealedEntry> SealCustodyEntry(const CustodyEntry& entry,
                         "subject", entry.subject);
   std::vector<std::string> digests;
   for (const auto& [name, value] : entry.data.items()) {
-    if (name == "sd") {
-      return Status::InvalidInput("\"sd\" is not a data field's name");
+    // What OpenCustodyEntry would refuse to open.
+    if (name.empty() || IsReservedName(name)) {
+      return Status::InvalidInput("\"" + name +
+                                  "\" is not a data field's name");
     }
     digests.push_back(seal(RandomSalt(random), name, value));
   }

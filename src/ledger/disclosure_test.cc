@@ -210,5 +210,25 @@ TEST(DisclosureTest, ClearEntriesTakeNoDisclosures) {
   EXPECT_FALSE(SealCustodyEntry(bad, Secret(), Counter()).ok());
 }
 
+// Found by fuzz/disclosure_fuzz.cc's round trip: a data field named as one
+// of the entry's own fields, or with no name, sealed to disclosures that
+// OpenCustodyEntry refuses, so the entry could never be opened again. It
+// is refused when sealed.
+TEST(DisclosureTest, SealsOnlyDataFieldsItCanOpen) {
+  for (const char* name : {"actor", "case", "subject", "sd", ""}) {
+    CustodyEntry bad = CaseOpened();
+    bad.data[name] = "x";
+    auto sealed = SealCustodyEntry(bad, Secret(), Counter());
+    EXPECT_EQ(sealed.status().code(), Code::kInvalidInput) << name;
+  }
+  CustodyEntry fine = CaseOpened();
+  fine.data["actors"] = "x";
+  auto sealed = SealCustodyEntry(fine, Secret(), Counter());
+  ASSERT_TRUE(sealed.ok()) << sealed.status().ToString();
+  auto opened = OpenCustodyEntry(sealed->bytes, sealed->disclosures);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  EXPECT_EQ(opened->entry.data, fine.data);
+}
+
 }  // namespace
 }  // namespace amanah
