@@ -54,6 +54,10 @@ Result<Disclosure> ParseDisclosure(std::string_view text) {
   if (text.size() > kMaxDisclosureSize) {
     return Status::Corruption("a disclosure is longer than 64 KiB");
   }
+  if (!JsonDepthAtMost(text, kMaxJsonDepth)) {
+    return Status::Corruption("a disclosure is nested more than " +
+                              std::to_string(kMaxJsonDepth) + " levels deep");
+  }
   nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
   if (j.is_discarded() || !j.is_array() || j.size() != 3 || !j[0].is_string() ||
       !j[1].is_string()) {
