@@ -6,11 +6,27 @@ Seeds come from the unit tests' golden vectors and from a small real node:
 where NODE_DATA is a node directory (`amanah init`, a case, two ingests),
 BUNDLE.tar its `amanah export`, and the images tiny `ewfacquire` images
 (a 2 KiB device, as src/vault/vault_test.cc makes them, -c fast and -c
-none).
-Each seed is a file named for its content's SHA-1, as libFuzzer names them.
+none, and one with header values). The corpus of version 2 was made so,
+with build/src/amanah:
+
+  export AMANAH_DATA=$T/node
+  amanah init --name ccd.moi.gov.kw
+  amanah case open KW-2026-0042 --title 'Fraud ring' --offence cybercrime \
+    --legal-basis 'UNTOC art. 18'
+  head -c 2048 /dev/urandom > $T/dev.raw
+  ewfacquire -u -q -c none -C KW-2026-0042 -D '<Arabic text>' \
+    -e 'Lt. Fahad' -E EV-7 -N 'seized 2026-12-01' -t $T/header $T/dev.raw
+  printf 'phone extract\n' > $T/phone.txt
+  amanah ingest --case KW-2026-0042 --note seized $T/header.E01 $T/phone.txt
+  amanah export --case KW-2026-0042 --out $T/bundle.tar --no-witness
+  fuzz/make_seeds.py $T/node $T/bundle.tar $T/header.E01
+
+Each seed is a file named for its content's SHA-1, as libFuzzer names them;
+seeds made before stay (those of version 1 entries and bundles too).
 """
 import base64
 import hashlib
+import hmac
 import json
 import os
 import sys
@@ -80,6 +96,74 @@ GOLDEN_ENTRY = (
 
 HEX64 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
+# The golden sealed entry of src/ledger/disclosure_test.cc.
+GOLDEN_SEALED = (
+    '{"v":2,"kind":"case.opened","time":"2026-12-07T00:00:00.000000Z",'
+    '"node":"ccd.moi.gov.kw",'
+    '"actor":"sd:e7ab9e032cbec85788111814b5f677eef7b9079bd75c6b23d6df621b141578'
+    '58","case":"sd:6f74f1c31b3791a55ebf06a8d88f4115e7ad8e355c2e97c8ac9b0b2378d'
+    'bd08f","subject":"sd:ac010b8b8fe79050e8a99a0808dfbc3f8ecf05a8350ac20a46950'
+    '03ff26bdad1","data":{"sd":["53a40950eb2afad531953690874b28636524b8a44c31aa'
+    '6f0817a28d65960e3d","9bf3294bc2cb1cb97f2917149a38f7b180f8de4f5b5e2f3b37a07'
+    '2a723b29681","b3056c64a797f1e405c683cc3d3403cd5c85f70c986e244c1310d99af86e'
+    'f0b9"]}}')
+
+
+# Sealed entries (docs/formats.md, "Version 2"), written here from the
+# format's description; checked against the golden entry.
+def jdump(v):
+    return json.dumps(v, ensure_ascii=False, separators=(",", ":"),
+                      sort_keys=True)
+
+
+def disclosure(salt, name, value):
+    return "[%s,%s,%s]" % (jdump(salt.hex()), jdump(name), jdump(value))
+
+
+def derived_salt(secret, name, value):
+    msg = ("amanah-salt/v1\n" + name + "\n" + value).encode()
+    return hmac.new(secret, msg, hashlib.sha256).digest()[:16]
+
+
+def sd(text):
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def format_entry(v, kind, time, node, actor, case, subject, data):
+    return ('{"v":%d,"kind":%s,"time":"%s","node":%s,"actor":%s,"case":%s,'
+            '"subject":%s,"data":%s}' % (v, jdump(kind), time, jdump(node),
+                                         jdump(actor), jdump(case),
+                                         jdump(subject), jdump(data)))
+
+
+def seal(secret, salts, kind, time, node, actor, case, subject, data):
+    """The entry's bytes and its disclosures, in SealCustodyEntry's order."""
+    ds = [disclosure(next(salts), "actor", actor),
+          disclosure(derived_salt(secret, "case", case), "case", case),
+          disclosure(derived_salt(secret, "subject", subject), "subject",
+                     subject)]
+    ds += [disclosure(next(salts), k, data[k]) for k in sorted(data)]
+    entry = format_entry(2, kind, time, node, "sd:" + sd(ds[0]),
+                         "sd:" + sd(ds[1]), "sd:" + sd(ds[2]),
+                         {"sd": sorted(sd(d) for d in ds[3:])})
+    return entry, ds
+
+
+def golden_sealed():
+    def salts():  # 0xa0, 0xa1, ... as the test's random source
+        b = 0xa0
+        while True:
+            yield bytes((b + i) & 0xff for i in range(16))
+            b += 16
+    entry, ds = seal(bytes(range(1, 33)), salts(), "case.opened",
+                     "2026-12-07T00:00:00.000000Z", "ccd.moi.gov.kw",
+                     "user:alice", "KW-2026-0042", "case:KW-2026-0042",
+                     {"title": "\u0634\u0628\u0643\u0629 "
+                               "\u062a\u0635\u064a\u062f",
+                      "offence": "fraud", "legal_basis": "UNTOC art. 18"})
+    assert entry == GOLDEN_SEALED, entry
+    return entry, ds
+
 
 def main():
     data_dir, bundle, images = sys.argv[1], sys.argv[2], sys.argv[3:]
@@ -101,6 +185,26 @@ def main():
             seed("proof_text", content.replace(
                 b"\nindex ", b"\nextra YWdlLXYxLjIuMQ==\nindex ", 1))
     seed("custody_entry", GOLDEN_ENTRY)
+
+    # disclosure: an entry, a newline, and its disclosures one a line, as a
+    # bundle's entries/<n> and disclosures/<n>; all of them, and some.
+    for name, content in files.items():
+        if name.startswith("entries/"):
+            d = files.get("disclosures/" + name[len("entries/"):])
+            if d is None:
+                seed("disclosure", content)
+                continue
+            seed("disclosure", content + b"\n" + d)
+            lines = d.splitlines(keepends=True)
+            seed("disclosure", content + b"\n" + b"".join(lines[::2]))
+    entry, ds = golden_sealed()
+    seed("disclosure", entry + "\n" + "".join(d + "\n" for d in ds))
+    seed("disclosure", entry + "\n" + ds[0] + "\n" + ds[4] + "\n")
+    seed("disclosure", ds[5])
+    seed("disclosure", GOLDEN_ENTRY)  # in clear: sealed again by the harness
+    seed("disclosure", format_entry(
+        2, "user.added", "2026-12-07T10:00:00.000000Z", "ccd.moi.gov.kw",
+        "local:root", "", "user:bob", {"role": "investigator"}))
 
     checkpoint = files["checkpoint"].decode()
     seed("note", checkpoint)

@@ -74,6 +74,7 @@ Result<EwfReport> CheckEwf(Node& node, const std::string& path,
   r.media_size = reader->media_size();
   r.stored_md5 = reader->stored_hashes().md5_hex;
   r.stored_sha1 = reader->stored_hashes().sha1_hex;
+  r.header = reader->header();
   EwfMediaFile media(reader.get());
   ASSIGN_OR_RETURN(StreamDigests d,
                    DigestStream(&media,
@@ -98,6 +99,8 @@ Result<EwfReport> CheckEwf(Node& node, const std::string& path,
   return r;
 }
 
+}  // namespace
+
 nlohmann::json EwfJson(const EwfReport& r) {
   nlohmann::json j;
   j["media_size"] = r.media_size;
@@ -116,7 +119,12 @@ nlohmann::json EwfJson(const EwfReport& r) {
   return j;
 }
 
-}  // namespace
+nlohmann::json EwfHeaderJson(const EwfHeader& h) {
+  nlohmann::json j = nlohmann::json::object();
+  for (const auto& [name, value] : h.values) j[name] = value;
+  if (!h.refused.empty()) j["refused"] = h.refused;
+  return j;
+}
 
 Result<IngestOutcome> Ingest(Node& node, const IngestRequest& req,
                              const ProgressFn& progress) {
@@ -217,6 +225,11 @@ Result<IngestOutcome> RecordIngested(
                                            &out.object.duplicate));
             if (!req.note.empty()) e.data["note"] = req.note;
             if (out.ewf) e.data["ewf"] = EwfJson(*out.ewf);
+            // A field of its own: its disclosure can be given or withheld
+            // apart from the media's hashes.
+            if (out.ewf && !out.ewf->header.empty()) {
+              e.data["ewf_header"] = EwfHeaderJson(out.ewf->header);
+            }
             entries.push_back(std::move(e));
             if (out.ewf) {
               for (const auto& [name, p] : out.ewf->segments) {

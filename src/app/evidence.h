@@ -10,6 +10,7 @@
 
 #include "app/node.h"
 #include "cases/case.h"
+#include "vault/e01.h"
 
 namespace amanah {
 
@@ -29,7 +30,14 @@ struct EwfReport {
   std::string stored_md5, stored_sha1;   // recorded in the image, hex
   std::string verdict;  // "match", "mismatch" or "no stored hash"
   std::vector<std::pair<std::string, PutResult>> segments;  // .E02 onwards
+  EwfHeader header;  // what the image says of its acquisition
 };
+
+// The data of an E01 ingest's entry: "ewf" (media, hashes, verdict,
+// segments) and, if the image's header has any, "ewf_header" (each value,
+// and "refused" listing those not taken).
+nlohmann::json EwfJson(const EwfReport& report);
+nlohmann::json EwfHeaderJson(const EwfHeader& header);
 
 struct IngestOutcome {
   PutResult object;

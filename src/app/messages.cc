@@ -189,6 +189,12 @@ Result<Message> ParseMessage(std::string_view body) {
   if (body.size() > kMaxMessageBytes) {
     return Status::TooLarge("a message is at most 1 MiB");
   }
+  // Before parsing: the body comes before its signature is checked, and
+  // nlohmann::json copies values recursively.
+  if (!JsonDepthAtMost(body, kMaxJsonDepth)) {
+    return Status::InvalidInput("the message is nested more than " +
+                                std::to_string(kMaxJsonDepth) + " levels deep");
+  }
   json j = json::parse(body, nullptr, false);
   if (j.is_discarded() || !j.is_object()) {
     return Status::InvalidInput("the message is not a JSON object");

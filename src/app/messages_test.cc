@@ -329,6 +329,30 @@ TEST_F(MessagesTest, ABatchIsStoredTogetherAndAnsweredMessageByMessage) {
   EXPECT_EQ(Size(node_.get()), kw_before + 3);
 }
 
+// A body is parsed before its signature can be checked (the sender's key
+// is found by its "from"), so anyone who reaches the node can send one. A
+// payload nested 500,000 levels deep fits in the 1 MiB a message may have;
+// copied recursively, it overflowed the stack of the thread that served it
+// and so ended the node. Refused before it is parsed.
+TEST(ParseMessageTest, RefusesDeepNestingBeforeParsing) {
+  auto message = [](size_t depth) {
+    return "{\"from\":\"cyber.doj.example\",\"id\":\"" + std::string(32, '0') +
+           "\",\"payload\":{\"x\":" + std::string(depth, '[') +
+           std::string(depth, ']') +
+           "},\"time\":\"2026-11-23T16:00:00.000000Z\",\"to\":\"ccd.moi.gov."
+           "kw\",\"type\":\"request\",\"v\":1}";
+  };
+  std::string deep = message(500000);
+  ASSERT_LE(deep.size(), kMaxMessageBytes);
+  auto m = ParseMessage(deep);
+  EXPECT_EQ(m.status().code(), Code::kInvalidInput);
+  EXPECT_NE(m.status().message().find("nested"), std::string::npos)
+      << m.status().message();
+  // The message object, its payload, and the value's levels.
+  EXPECT_TRUE(ParseMessage(message(kMaxJsonDepth - 2)).ok());
+  EXPECT_FALSE(ParseMessage(message(kMaxJsonDepth - 1)).ok());
+}
+
 TEST(MessageBatchTest, RoundTripsAndRefusesOtherShapes) {
   std::vector<SignedMessage> batch = {{"{\"a\":\"\\\"\"}", "sig1"},
                                       {"\xd8\xa3\xd9\x85", "sig2"}};

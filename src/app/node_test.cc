@@ -231,9 +231,10 @@ TEST_F(NodeTest, E01IngestChecksEmbeddedHashes) {
   for (size_t i = 0; i < raw.size(); ++i)
     raw[i] = static_cast<char>(i * 7 % 251);
   std::string raw_path = WriteInput("disk.raw", raw);
-  std::string cmd = "ewfacquire -u -q -d sha1 -c none -t " +
-                    (dir_ / "img").string() + " " + raw_path +
-                    " >/dev/null 2>&1";
+  std::string cmd =
+      "ewfacquire -u -q -d sha1 -c none -C EWF-qz-0042 -e 'Examiner qz' "
+      "-N 'sealed bag qz' -t " +
+      (dir_ / "img").string() + " " + raw_path + " >/dev/null 2>&1";
   ASSERT_EQ(std::system(cmd.c_str()), 0);
   auto node = InitAndOpen();
   IngestRequest req{
@@ -252,6 +253,23 @@ TEST_F(NodeTest, E01IngestChecksEmbeddedHashes) {
             HexEncode(out->ewf->media[HashAlgorithm::kMd5]));
   // The container's own hashes are recorded too.
   EXPECT_TRUE(e->data["hashes"].contains("md5"));
+  // What the image's header says, for the case's members: sealed in the
+  // log like the rest of the entry, whose files never hold it in clear.
+  EXPECT_EQ(e->data["ewf_header"]["case_number"], "EWF-qz-0042");
+  EXPECT_EQ(e->data["ewf_header"]["examiner"], "Examiner qz");
+  EXPECT_EQ(e->data["ewf_header"]["notes"], "sealed bag qz");
+  EXPECT_FALSE(e->data["ewf_header"].contains("refused"));
+  EXPECT_EQ(
+      out->ewf->header.values.front(),
+      std::make_pair(std::string("case_number"), std::string("EWF-qz-0042")));
+  for (const auto& f : fs::recursive_directory_iterator(dir_ / "data/log")) {
+    if (!f.is_regular_file()) continue;
+    std::ifstream in(f.path(), std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(in)), {});
+    for (const char* value : {"EWF-qz-0042", "Examiner qz", "sealed bag qz"}) {
+      EXPECT_EQ(bytes.find(value), std::string::npos) << f.path();
+    }
+  }
 
   // Corrupt the media data: reported as corruption, nothing recorded.
   fs::path img = dir_ / "img.E01";

@@ -242,7 +242,8 @@ Result<std::string> CheckPullAuthorization(Node* node,
   std::string when = header.substr(a + 1, b - a - 1);
   int64_t unix = 0;
   if (when.empty() || when.size() > 12 ||
-      !std::all_of(when.begin(), when.end(), ::isdigit)) {
+      !std::all_of(when.begin(), when.end(),
+                   [](char c) { return c >= '0' && c <= '9'; })) {
     return Status::Permission("the Amanah-Pull time is not unix seconds");
   }
   unix = std::stoll(when);

@@ -80,5 +80,21 @@ TEST(JsonWriterTest, Utf8Validation) {
   EXPECT_FALSE(IsValidUtf8("\xD8"));              // truncated
 }
 
+TEST(JsonWriterTest, DepthCountsBracketsOutsideStrings) {
+  EXPECT_TRUE(JsonDepthAtMost("", 0));
+  EXPECT_TRUE(JsonDepthAtMost("1", 0));
+  EXPECT_FALSE(JsonDepthAtMost("[]", 0));
+  EXPECT_TRUE(JsonDepthAtMost("[[],{},[]]", 2));
+  EXPECT_FALSE(JsonDepthAtMost("[[],{\"a\":[]}]", 2));
+  EXPECT_TRUE(JsonDepthAtMost("[\"[[[[\"]", 1));
+  EXPECT_TRUE(JsonDepthAtMost("[\"\\\"[[[\"]", 1));   // ["\"[[["]
+  EXPECT_FALSE(JsonDepthAtMost("[\"\\\\\"[[]]", 2));  // ["\\"[[]]
+  // Closers beyond the openers are not credit for later openers.
+  EXPECT_FALSE(JsonDepthAtMost("]]]][[", 1));
+  std::string deep(kMaxJsonDepth, '[');
+  EXPECT_TRUE(JsonDepthAtMost(deep, kMaxJsonDepth));
+  EXPECT_FALSE(JsonDepthAtMost(deep + "{", kMaxJsonDepth));
+}
+
 }  // namespace
 }  // namespace amanah

@@ -88,6 +88,48 @@ TEST_F(CliTest, IngestCatVerifyFsckRoundTrip) {
             2);
 }
 
+// An E01 image: the media's hashes and what its header says are printed,
+// and given in --json, from the ingest (the entry itself is sealed).
+TEST_F(CliTest, IngestingAnE01ShowsItsHeaderValues) {
+  if (std::system("command -v ewfacquire >/dev/null 2>&1") != 0) {
+    GTEST_SKIP() << "ewfacquire (Debian package ewf-tools) is not installed";
+  }
+  ASSERT_EQ(Amanah("init --name ccd.moi.gov.kw").code, 0);
+  ASSERT_EQ(Amanah("case open KW-1 --title t --offence cybercrime "
+                   "--legal-basis b")
+                .code,
+            0);
+  std::ofstream(dir_ / "disk.raw") << std::string(4096, 'd');
+  std::string acquire =
+      "ewfacquire -u -q -c none -C EWF-7 -E EV-3 -e 'Lt. Fahad' -N 'bag 12' "
+      "-t " +
+      (dir_ / "img").string() + " " + (dir_ / "disk.raw").string() +
+      " >/dev/null 2>&1";
+  ASSERT_EQ(std::system(acquire.c_str()), 0);
+  std::string image = (dir_ / "img.E01").string();
+  Outcome in = Amanah("ingest " + image + " --case KW-1");
+  ASSERT_EQ(in.code, 0) << in.err;
+  EXPECT_NE(in.out.find("    verdict match\n"), std::string::npos) << in.out;
+  EXPECT_NE(in.out.find("    case_number      EWF-7\n"), std::string::npos)
+      << in.out;
+  EXPECT_NE(in.out.find("    examiner         Lt. Fahad\n"), std::string::npos)
+      << in.out;
+  Outcome json = Amanah("--json ingest " + image + " --case KW-1");
+  ASSERT_EQ(json.code, 0) << json.err;
+  auto j = nlohmann::json::parse(json.out);
+  EXPECT_EQ(j[0]["ewf"]["verdict"], "match") << json.out;
+  EXPECT_EQ(j[0]["ewf"]["media_size"], 4096);
+  EXPECT_EQ(j[0]["ewf_header"]["case_number"], "EWF-7");
+  EXPECT_EQ(j[0]["ewf_header"]["evidence_number"], "EV-3");
+  EXPECT_EQ(j[0]["ewf_header"]["notes"], "bag 12");
+  EXPECT_EQ(j[0]["entry"]["data"].size(), 1u);  // {"sd":[…]}
+  // A member reads the entry opened.
+  Outcome shown = Amanah("log show --open");
+  ASSERT_EQ(shown.code, 0) << shown.err;
+  EXPECT_NE(shown.out.find("\"examiner\":\"Lt. Fahad\""), std::string::npos)
+      << shown.out;
+}
+
 // A file in the vault's tmp/ that nothing is writing (a kill -9 of an
 // earlier version left such files): fsck fails naming it, --repair removes
 // it with a node.repaired entry, and fsck passes.

@@ -125,7 +125,11 @@ json OutcomeJson(const IngestOutcome& o) {
             {"duplicate", o.object.duplicate},
             {"entry_index", o.entry_index},
             {"entry", json::parse(o.entry)}};
-  if (o.ewf) j["ewf"] = json::parse(o.entry)["data"]["ewf"];
+  // From the report: the entry is sealed (its data are digests).
+  if (o.ewf) j["ewf"] = EwfJson(*o.ewf);
+  if (o.ewf && !o.ewf->header.empty()) {
+    j["ewf_header"] = EwfHeaderJson(o.ewf->header);
+  }
   return j;
 }
 
@@ -155,6 +159,14 @@ void PrintOutcome(const std::string& path, const IngestOutcome& o) {
     for (const auto& [name, p] : e.segments) {
       std::cout << "    segment " << name << " " << p.address.ToString()
                 << "\n";
+    }
+    // One line each: no value has a control character (vault/e01.h).
+    for (const auto& [name, value] : e.header.values) {
+      std::cout << "    " << name << std::string(17 - name.size(), ' ') << value
+                << "\n";
+    }
+    for (const auto& why : e.header.refused) {
+      std::cout << "    header value not taken: " << why << "\n";
     }
   }
   std::cout << "  custody entry " << o.entry_index << "\n";

@@ -227,6 +227,10 @@ Status CheckVersion2Shape(const CustodyEntry& e) {
 }  // namespace
 
 Result<CustodyEntry> ParseCustodyEntry(std::string_view bytes) {
+  if (!JsonDepthAtMost(bytes, kMaxJsonDepth)) {
+    return Status::Corruption("custody entry is nested more than " +
+                              std::to_string(kMaxJsonDepth) + " levels deep");
+  }
   nlohmann::json j = nlohmann::json::parse(bytes, nullptr, false);
   if (j.is_discarded() || !j.is_object()) {
     return Status::Corruption("custody entry is not a JSON object");

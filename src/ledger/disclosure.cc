@@ -54,6 +54,10 @@ Result<Disclosure> ParseDisclosure(std::string_view text) {
   if (text.size() > kMaxDisclosureSize) {
     return Status::Corruption("a disclosure is longer than 64 KiB");
   }
+  if (!JsonDepthAtMost(text, kMaxJsonDepth)) {
+    return Status::Corruption("a disclosure is nested more than " +
+                              std::to_string(kMaxJsonDepth) + " levels deep");
+  }
   nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
   if (j.is_discarded() || !j.is_array() || j.size() != 3 || !j[0].is_string() ||
       !j[1].is_string()) {
@@ -113,8 +117,10 @@ Result<SealedEntry> SealCustodyEntry(const CustodyEntry& entry,
                         "subject", entry.subject);
   std::vector<std::string> digests;
   for (const auto& [name, value] : entry.data.items()) {
-    if (name == "sd") {
-      return Status::InvalidInput("\"sd\" is not a data field's name");
+    // What OpenCustodyEntry would refuse to open.
+    if (name.empty() || IsReservedName(name)) {
+      return Status::InvalidInput("\"" + name +
+                                  "\" is not a data field's name");
     }
     digests.push_back(seal(RandomSalt(random), name, value));
   }

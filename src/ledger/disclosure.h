@@ -64,8 +64,9 @@ struct SealedEntry {
 };
 
 // Seals an entry about a case. REQUIRES: entry.case_id is not empty and
-// entry.version is 2; case_secret has kCaseSecretSize bytes. The entry's
-// data may not have a field named "sd".
+// entry.version is 2; case_secret has kCaseSecretSize bytes. A data field
+// may not be named "sd", "actor", "case", "subject" or nothing, which could
+// not be opened (kInvalidInput).
 Result<SealedEntry> SealCustodyEntry(const CustodyEntry& entry,
                                      ByteView case_secret,
                                      const RandomFn& random);

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "base/json_writer.h"
 #include "crypto/hash.h"
 
 namespace amanah {
@@ -208,6 +209,64 @@ TEST(DisclosureTest, ClearEntriesTakeNoDisclosures) {
   CustodyEntry bad = CaseOpened();
   bad.data["sd"] = 1;
   EXPECT_FALSE(SealCustodyEntry(bad, Secret(), Counter()).ok());
+}
+
+// Found by fuzz/disclosure_fuzz.cc's round trip: a data field named as one
+// of the entry's own fields, or with no name, sealed to disclosures that
+// OpenCustodyEntry refuses, so the entry could never be opened again. It
+// is refused when sealed.
+TEST(DisclosureTest, SealsOnlyDataFieldsItCanOpen) {
+  for (const char* name : {"actor", "case", "subject", "sd", ""}) {
+    CustodyEntry bad = CaseOpened();
+    bad.data[name] = "x";
+    auto sealed = SealCustodyEntry(bad, Secret(), Counter());
+    EXPECT_EQ(sealed.status().code(), Code::kInvalidInput) << name;
+  }
+  CustodyEntry fine = CaseOpened();
+  fine.data["actors"] = "x";
+  auto sealed = SealCustodyEntry(fine, Secret(), Counter());
+  ASSERT_TRUE(sealed.ok()) << sealed.status().ToString();
+  auto opened = OpenCustodyEntry(sealed->bytes, sealed->disclosures);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  EXPECT_EQ(opened->entry.data, fine.data);
+}
+
+// Nesting: a disclosure or an entry is at most 64 KiB, enough for 32,000
+// levels of arrays, which nlohmann::json copies and compares recursively
+// (a stack overflow in a verifier given such a bundle, or in a node given
+// such a manifest). Both refuse more than kMaxJsonDepth levels.
+TEST(DisclosureTest, DeepNestingIsRefused) {
+  auto nested = [](size_t depth) {
+    return std::string(depth, '[') + std::string(depth, ']');
+  };
+  std::string salt(32, '0');
+  std::string deep = "[\"" + salt + "\",\"x\"," + nested(30000) + "]";
+  ASSERT_LE(deep.size(), kMaxDisclosureSize);
+  auto d = ParseDisclosure(deep);
+  EXPECT_EQ(d.status().code(), Code::kCorruption);
+  EXPECT_NE(d.status().message().find("nested"), std::string::npos)
+      << d.status().message();
+  // The deepest allowed: the disclosure's own array and its value's.
+  std::string ok = "[\"" + salt + "\",\"x\"," + nested(kMaxJsonDepth - 1) + "]";
+  EXPECT_TRUE(ParseDisclosure(ok).ok());
+  EXPECT_FALSE(
+      ParseDisclosure("[\"" + salt + "\",\"x\"," + nested(kMaxJsonDepth) + "]")
+          .ok());
+  // Brackets in strings are text.
+  EXPECT_TRUE(
+      ParseDisclosure("[\"" + salt + "\",\"x\",\"" + nested(100) + "\"]").ok());
+
+  CustodyEntry e;
+  e.kind = EntryKind::kUserAdded;
+  e.actor = "local:root";
+  e.subject = "user:bob";
+  std::string bytes = FormatCustodyEntry(e);
+  std::string deep_entry =
+      bytes.substr(0, bytes.size() - 2) + "\"x\":" + nested(30000) + "}}";
+  ASSERT_LE(deep_entry.size(), 65535u);
+  auto parsed = ParseCustodyEntry(deep_entry);
+  EXPECT_EQ(parsed.status().code(), Code::kCorruption);
+  EXPECT_FALSE(OpenCustodyEntry(deep_entry, {}).ok());
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include <regex>
 
+#include "base/json_writer.h"
 #include "ledger/tiles.h"
 
 namespace amanah {
@@ -14,6 +15,11 @@ Result<json> ParseJsonBody(std::string_view content_type, std::string_view body,
     return Status::InvalidInput(
         "send the body as Content-Type: "
         "application/json");
+  }
+  // Before parsing: nlohmann::json copies values recursively.
+  if (!JsonDepthAtMost(body, kMaxJsonDepth)) {
+    return Status::InvalidInput("the body is nested more than " +
+                                std::to_string(kMaxJsonDepth) + " levels deep");
   }
   json j = json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) return Status::InvalidInput("the body is not JSON");

@@ -32,7 +32,8 @@ using BodyShape = std::span<const BodyField>;
 
 // Parses `body` as a JSON object whose fields are all in `shape`, of their
 // types, the required ones present. kInvalidInput naming the fault, also
-// for a Content-Type other than application/json.
+// for a Content-Type other than application/json and for a body nested
+// more than kMaxJsonDepth levels deep.
 Result<nlohmann::json> ParseJsonBody(std::string_view content_type,
                                      std::string_view body, BodyShape shape);
 

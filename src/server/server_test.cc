@@ -988,6 +988,39 @@ json RequestBody(const std::string& type) {
           {"fields", f}};
 }
 
+// JSON nested deeper than kMaxJsonDepth is refused before it is parsed:
+// nlohmann::json copies values recursively, and a request's fields nested
+// 150,000 objects deep (900 KB, within the 1 MiB limit) overflowed the
+// stack of the thread that checked them, which ended the node (found by
+// fuzz/api_body_fuzz.cc). A federation message, which anyone reaching the
+// node may send, is parsed before its signature is checked.
+TEST_F(ServerTest, DeeplyNestedBodiesAreRefusedAndTheNodeServesOn) {
+  OpenCase("KW-8", "cybercrime", Role::kPoc);
+  const size_t depth = 150000;
+  json r = RequestBody("preservation");
+  std::string body = r.dump();
+  std::string deep;
+  for (size_t i = 0; i < depth; ++i) deep += "{\"a\":";
+  deep += "1" + std::string(depth, '}');
+  size_t at = body.find("\"fields\":{") + 10;
+  body.insert(at, "\"nested\":" + deep + ",");
+  ASSERT_LE(body.size(), 1u << 20);
+  ExpectProblem(PostJson("/api/v1/cases/KW-8/requests", body, Auth(Role::kPoc)),
+                400);
+  std::string message =
+      "{\"from\":\"x.example\",\"id\":\"" + std::string(32, '0') +
+      "\",\"payload\":{\"a\":" + deep +
+      "},\"time\":\"2026-12-07T00:00:00."
+      "000000Z\",\"to\":\"ccd.moi.gov.kw\",\"type\":\"request\",\"v\":1}";
+  auto sent =
+      client_->Post("/federation/v1/messages", {{"Amanah-Signature", "AAAA"}},
+                    message, "application/vnd.amanah.message+json");
+  ExpectProblem(sent, 400);
+  auto alive = client_->Get("/healthz");
+  ASSERT_TRUE(alive);
+  EXPECT_EQ(alive->status, 200);
+}
+
 // Requests: created by members whose role may, moved by the roles the
 // state machine names, forbidden moves are 409 and change nothing.
 TEST_F(ServerTest, RequestsThroughTheApi) {

@@ -9,8 +9,10 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <map>
 #include <random>
 
+#include "ledger/custody_entry.h"
 #include "storage/fault_injection_env.h"
 #include "storage/testutil.h"
 #include "vault/e01.h"
@@ -599,6 +601,96 @@ TEST_F(E01Test, CorruptAndTruncatedImagesAreReported) {
       Code::kNotFound);
   EXPECT_EQ(EwfMediaReader::Open((dir_ / "disk.raw").string()).status().code(),
             Code::kCorruption);
+}
+
+// The header values an examiner gives ewfacquire come back, the dates in
+// UTC whatever the time zones of the acquiring tool and of this process.
+TEST_F(E01Test, ReadsHeaderValues) {
+  std::ofstream(dir_ / "small.raw", std::ios::binary) << raw_.substr(0, 4096);
+  // A zone that is not this process's, nor UTC.
+  const char* old_tz = std::getenv("TZ");
+  std::string saved = old_tz ? old_tz : "";
+  ::setenv("TZ", "Asia/Kuwait", 1);
+  ::tzset();
+  int64_t before = static_cast<int64_t>(std::time(nullptr));
+  std::string cmd =
+      "TZ=America/New_York ewfacquire -u -q -c none -C KW-2026/0042 "
+      "-E 'EV 7' -e 'Lt. Fahad Al-Sabah' "
+      "-D 'هاتف المشتبه به' "
+      "-N 'seized at 10:00, sealed bag 12' -t " +
+      (dir_ / "small").string() + " " + (dir_ / "small.raw").string() +
+      " >/dev/null 2>&1";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  int64_t after = static_cast<int64_t>(std::time(nullptr));
+  auto r = EwfMediaReader::Open((dir_ / "small.E01").string());
+  if (old_tz) {
+    ::setenv("TZ", saved.c_str(), 1);
+  } else {
+    ::unsetenv("TZ");
+  }
+  ::tzset();
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  const EwfHeader& h = (*r)->header();
+  EXPECT_TRUE(h.refused.empty()) << h.refused.front();
+  std::map<std::string, std::string> v(h.values.begin(), h.values.end());
+  EXPECT_EQ(v["case_number"], "KW-2026/0042");
+  EXPECT_EQ(v["evidence_number"], "EV 7");
+  EXPECT_EQ(v["examiner"], "Lt. Fahad Al-Sabah");
+  EXPECT_EQ(v["description"], "هاتف المشتبه به");
+  EXPECT_EQ(v["notes"], "seized at 10:00, sealed bag 12");
+  EXPECT_EQ(v["operating_system"], "Linux");
+  EXPECT_FALSE(v["software_version"].empty());
+  for (const char* date : {"acquired", "system_date"}) {
+    SCOPED_TRACE(date);
+    ASSERT_EQ(v[date].size(), 20u) << v[date];
+    EXPECT_EQ(v[date].back(), 'Z');
+    std::string micros = v[date].substr(0, 19) + ".000000Z";
+    auto t = ParseTime(micros);
+    ASSERT_TRUE(t.ok()) << micros;
+    EXPECT_GE(*t / 1000000, before);
+    EXPECT_LE(*t / 1000000, after);
+  }
+  // In the documented order.
+  std::vector<std::string> names;
+  for (const auto& [name, value] : h.values) names.push_back(name);
+  EXPECT_EQ(names, (std::vector<std::string>{
+                       "case_number", "evidence_number", "examiner",
+                       "description", "notes", "acquired", "system_date",
+                       "operating_system", "software_version"}));
+}
+
+// Values an image may carry that a record must not take: control
+// characters (an escape sequence for the terminal that prints them), a
+// right-to-left override, C1 controls, and more than the size limits. The
+// others are still taken; what was not is named.
+TEST_F(E01Test, RefusesUnsafeHeaderValues) {
+  std::ofstream(dir_ / "small.raw", std::ios::binary) << raw_.substr(0, 4096);
+  std::string cmd =
+      "ewfacquire -u -q -c none -C \"$(printf 'KW\033[2J')\" "
+      "-D \"$(printf 'abc\342\200\256fed')\" "
+      "-e \"$(printf 'a\302\205b')\" "
+      "-E " +
+      std::string(kMaxEwfHeaderValue + 1, 'x') +
+      " "
+      "-N " +
+      std::string(kMaxEwfHeaderText, 'n') + " -t " + (dir_ / "small").string() +
+      " " + (dir_ / "small.raw").string() + " >/dev/null 2>&1";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  auto r = EwfMediaReader::Open((dir_ / "small.E01").string());
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  const EwfHeader& h = (*r)->header();
+  std::map<std::string, std::string> v(h.values.begin(), h.values.end());
+  EXPECT_EQ(v.count("case_number"), 0u);
+  EXPECT_EQ(v.count("description"), 0u);
+  EXPECT_EQ(v.count("examiner"), 0u);
+  EXPECT_EQ(v.count("evidence_number"), 0u);
+  EXPECT_EQ(v["notes"], std::string(kMaxEwfHeaderText, 'n'));
+  EXPECT_EQ(v.count("acquired"), 1u);
+  EXPECT_EQ(h.refused, (std::vector<std::string>{
+                           "case_number: a control character",
+                           "evidence_number: longer than 256 bytes",
+                           "examiner: a control character",
+                           "description: a bidirectional control character"}));
 }
 
 }  // namespace
