@@ -134,21 +134,27 @@ Result<Request> Exchange::File(const std::string& actor,
   // The clock runs from when the message arrived, not from filing.
   ASSIGN_OR_RETURN(int64_t received_micros, ParseTime(item->received));
   d.received_unix = received_micros / 1000000;
-  ASSIGN_OR_RETURN(Request r, RequestBook(node_).Create(actor, case_id, d));
-  Statement link(node_->sql(),
-                 "INSERT OR REPLACE INTO request_links(request_id, peer, "
-                 "remote_id) VALUES(?,?,?)");
-  link.Bind(1, r.id);
-  link.Bind(2, m.from);
-  link.Bind(3, remote);
-  RETURN_IF_ERROR(link.Run());
-  RETURN_IF_ERROR(NoteOutcome(message_id, "filed as " + r.id));
-  json update = {{"request", remote},
-                 {"from_request", r.id},
-                 {"state", RequestStateName(RequestState::kReceived)},
-                 {"reason", ""}};
-  RETURN_IF_ERROR(
-      mail.Enqueue(actor, m.from, "request.update", update, case_id).status());
+  // One change: the request, its link, the message filed as it and the
+  // update that tells the sender, committed together or not at all (a kill
+  // in between left the message filed and the sender never told).
+  Request r;
+  RETURN_IF_ERROR(node_->sql().Transaction([&]() -> Status {
+    ASSIGN_OR_RETURN(r, RequestBook(node_).Create(actor, case_id, d));
+    Statement link(node_->sql(),
+                   "INSERT OR REPLACE INTO request_links(request_id, peer, "
+                   "remote_id) VALUES(?,?,?)");
+    link.Bind(1, r.id);
+    link.Bind(2, m.from);
+    link.Bind(3, remote);
+    RETURN_IF_ERROR(link.Run());
+    RETURN_IF_ERROR(NoteOutcome(message_id, "filed as " + r.id));
+    json update = {{"request", remote},
+                   {"from_request", r.id},
+                   {"state", RequestStateName(RequestState::kReceived)},
+                   {"reason", ""}};
+    return mail.Enqueue(actor, m.from, "request.update", update, case_id)
+        .status();
+  }));
   // Moves the sender made before we filed (a withdrawal, say), in order.
   RETURN_IF_ERROR(ApplyWaiting());
   ASSIGN_OR_RETURN(std::optional<Request> now, RequestBook(node_).Get(r.id));

@@ -552,6 +552,45 @@ TEST_F(MessagesTest, AWithdrawalBeforeFilingIsAppliedOnFiling) {
   EXPECT_EQ(history[0].actor, "peer:ccd.moi.gov.kw");
 }
 
+// Filing is one change: the request, its link to the sender's, the
+// message marked filed and the update that tells the sender, or none of
+// them. Here the update cannot be queued (the sender is no longer a pinned
+// peer); in the crash test, the node was killed before it was: the message
+// stayed filed and the sender was never told.
+TEST_F(MessagesTest, FilingIsWholeOrNothing) {
+  auto r = KwRequest("KW-4", RequestType::kSubscriber, Profile::kEu);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_TRUE(
+      Exchange(node_.get()).Send("local:poc", r->id, "cyber.doj.example").ok());
+  OutboxItem m = (*Mailroom(node_.get()).Outbox(true))[0];
+  ASSERT_TRUE(Mailroom(us_.get()).Receive(m.body, m.signature).ok());
+  ASSERT_TRUE(
+      CaseBook(us_.get())
+          .Open("local:poc", {"US-4", "t", Offence::kCybercrime, "x"}, "")
+          .ok());
+  PeerBook peers(us_.get());
+  ASSERT_TRUE(peers.Remove("local:a", "ccd.moi.gov.kw").ok());
+  Exchange us(us_.get());
+  EXPECT_FALSE(us.File("local:poc", m.id, "US-4").ok());
+  EXPECT_TRUE(RequestBook(us_.get()).ForCase("US-4")->empty());
+  EXPECT_EQ(*us.Outcome(m.id), "");
+  EXPECT_TRUE(Mailroom(us_.get()).Outbox(false)->empty());
+
+  ASSERT_TRUE(peers
+                  .Add("local:a", "ccd.moi.gov.kw", "http://127.0.0.1:9",
+                       node_->info().verifier_key, "")
+                  .ok());
+  auto filed = us.File("local:poc", m.id, "US-4");
+  ASSERT_TRUE(filed.ok()) << filed.status().ToString();
+  EXPECT_EQ(RequestBook(us_.get()).ForCase("US-4")->size(), 1u);
+  EXPECT_EQ(*us.Outcome(m.id), "filed as " + filed->id);
+  auto outbox = Mailroom(us_.get()).Outbox(true);
+  ASSERT_TRUE(outbox.ok());
+  int updates = 0;
+  for (const auto& o : *outbox) updates += o.type == "request.update";
+  EXPECT_EQ(updates, 1);
+}
+
 // Nodes talk https with mutual TLS; plain http only to loopback.
 TEST_F(MessagesTest, PeersOffLoopbackAreReachedOverHttpsOnly) {
   PeerBook book(node_.get());

@@ -432,6 +432,36 @@ struct Node::Pending {
 
 Result<uint64_t> Node::Apply(const Change& change, const Indexed& indexed) {
   RETURN_IF_ERROR(Log().status());  // opened before any change runs
+  if (sql_->InTransactionOnThisThread()) {
+    // Part of the caller's transaction, as an entry Record()ed in one is:
+    // durable when this returns, committed with the caller's change or
+    // voided when the node next opens. Queued instead, it would wait for a
+    // batch whose transaction cannot begin while this one is open.
+    uint64_t first = 0;
+    RETURN_IF_ERROR(sql_->Transaction([&]() -> Status {
+      ASSIGN_OR_RETURN(std::vector<CustodyEntry> made, change());
+      if (made.empty()) {
+        return Status::InvalidInput("a change records at least one entry");
+      }
+      int64_t now = env_->NowUnixNanos() / 1000;
+      std::vector<SealedEntry> sealed;
+      std::vector<std::string> bytes;
+      for (auto& e : made) {
+        e.node = info_.name;
+        e.time_unix_micros = now;
+        ASSIGN_OR_RETURN(SealedEntry one, Seal(e));
+        bytes.push_back(one.bytes);
+        sealed.push_back(std::move(one));
+      }
+      ASSIGN_OR_RETURN(first, log_->Append(std::move(bytes)));
+      CustodyIndex index(sql_.get());
+      for (size_t k = 0; k < made.size(); ++k) {
+        RETURN_IF_ERROR(index.Add(first + k, made[k], sealed[k].disclosures));
+      }
+      return indexed ? indexed(first) : Status::OK();
+    }));
+    return first;
+  }
   Pending me;
   me.change = &change;
   me.indexed = indexed ? &indexed : nullptr;

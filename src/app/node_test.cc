@@ -332,5 +332,70 @@ TEST_F(NodeTest, ApplyGroupCommitsAndIsolatesFailures) {
   EXPECT_EQ((*node->Log())->Latest().size, before + ok.load());
 }
 
+// A change applied inside a transaction its caller holds (a request filed
+// from the inbox is one): it joins that transaction, commits or is undone
+// with it, rather than wait behind another thread's batch, whose
+// transaction cannot begin until the caller's ends. It waited, for ever,
+// when the crash test first filed requests in one transaction.
+TEST_F(NodeTest, ApplyInsideATransactionJoinsIt) {
+  auto node = InitAndOpen();
+  ASSERT_TRUE(node->sql().Exec("CREATE TABLE t (v INTEGER)").ok());
+  auto change = [&](int v) {
+    return [&node, v]() -> Result<std::vector<CustodyEntry>> {
+      Statement ins(node->sql(), "INSERT INTO t(v) VALUES(?)");
+      ins.Bind(1, v);
+      RETURN_IF_ERROR(ins.Run());
+      CustodyEntry e;
+      e.kind = EntryKind::kNodeChecked;
+      e.actor = "local:test";
+      e.subject = "row:" + std::to_string(v);
+      return std::vector<CustodyEntry>{e};
+    };
+  };
+  std::atomic<bool> done{false};
+  std::thread watchdog([&] {
+    for (int i = 0; i < 300 && !done; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    if (!done) {
+      std::fprintf(stderr, "ApplyInsideATransactionJoinsIt: deadlocked\n");
+      std::_Exit(1);
+    }
+  });
+  uint64_t before = (*node->Log())->Latest().size;
+  std::thread other;
+  Status s = node->sql().Transaction([&]() -> Status {
+    // Another thread's change, queued first: it leads a batch and waits
+    // for this transaction to end.
+    other = std::thread([&] { EXPECT_TRUE(node->Apply(change(1)).ok()); });
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    return node->Apply(change(2)).status();
+  });
+  other.join();
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  // Undone with the transaction that holds it: its entry stays in the log,
+  // voided when the node next opens.
+  Status undone = node->sql().Transaction([&]() -> Status {
+    RETURN_IF_ERROR(node->Apply(change(3)).status());
+    return Status::Conflict("changed my mind");
+  });
+  done = true;
+  watchdog.join();
+  EXPECT_EQ(undone.code(), Code::kConflict);
+  {
+    Statement q(node->sql(),
+                "SELECT group_concat(v) FROM (SELECT v FROM t ORDER BY v)");
+    ASSERT_EQ(q.Step(), SQLITE_ROW);
+    EXPECT_EQ(q.Text(0), "1,2");
+  }
+  EXPECT_EQ((*node->Log())->Latest().size, before + 3);
+  node.reset();
+  node = std::move(Node::Open(Env::Default(), data_)).value();
+  ASSERT_TRUE(node->Log().ok());
+  auto check = Fsck(*node);
+  ASSERT_TRUE(check.ok());
+  EXPECT_TRUE(check->ok) << check->problem;
+}
+
 }  // namespace
 }  // namespace amanah
