@@ -310,6 +310,9 @@ def main():
     seed("pull_header", "cyber.doj.example @now @sig\nsha256:" + HEX64)
     seed("pull_header", "cyber.doj.example 1700000000 " + b64(bytes(64)) +
          "\nsha256:" + HEX64)
+    # A byte above 0x7f in the time (a negative char).
+    seed("pull_header", b"cyber.doj.example 170000000\xb2 @sig\nsha256:" +
+         HEX64.encode())
 
     for image in images:
         with open(image, "rb") as f:
