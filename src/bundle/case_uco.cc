@@ -6,6 +6,8 @@
 #include <string_view>
 #include <vector>
 
+#include "crypto/hash.h"
+
 namespace amanah {
 
 using json = nlohmann::json;
@@ -24,27 +26,6 @@ constexpr char kCaseInvestigation[] =
 constexpr char kUcoBase[] = "https://ontology.unifiedcyberontology.org/uco/";
 constexpr char kXsd[] = "http://www.w3.org/2001/XMLSchema#";
 
-// Percent-encodes every byte but RFC 3986's unreserved characters, so that
-// any string can be one path segment of an IRI ("." and ".." too).
-std::string IriSegment(std::string_view s) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  const bool dots = s == "." || s == "..";
-  std::string out;
-  for (unsigned char c : s) {
-    bool unreserved = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-                      (c >= '0' && c <= '9') || c == '-' || c == '_' ||
-                      c == '~' || (c == '.' && !dots);
-    if (unreserved) {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 0xf];
-    }
-  }
-  return out;
-}
-
 std::string Lower(std::string s) {
   for (char& c : s) {
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
@@ -54,8 +35,19 @@ std::string Lower(std::string s) {
 
 json Ref(const std::string& id) { return json{{"@id", id}}; }
 
+// RFC 9562's NameSpace_URL, 6ba7b811-9dad-11d1-80b4-00c04fd430c8.
+constexpr Uuid kNamespaceUrl = {0x6b, 0xa7, 0xb8, 0x11, 0x9d, 0xad, 0x11, 0xd1,
+                                0x80, 0xb4, 0x00, 0xc0, 0x4f, 0xd4, 0x30, 0xc8};
+
 json Typed(const char* type, const std::string& value) {
   return json{{"@type", type}, {"@value", value}};
+}
+
+// The @id of a node: the fixed base, the node's type, and the UUIDv5 of its
+// identity (docs/formats.md, "case.jsonld identities").
+std::string KbId(const std::string& type, const std::string& identity) {
+  return "kb:" + type + "-" +
+         UuidString(UuidV5(AmanahUuidNamespace(), type + " " + identity));
 }
 
 // data[key] if it is a string, else "".
@@ -122,22 +114,16 @@ class GraphBuilder {
  public:
   GraphBuilder(const BundleManifest& manifest, const BundleEntries& entries)
       : manifest_(manifest), entries_(entries) {
-    // The bundle's nodes are named under the exporting node's DNS name, which
-    // the agency owns: IRIs minted there are globally unique without any
-    // registry (an unregistered "urn:amanah:" namespace would break RFC
-    // 8141), and two nodes' exports of one case never clash when a tool
-    // merges them. They are names, not promised to resolve.
-    kb_ = "https://" + IriSegment(manifest.node.name) + "/amanah/kb/";
     origins_[manifest.node.name] = manifest.node.origin;
     for (const auto& p : manifest.peers) origins_[p.name] = p.origin;
   }
 
   std::string Build() {
-    std::string case_segment = IriSegment(manifest_.case_id);
+    const std::string case_identity =
+        manifest_.node.origin + " " + manifest_.case_id;
     Organization(manifest_.node.name);
     for (const auto& p : manifest_.peers) Organization(p.name);
-    tool_ =
-        "kb:tool/" + IriSegment(std::string(kToolName) + "-" + kToolVersion);
+    tool_ = KbId("tool", std::string(kToolName) + " " + kToolVersion);
     Add(json{{"@id", tool_},
              {"@type", "uco-tool:Tool"},
              {"uco-core:name", kToolName},
@@ -145,12 +131,12 @@ class GraphBuilder {
              {"uco-tool:toolType", "evidence preservation and exchange"}});
 
     size_t n = 0;
-    for (const auto& item : manifest_.items) AddItem(item, ++n, case_segment);
+    for (const auto& item : manifest_.items) AddItem(item, ++n, case_identity);
 
     json objects = json::array();
     for (const auto& node : graph_) objects.push_back(Ref(node["@id"]));
     json investigation = {
-        {"@id", "kb:investigation/" + case_segment},
+        {"@id", KbId("investigation", case_identity)},
         {"@type", "case-investigation:Investigation"},
         {"uco-core:name", manifest_.case_id},
         {"case-investigation:investigationForm", "case"},
@@ -171,7 +157,7 @@ class GraphBuilder {
  private:
   json Context() const {
     const std::string uco = kUcoBase;
-    return json{{"kb", kb_},
+    return json{{"kb", kCaseUcoIriBase},
                 {"case-investigation", kCaseInvestigation},
                 {"uco-action", uco + "action/"},
                 {"uco-core", uco + "core/"},
@@ -197,7 +183,7 @@ class GraphBuilder {
 
   // The Organization standing for an amanah node.
   std::string Organization(const std::string& node) {
-    std::string id = "kb:organization/" + IriSegment(node);
+    std::string id = KbId("organization", node);
     Add(json{{"@id", id},
              {"@type", "uco-identity:Organization"},
              {"uco-core:name", node},
@@ -220,11 +206,10 @@ class GraphBuilder {
     std::string id;
     json node;
     if ((prefix == "local" || prefix == "user") && !name.empty()) {
-      id = "kb:person/" + IriSegment(owner) + "/" + prefix + "/" +
-           IriSegment(name);
+      id = KbId("person", owner + " " + actor);
       node = {{"@type", "uco-identity:Person"}, {"uco-core:name", name}};
     } else {
-      id = "kb:identity/" + IriSegment(owner) + "/" + IriSegment(actor);
+      id = KbId("identity", owner + " " + actor);
       node = {{"@type", "uco-identity:Identity"}, {"uco-core:name", actor}};
     }
     node["@id"] = id;
@@ -234,73 +219,146 @@ class GraphBuilder {
     return id;
   }
 
+  // One custody entry the bundle carries about an item; `e` is null if the
+  // manifest names it but the bundle lacks it.
+  struct Carried {
+    LogOwner owner;
+    uint64_t index;
+    const CustodyEntry* e;
+    bool own;
+  };
+
+  // An exhibit: one File, named by the ingest that brought it into custody.
+  struct Exhibit {
+    std::string identity;        // "<origin> <index>" of its ingest
+    const CustodyEntry* ingest;  // null if the bundle lacks the entry
+    std::string file;            // its File's @id
+  };
+
   void AddItem(const BundleItem& item, size_t n,
-               const std::string& case_segment) {
+               const std::string& case_identity) {
     std::string sha256 = Lower(item.sha256);
     if (sha256.empty() && item.address.rfind("sha256:", 0) == 0) {
       sha256 = Lower(item.address.substr(7));
     }
-    const std::string key = IriSegment(sha256);
-    const std::string file = "kb:file/" + key;
+    // The peers' history first: it comes before this node's receipt.
+    std::vector<Carried> carried;
+    for (const auto& history : item.received) {
+      auto log = entries_.peers.find(history.peer);
+      LogOwner owner{history.peer, Origin(history.peer)};
+      for (uint64_t index : history.entries) {
+        const CustodyEntry* e = nullptr;
+        if (log != entries_.peers.end()) {
+          auto it = log->second.find(index);
+          if (it != log->second.end()) e = &it->second;
+        }
+        carried.push_back({owner, index, e, false});
+      }
+    }
+    LogOwner own{manifest_.node.name, manifest_.node.origin};
+    for (uint64_t index : item.entries) {
+      auto it = entries_.own.find(index);
+      carried.push_back(
+          {own, index, it == entries_.own.end() ? nullptr : &it->second, true});
+    }
+
+    // An exhibit per ingest, wherever it happened; evidence that arrived
+    // without its ingest is named by the first entry the bundle names.
+    std::vector<Exhibit> exhibits;
+    for (const auto& c : carried) {
+      if (c.e != nullptr && c.e->kind == EntryKind::kEvidenceIngested) {
+        exhibits.push_back(
+            {c.owner.origin + " " + std::to_string(c.index), c.e, ""});
+      }
+    }
+    if (exhibits.empty() && !carried.empty()) {
+      exhibits.push_back(
+          {carried[0].owner.origin + " " + std::to_string(carried[0].index),
+           nullptr, ""});
+    }
+    if (exhibits.empty()) {
+      exhibits.push_back({case_identity + " " + item.address, nullptr, ""});
+    }
+
+    std::vector<std::string> files, records;
+    for (size_t k = 0; k < exhibits.size(); ++k) {
+      Exhibit& x = exhibits[k];
+      x.file = AddFile(item, sha256, x);
+      files.push_back(x.file);
+      std::string exhibit = manifest_.case_id + "/" + std::to_string(n);
+      if (exhibits.size() > 1) exhibit += "." + std::to_string(k + 1);
+      std::string record =
+          KbId("provenance-record", case_identity + " " + x.identity);
+      Add(json{{"@id", record},
+               {"@type", "case-investigation:ProvenanceRecord"},
+               {"case-investigation:exhibitNumber", exhibit},
+               {"uco-core:description",
+                "Exhibit " + exhibit + ": " + item.address + "."},
+               {"uco-core:object", json::array({Ref(x.file)})}});
+      records.push_back(record);
+    }
+
+    for (const auto& c : carried) {
+      if (c.e == nullptr) continue;
+      std::vector<std::string> results;
+      if (c.e->kind == EntryKind::kEvidenceIngested) {
+        for (const auto& x : exhibits) {
+          if (x.ingest == c.e) results.push_back(x.file);
+        }
+      } else {
+        results = files;
+      }
+      AddAction(c.owner, c.index, *c.e, results,
+                c.own ? records : std::vector<std::string>{});
+    }
+  }
+
+  // The File of an exhibit, with its hashes; returns its @id.
+  std::string AddFile(const BundleItem& item, const std::string& sha256,
+                      const Exhibit& x) {
+    const std::string file = KbId("file", x.identity);
+    json ingested_hashes = x.ingest != nullptr && x.ingest->data.is_object()
+                               ? x.ingest->data.value("hashes", json::object())
+                               : json::object();
+    auto known = [&](const std::string& from_item, const char* key) {
+      if (!from_item.empty()) return Lower(from_item);
+      return Lower(DataString(ingested_hashes, key));
+    };
     json hashes = json::array();
     // hashMethod is a plain string: UCO 1.4.0 deprecates typing it as
     // vocabulary:HashNameVocab (its SHACL warns; UCO 2.0.0 will reject it).
-    const struct {
-      const char* method;
-      const std::string* value;
-    } known[] = {{"MD5", &item.md5}, {"SHA1", &item.sha1}, {"SHA256", &sha256}};
-    for (const auto& h : known) {
-      if (h.value->empty()) continue;
+    const std::pair<const char*, std::string> values[] = {
+        {"MD5", known(item.md5, "md5")},
+        {"SHA1", known(item.sha1, "sha1")},
+        {"SHA256", sha256}};
+    for (const auto& [method, value] : values) {
+      if (value.empty()) continue;
       hashes.push_back(
-          {{"@id", "kb:hash/" + key + "/" + Lower(h.method)},
+          {{"@id", KbId("hash", x.identity + " " + Lower(method))},
            {"@type", "uco-types:Hash"},
-           {"uco-types:hashMethod", h.method},
-           {"uco-types:hashValue", Typed("xsd:hexBinary", Lower(*h.value))}});
+           {"uco-types:hashMethod", method},
+           {"uco-types:hashValue", Typed("xsd:hexBinary", value)}});
     }
-    json facet = {{"@id", "kb:content-data-facet/" + key},
+    json facet = {{"@id", KbId("content-data-facet", x.identity)},
                   {"@type", "uco-observable:ContentDataFacet"},
                   {"uco-observable:sizeInBytes", item.size},
                   {"uco-observable:hash", std::move(hashes)}};
     Add(json{{"@id", file},
              {"@type", "uco-observable:File"},
-             {"uco-core:description", "Evidence object " + item.address + "; " +
-                                          item.path() + " in the bundle."},
+             {"uco-core:description", "Evidence object " + item.address +
+                                          " as it entered custody (entry " +
+                                          x.identity + ")."},
              {"uco-core:hasFacet", json::array({std::move(facet)})}});
-
-    const std::string exhibit = manifest_.case_id + "/" + std::to_string(n);
-    const std::string record =
-        "kb:provenance-record/" + case_segment + "/" + key;
-    Add(json{{"@id", record},
-             {"@type", "case-investigation:ProvenanceRecord"},
-             {"case-investigation:exhibitNumber", exhibit},
-             {"uco-core:description",
-              "Exhibit " + exhibit + ": " + item.address + "."},
-             {"uco-core:object", json::array({Ref(file)})}});
-
-    // The peers' history first: it comes before this node's receipt.
-    for (const auto& history : item.received) {
-      auto log = entries_.peers.find(history.peer);
-      if (log == entries_.peers.end()) continue;
-      LogOwner owner{history.peer, Origin(history.peer)};
-      for (uint64_t index : history.entries) {
-        auto e = log->second.find(index);
-        if (e == log->second.end()) continue;
-        AddAction(owner, index, e->second, file, "");
-      }
-    }
-    LogOwner own{manifest_.node.name, manifest_.node.origin};
-    for (uint64_t index : item.entries) {
-      auto e = entries_.own.find(index);
-      if (e == entries_.own.end()) continue;
-      AddAction(own, index, e->second, file, record);
-    }
+    return file;
   }
 
-  // `record` is the item's provenance record if the entry is this node's.
+  // `files`: the Files the entry is about; `records`: the provenance records
+  // of this node's exhibits, the result of this node's ingest or receipt.
   void AddAction(const LogOwner& owner, uint64_t index, const CustodyEntry& e,
-                 const std::string& file, const std::string& record) {
-    const std::string at = IriSegment(owner.node) + "/" + std::to_string(index);
-    const std::string id = "kb:action/" + at;
+                 const std::vector<std::string>& files,
+                 const std::vector<std::string>& records) {
+    const std::string at = owner.origin + " " + std::to_string(index);
+    const std::string id = KbId("action", at);
     if (ids_.count(id)) return;
     const json time = Typed("xsd:dateTime", FormatTime(e.time_unix_micros));
     json action = {
@@ -316,7 +374,7 @@ class GraphBuilder {
         {"uco-action:instrument", Ref(tool_)},
         {"uco-core:externalReference",
          json::array(
-             {{{"@id", "kb:custody-entry/" + at},
+             {{{"@id", KbId("custody-entry", at)},
                {"@type", "uco-core:ExternalReference"},
                {"uco-core:definingContext",
                 "entry index in the amanah custody log " + owner.origin},
@@ -326,20 +384,19 @@ class GraphBuilder {
     std::string other;  // the peer the object went to or came from
     switch (e.kind) {
       case EntryKind::kEvidenceIngested:
-        results.push_back(Ref(file));
-        if (!record.empty()) results.push_back(Ref(record));
-        break;
       case EntryKind::kEvidenceReceived:
-        results.push_back(Ref(file));
-        if (!record.empty()) results.push_back(Ref(record));
-        other = DataString(e.data, "from");
+        for (const auto& f : files) results.push_back(Ref(f));
+        for (const auto& r : records) results.push_back(Ref(r));
+        if (e.kind == EntryKind::kEvidenceReceived) {
+          other = DataString(e.data, "from");
+        }
         break;
       case EntryKind::kEvidenceTransferred:
-        objects.push_back(Ref(file));
+        for (const auto& f : files) objects.push_back(Ref(f));
         other = DataString(e.data, "to");
         break;
       default:
-        objects.push_back(Ref(file));
+        for (const auto& f : files) objects.push_back(Ref(f));
         break;
     }
     if (!objects.empty()) action["uco-action:object"] = std::move(objects);
@@ -353,7 +410,6 @@ class GraphBuilder {
 
   const BundleManifest& manifest_;
   const BundleEntries& entries_;
-  std::string kb_;
   std::string tool_;
   std::map<std::string, std::string> origins_;  // node name -> origin
   std::vector<json> graph_;                     // all but the investigation
@@ -361,6 +417,34 @@ class GraphBuilder {
 };
 
 }  // namespace
+
+Uuid UuidV5(const Uuid& ns, std::string_view name) {
+  Hasher sha1(HashAlgorithm::kSha1);
+  sha1.Update(ByteView(ns.data(), ns.size()));
+  sha1.Update(AsBytes(name));
+  Bytes digest = sha1.Finish();
+  Uuid u;
+  std::copy(digest.begin(), digest.begin() + 16, u.begin());
+  u[6] = static_cast<uint8_t>((u[6] & 0x0f) | 0x50);  // version 5
+  u[8] = static_cast<uint8_t>((u[8] & 0x3f) | 0x80);  // variant 10
+  return u;
+}
+
+std::string UuidString(const Uuid& u) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (size_t i = 0; i < u.size(); ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) out += '-';
+    out += kHex[u[i] >> 4];
+    out += kHex[u[i] & 0xf];
+  }
+  return out;
+}
+
+const Uuid& AmanahUuidNamespace() {
+  static const Uuid ns = UuidV5(kNamespaceUrl, kCaseUcoIriBase);
+  return ns;
+}
 
 std::string CaseUcoJsonLd(const BundleManifest& manifest,
                           const BundleEntries& entries) {
