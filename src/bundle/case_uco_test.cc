@@ -258,6 +258,113 @@ TEST(CaseUcoTest, IdenticalBytesIngestedTwiceAreTwoFiles) {
   EXPECT_EQ(OfType(graph, "case-investigation:ProvenanceRecord").size(), 3u);
 }
 
+TEST(CaseUcoTest, FilesCarryTheirIngestedNameAndSize) {
+  Fixture f = MakeFixture();
+  json graph = Parse(CaseUcoJsonLd(f.manifest, f.entries))["@graph"];
+  std::map<std::string, std::pair<std::string, uint64_t>> want = {
+      {kLocalSha256, {"phone.bin", 4}}, {kPeerSha256, {"mail.pst", 3}}};
+  for (const auto& [sha256, name_size] : want) {
+    json file = NodeById(graph, FileWithSha256(graph, sha256));
+    const json& facet = file["uco-core:hasFacet"][0];
+    EXPECT_EQ(facet["@type"], "uco-observable:FileFacet");
+    EXPECT_EQ(facet["uco-observable:fileName"], name_size.first);
+    EXPECT_EQ(facet["uco-observable:sizeInBytes"], name_size.second);
+  }
+}
+
+// An E01 ingest: the media's hashes as amanah ingest computed them, and the
+// verdict against the hashes the image stores.
+TEST(CaseUcoTest, AnE01IngestCarriesItsMediaHashesAndVerdict) {
+  Fixture f = MakeFixture();
+  const std::string md5 = "c4ca4238a0b923820dcc509a6f75849b";
+  const std::string sha1 = "356a192b7913b04c54574d18c28d46e6395428ab";
+  const std::string sha256 =
+      "6b86b273ff34fce19d6b804eff5a3f5747ada4eaa22f1d49c01e52ddb7875b4b";
+  f.entries.own[3].data["source"] = "disk.E01";
+  f.entries.own[3].data["ewf"] = {
+      {"media_size", 512},
+      {"media", {{"md5", md5}, {"sha1", sha1}, {"sha256", sha256}}},
+      {"stored", {{"md5", md5}}},
+      {"verdict", "match"},
+      {"segments", json::array()}};
+  json graph = Parse(CaseUcoJsonLd(f.manifest, f.entries))["@graph"];
+  const std::string file = FileWithSha256(graph, kLocalSha256);
+  auto images = OfType(graph, "uco-observable:Image");
+  ASSERT_EQ(images.size(), 1u);
+  const json& image = images[0];
+  const json& facet = image["uco-core:hasFacet"][0];
+  EXPECT_EQ(facet["uco-observable:sizeInBytes"], 512);
+  std::map<std::string, std::string> hashes;
+  for (const auto& h : facet["uco-observable:hash"]) {
+    hashes[h["uco-types:hashMethod"]] = h["uco-types:hashValue"]["@value"];
+  }
+  EXPECT_EQ(hashes, (std::map<std::string, std::string>{
+                        {"MD5", md5}, {"SHA1", sha1}, {"SHA256", sha256}}));
+  const std::string text = image["uco-core:description"];
+  EXPECT_NE(text.find("stores MD5 " + md5), std::string::npos) << text;
+  EXPECT_NE(text.find("verdict: match"), std::string::npos) << text;
+  auto relations = OfType(graph, "uco-observable:ObservableRelationship");
+  ASSERT_EQ(relations.size(), 1u);
+  EXPECT_EQ(relations[0]["uco-core:source"]["@id"], image["@id"]);
+  EXPECT_EQ(relations[0]["uco-core:target"]["@id"], file);
+  EXPECT_EQ(relations[0]["uco-core:kindOfRelationship"], "Contained_Within");
+  // A plain ingest has no media.
+  Fixture plain = MakeFixture();
+  EXPECT_TRUE(
+      OfType(Parse(CaseUcoJsonLd(plain.manifest, plain.entries))["@graph"],
+             "uco-observable:Image")
+          .empty());
+}
+
+TEST(CaseUcoTest, TheLegalBasisIsAnAuthorization) {
+  Fixture f = MakeFixture();
+  const std::string basis = "Budapest Convention art. 29; Law 63/2015";
+  json graph = Parse(CaseUcoJsonLd(f.manifest, f.entries, basis))["@graph"];
+  auto auths = OfType(graph, "case-investigation:Authorization");
+  ASSERT_EQ(auths.size(), 1u);
+  EXPECT_EQ(auths[0]["case-investigation:authorizationIdentifier"], basis);
+  EXPECT_EQ(auths[0]["case-investigation:authorizationType"], "legal basis");
+  json inv = OfType(graph, "case-investigation:Investigation")[0];
+  EXPECT_EQ(RefIds(inv["case-investigation:relevantAuthorization"]),
+            std::set<std::string>{auths[0]["@id"]});
+  EXPECT_TRUE(OfType(Parse(CaseUcoJsonLd(f.manifest, f.entries))["@graph"],
+                     "case-investigation:Authorization")
+                  .empty());
+}
+
+// The receiving node performs the receipt; the sender is where it came from,
+// the participant, and not the performer too.
+TEST(CaseUcoTest, TheReceiverPerformsAReceiptFromTheSender) {
+  Fixture f = MakeFixture();
+  json graph = Parse(CaseUcoJsonLd(f.manifest, f.entries))["@graph"];
+  json a =
+      NodeById(graph, Expected("action", std::string(kNode) + "/custody 7"));
+  EXPECT_EQ(a["uco-action:performer"]["@id"], Expected("organization", kNode));
+  EXPECT_EQ(RefIds(a["uco-action:participant"]),
+            std::set<std::string>{Expected("organization", kPeer)});
+}
+
+// Earlier exports of an object are in its custody: actions on its File.
+TEST(CaseUcoTest, ExportsAreActions) {
+  Fixture f = MakeFixture();
+  f.manifest.items[0].entries = {3, 5, 6};
+  f.entries.own[6] =
+      Entry(EntryKind::kEvidenceExported, kT0 + 3000000, kNode,
+            "local:prosecutor", kLocalSha256,
+            {{"bundle", "KW-2026-0042.tar"},
+             {"manifest", std::string("sha256:") + kPeerSha256}});
+  json graph = Parse(CaseUcoJsonLd(f.manifest, f.entries))["@graph"];
+  json a =
+      NodeById(graph, Expected("action", std::string(kNode) + "/custody 6"));
+  EXPECT_EQ(a["uco-core:name"], "evidence.exported");
+  EXPECT_EQ(RefIds(a["uco-action:object"]),
+            std::set<std::string>{FileWithSha256(graph, kLocalSha256)});
+  EXPECT_EQ(NodeById(graph, a["uco-action:performer"]["@id"])["uco-core:name"],
+            "prosecutor");
+  const std::string text = a["uco-core:description"];
+  EXPECT_NE(text.find("KW-2026-0042.tar"), std::string::npos) << text;
+}
+
 TEST(CaseUcoTest, ContextHasCaseNamespaces) {
   Fixture f = MakeFixture();
   json doc = Parse(CaseUcoJsonLd(f.manifest, f.entries));
@@ -301,8 +408,8 @@ TEST(CaseUcoTest, ItemsCarryHashesAndSize) {
   std::map<std::string, std::pair<uint64_t, std::map<std::string, std::string>>>
       seen;
   for (const auto& file : files) {
-    ASSERT_EQ(file["uco-core:hasFacet"].size(), 1u);
-    const json& facet = file["uco-core:hasFacet"][0];
+    ASSERT_EQ(file["uco-core:hasFacet"].size(), 2u);
+    const json& facet = file["uco-core:hasFacet"][1];
     EXPECT_EQ(facet["@type"], "uco-observable:ContentDataFacet");
     std::map<std::string, std::string> hashes;
     for (const auto& h : facet["uco-observable:hash"]) {
@@ -358,7 +465,7 @@ TEST(CaseUcoTest, EveryEntryIsAnInvestigativeAction) {
       {own, 3, &f.entries.own[3], "uco-identity:Person", "alice", "",
        local_file},
       {own, 5, &f.entries.own[5], "uco-identity:Person", "bob", local_file, ""},
-      {own, 7, &f.entries.own[7], "uco-identity:Organization", kPeer, "",
+      {own, 7, &f.entries.own[7], "uco-identity:Organization", kNode, "",
        peer_file},
       {peer, 10, &f.entries.peers[kPeer][10], "uco-identity:Person", "carol",
        "", peer_file},
