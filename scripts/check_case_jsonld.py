@@ -2,11 +2,13 @@
 """Checks a bundle's case.jsonld as RDF (CASE 1.4.0 / UCO 1.4.0).
 
 Usage: check_case_jsonld.py FILE [--expect-items N] [--expect-actions M]
+(items: uco-observable:File nodes, one per exhibit)
 
 Parses FILE with rdflib's JSON-LD parser (the @context is inline, so nothing
 is fetched), then checks with SPARQL over the full CASE/UCO IRIs that:
   - there is exactly one case-investigation:Investigation;
-  - every object with a uco-observable:ContentDataFacet has an integer size
+  - every object with a uco-observable:ContentDataFacet (each File, and the
+    Image of an E01's media) has an integer size
     and a uco-types:Hash with method SHA256 and a 64-hex xsd:hexBinary value;
   - every case-investigation:InvestigativeAction has a performer, an
     instrument and an xsd:dateTime start time;
@@ -34,7 +36,8 @@ SELECT (COUNT(DISTINCT ?i) AS ?n) WHERE {
 
 ITEMS = """
 SELECT DISTINCT ?o WHERE {
-  ?o uco-core:hasFacet ?f .
+  ?o a uco-observable:File ;
+     uco-core:hasFacet ?f .
   ?f a uco-observable:ContentDataFacet .
 }"""
 

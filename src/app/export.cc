@@ -274,7 +274,7 @@ Result<std::unique_ptr<PreparedExport>> PreparedExport::Prepare(
     }
   }
   std::string verify_txt = BundleVerifyInstructions(m);
-  std::string case_jsonld = CaseUcoJsonLd(m, parsed);
+  std::string case_jsonld = CaseUcoJsonLd(m, parsed, c->legal_basis);
   m.files["VERIFY.txt"] = Hex(verify_txt);
   m.files["case.jsonld"] = Hex(case_jsonld);
   std::string manifest = FormatManifest(m);

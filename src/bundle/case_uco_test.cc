@@ -9,6 +9,7 @@
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <regex>
 #include <set>
 #include <string>
 #include <vector>
@@ -136,6 +137,234 @@ void CollectIds(const json& value, std::vector<std::string>* ids) {
   }
 }
 
+// The @id of the one File whose ContentDataFacet has this SHA-256.
+std::string FileWithSha256(const json& graph, const std::string& sha256) {
+  std::string found;
+  for (const auto& node : graph) {
+    if (node.value("@type", "") != "uco-observable:File") continue;
+    for (const auto& facet : node["uco-core:hasFacet"]) {
+      for (const auto& h : facet.value("uco-observable:hash", json::array())) {
+        if (h["uco-types:hashMethod"] == "SHA256" &&
+            h["uco-types:hashValue"]["@value"] == sha256) {
+          EXPECT_EQ(found, "") << "two Files of " << sha256;
+          found = node["@id"];
+        }
+      }
+    }
+  }
+  EXPECT_NE(found, "") << "no File of " << sha256;
+  return found;
+}
+
+// "kb:<type>-" then the UUIDv5 of "<type> <identity>".
+std::string Expected(const std::string& type, const std::string& identity) {
+  return "kb:" + type + "-" +
+         UuidString(UuidV5(AmanahUuidNamespace(), type + " " + identity));
+}
+
+TEST(CaseUcoTest, UuidV5FollowsRfc9562) {
+  // RFC 9562, appendix A.4: "www.example.com" in NameSpace_DNS.
+  const Uuid dns = {0x6b, 0xa7, 0xb8, 0x10, 0x9d, 0xad, 0x11, 0xd1,
+                    0x80, 0xb4, 0x00, 0xc0, 0x4f, 0xd4, 0x30, 0xc8};
+  EXPECT_EQ(UuidString(UuidV5(dns, "www.example.com")),
+            "2ed6657d-e927-568b-95e1-2665a8aea6a2");
+  // The namespace is fixed: changing it renames every node of every bundle.
+  EXPECT_EQ(UuidString(AmanahUuidNamespace()),
+            "c7dc99bf-4a97-5402-9664-f2dca011e196");
+}
+
+TEST(CaseUcoTest, IdsNameWhatAThingIsNotWhoExportedIt) {
+  Fixture f = MakeFixture();
+  json graph = Parse(CaseUcoJsonLd(f.manifest, f.entries))["@graph"];
+  const std::string own = std::string(kNode) + "/custody";
+  const std::string peer = std::string(kPeer) + "/custody";
+  // Actions by their log's origin and index.
+  for (const auto& at :
+       {own + " 3", own + " 5", own + " 7", peer + " 10", peer + " 12"}) {
+    NodeById(graph, Expected("action", at));
+  }
+  // Files by their ingest, wherever it happened.
+  EXPECT_EQ(FileWithSha256(graph, kLocalSha256), Expected("file", own + " 3"));
+  EXPECT_EQ(FileWithSha256(graph, kPeerSha256), Expected("file", peer + " 10"));
+  NodeById(graph, Expected("organization", kPeer));
+  NodeById(graph, Expected("person", std::string(kNode) + " local:alice"));
+
+  // The peer's own export of its history names the same things alike.
+  BundleManifest pm;
+  pm.case_id = "US-7";
+  pm.created = FormatTime(kT0 + 2000000);
+  pm.exported_by = "local:carol";
+  pm.node = f.manifest.peers[0];
+  BundleItem item = f.manifest.items[1];
+  item.entries = {10, 12};
+  item.received.clear();
+  pm.items.push_back(item);
+  BundleEntries pe;
+  pe.own = f.entries.peers[kPeer];
+  json theirs = Parse(CaseUcoJsonLd(pm, pe))["@graph"];
+  EXPECT_EQ(FileWithSha256(theirs, kPeerSha256),
+            FileWithSha256(graph, kPeerSha256));
+  for (const auto& at : {peer + " 10", peer + " 12"}) {
+    json a = NodeById(theirs, Expected("action", at));
+    json b = NodeById(graph, Expected("action", at));
+    EXPECT_EQ(a["uco-action:performer"], b["uco-action:performer"]);
+    EXPECT_EQ(a["uco-core:externalReference"], b["uco-core:externalReference"]);
+  }
+}
+
+TEST(CaseUcoTest, EveryIdEndsWithAUuid) {
+  Fixture f = MakeFixture();
+  json doc = Parse(CaseUcoJsonLd(f.manifest, f.entries));
+  std::vector<std::string> ids;
+  CollectIds(doc["@graph"], &ids);
+  ASSERT_FALSE(ids.empty());
+  const std::regex uuid(
+      "^kb:[a-z-]+-[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-"
+      "[0-9a-f]{12}$");
+  for (const auto& id : ids) EXPECT_TRUE(std::regex_match(id, uuid)) << id;
+}
+
+// The same bytes seized twice (two phones, one attachment) are two exhibits:
+// two Files, each its ingest's, with the same SHA-256.
+TEST(CaseUcoTest, IdenticalBytesIngestedTwiceAreTwoFiles) {
+  Fixture f = MakeFixture();
+  f.manifest.items[0].entries = {3, 4, 5};
+  f.entries.own[4] =
+      Entry(EntryKind::kEvidenceIngested, kT0 + 1000000, kNode, "user:bob",
+            kLocalSha256, {{"size", 4}, {"source", "phone2.bin"}});
+  json graph = Parse(CaseUcoJsonLd(f.manifest, f.entries))["@graph"];
+  const std::string own = std::string(kNode) + "/custody";
+  std::set<std::string> files;
+  for (const auto& node : OfType(graph, "uco-observable:File")) {
+    files.insert(node["@id"]);
+  }
+  EXPECT_EQ(files,
+            (std::set<std::string>{
+                Expected("file", own + " 3"), Expected("file", own + " 4"),
+                Expected("file", std::string(kPeer) + "/custody 10")}));
+  // Each ingest resulted in its own File; the read-out was of both.
+  auto results = [&](uint64_t i) {
+    return RefIds(NodeById(
+        graph, Expected("action",
+                        own + " " + std::to_string(i)))["uco-action:result"]);
+  };
+  EXPECT_TRUE(results(3).count(Expected("file", own + " 3")));
+  EXPECT_FALSE(results(3).count(Expected("file", own + " 4")));
+  EXPECT_TRUE(results(4).count(Expected("file", own + " 4")));
+  EXPECT_EQ(RefIds(NodeById(
+                graph, Expected("action", own + " 5"))["uco-action:object"]),
+            (std::set<std::string>{Expected("file", own + " 3"),
+                                   Expected("file", own + " 4")}));
+  EXPECT_EQ(OfType(graph, "case-investigation:ProvenanceRecord").size(), 3u);
+}
+
+TEST(CaseUcoTest, FilesCarryTheirIngestedNameAndSize) {
+  Fixture f = MakeFixture();
+  json graph = Parse(CaseUcoJsonLd(f.manifest, f.entries))["@graph"];
+  std::map<std::string, std::pair<std::string, uint64_t>> want = {
+      {kLocalSha256, {"phone.bin", 4}}, {kPeerSha256, {"mail.pst", 3}}};
+  for (const auto& [sha256, name_size] : want) {
+    json file = NodeById(graph, FileWithSha256(graph, sha256));
+    const json& facet = file["uco-core:hasFacet"][0];
+    EXPECT_EQ(facet["@type"], "uco-observable:FileFacet");
+    EXPECT_EQ(facet["uco-observable:fileName"], name_size.first);
+    EXPECT_EQ(facet["uco-observable:sizeInBytes"], name_size.second);
+  }
+}
+
+// An E01 ingest: the media's hashes as amanah ingest computed them, and the
+// verdict against the hashes the image stores.
+TEST(CaseUcoTest, AnE01IngestCarriesItsMediaHashesAndVerdict) {
+  Fixture f = MakeFixture();
+  const std::string md5 = "c4ca4238a0b923820dcc509a6f75849b";
+  const std::string sha1 = "356a192b7913b04c54574d18c28d46e6395428ab";
+  const std::string sha256 =
+      "6b86b273ff34fce19d6b804eff5a3f5747ada4eaa22f1d49c01e52ddb7875b4b";
+  f.entries.own[3].data["source"] = "disk.E01";
+  f.entries.own[3].data["ewf"] = {
+      {"media_size", 512},
+      {"media", {{"md5", md5}, {"sha1", sha1}, {"sha256", sha256}}},
+      {"stored", {{"md5", md5}}},
+      {"verdict", "match"},
+      {"segments", json::array()}};
+  json graph = Parse(CaseUcoJsonLd(f.manifest, f.entries))["@graph"];
+  const std::string file = FileWithSha256(graph, kLocalSha256);
+  auto images = OfType(graph, "uco-observable:Image");
+  ASSERT_EQ(images.size(), 1u);
+  const json& image = images[0];
+  const json& facet = image["uco-core:hasFacet"][0];
+  EXPECT_EQ(facet["uco-observable:sizeInBytes"], 512);
+  std::map<std::string, std::string> hashes;
+  for (const auto& h : facet["uco-observable:hash"]) {
+    hashes[h["uco-types:hashMethod"]] = h["uco-types:hashValue"]["@value"];
+  }
+  EXPECT_EQ(hashes, (std::map<std::string, std::string>{
+                        {"MD5", md5}, {"SHA1", sha1}, {"SHA256", sha256}}));
+  const std::string text = image["uco-core:description"];
+  EXPECT_NE(text.find("stores MD5 " + md5), std::string::npos) << text;
+  EXPECT_NE(text.find("verdict: match"), std::string::npos) << text;
+  auto relations = OfType(graph, "uco-observable:ObservableRelationship");
+  ASSERT_EQ(relations.size(), 1u);
+  EXPECT_EQ(relations[0]["uco-core:source"]["@id"], image["@id"]);
+  EXPECT_EQ(relations[0]["uco-core:target"]["@id"], file);
+  EXPECT_EQ(relations[0]["uco-core:kindOfRelationship"], "Contained_Within");
+  // A plain ingest has no media.
+  Fixture plain = MakeFixture();
+  EXPECT_TRUE(
+      OfType(Parse(CaseUcoJsonLd(plain.manifest, plain.entries))["@graph"],
+             "uco-observable:Image")
+          .empty());
+}
+
+TEST(CaseUcoTest, TheLegalBasisIsAnAuthorization) {
+  Fixture f = MakeFixture();
+  const std::string basis = "Budapest Convention art. 29; Law 63/2015";
+  json graph = Parse(CaseUcoJsonLd(f.manifest, f.entries, basis))["@graph"];
+  auto auths = OfType(graph, "case-investigation:Authorization");
+  ASSERT_EQ(auths.size(), 1u);
+  EXPECT_EQ(auths[0]["case-investigation:authorizationIdentifier"], basis);
+  EXPECT_EQ(auths[0]["case-investigation:authorizationType"], "legal basis");
+  json inv = OfType(graph, "case-investigation:Investigation")[0];
+  EXPECT_EQ(RefIds(inv["case-investigation:relevantAuthorization"]),
+            std::set<std::string>{auths[0]["@id"]});
+  EXPECT_TRUE(OfType(Parse(CaseUcoJsonLd(f.manifest, f.entries))["@graph"],
+                     "case-investigation:Authorization")
+                  .empty());
+}
+
+// The receiving node performs the receipt; the sender is where it came from,
+// the participant, and not the performer too.
+TEST(CaseUcoTest, TheReceiverPerformsAReceiptFromTheSender) {
+  Fixture f = MakeFixture();
+  json graph = Parse(CaseUcoJsonLd(f.manifest, f.entries))["@graph"];
+  json a =
+      NodeById(graph, Expected("action", std::string(kNode) + "/custody 7"));
+  EXPECT_EQ(a["uco-action:performer"]["@id"], Expected("organization", kNode));
+  EXPECT_EQ(RefIds(a["uco-action:participant"]),
+            std::set<std::string>{Expected("organization", kPeer)});
+}
+
+// Earlier exports of an object are in its custody: actions on its File.
+TEST(CaseUcoTest, ExportsAreActions) {
+  Fixture f = MakeFixture();
+  f.manifest.items[0].entries = {3, 5, 6};
+  f.entries.own[6] =
+      Entry(EntryKind::kEvidenceExported, kT0 + 3000000, kNode,
+            "local:prosecutor", kLocalSha256,
+            {{"bundle", "KW-2026-0042.tar"},
+             {"manifest", std::string("sha256:") + kPeerSha256}});
+  json graph = Parse(CaseUcoJsonLd(f.manifest, f.entries))["@graph"];
+  json a =
+      NodeById(graph, Expected("action", std::string(kNode) + "/custody 6"));
+  EXPECT_EQ(a["uco-core:name"], "evidence.exported");
+  EXPECT_EQ(RefIds(a["uco-action:object"]),
+            std::set<std::string>{FileWithSha256(graph, kLocalSha256)});
+  EXPECT_EQ(NodeById(graph, a["uco-action:performer"]["@id"])["uco-core:name"],
+            "prosecutor");
+  const std::string text = a["uco-core:description"];
+  EXPECT_NE(text.find("KW-2026-0042.tar"), std::string::npos) << text;
+}
+
 TEST(CaseUcoTest, ContextHasCaseNamespaces) {
   Fixture f = MakeFixture();
   json doc = Parse(CaseUcoJsonLd(f.manifest, f.entries));
@@ -148,7 +377,8 @@ TEST(CaseUcoTest, ContextHasCaseNamespaces) {
     EXPECT_EQ(ctx["uco-" + std::string(ns)], uco + ns + "/") << ns;
   }
   EXPECT_EQ(ctx["xsd"], "http://www.w3.org/2001/XMLSchema#");
-  EXPECT_EQ(ctx["kb"], "https://ccd.moi.gov.kw/amanah/kb/");
+  // The same base whoever exports: ids do not depend on the exporter.
+  EXPECT_EQ(ctx["kb"], "https://amanah.invalid/kb/");
   ASSERT_TRUE(doc["@graph"].is_array());
 }
 
@@ -178,8 +408,8 @@ TEST(CaseUcoTest, ItemsCarryHashesAndSize) {
   std::map<std::string, std::pair<uint64_t, std::map<std::string, std::string>>>
       seen;
   for (const auto& file : files) {
-    ASSERT_EQ(file["uco-core:hasFacet"].size(), 1u);
-    const json& facet = file["uco-core:hasFacet"][0];
+    ASSERT_EQ(file["uco-core:hasFacet"].size(), 2u);
+    const json& facet = file["uco-core:hasFacet"][1];
     EXPECT_EQ(facet["@type"], "uco-observable:ContentDataFacet");
     std::map<std::string, std::string> hashes;
     for (const auto& h : facet["uco-observable:hash"]) {
@@ -215,8 +445,8 @@ TEST(CaseUcoTest, ItemsCarryHashesAndSize) {
 TEST(CaseUcoTest, EveryEntryIsAnInvestigativeAction) {
   Fixture f = MakeFixture();
   json graph = Parse(CaseUcoJsonLd(f.manifest, f.entries))["@graph"];
-  const std::string local_file = std::string("kb:file/") + kLocalSha256;
-  const std::string peer_file = std::string("kb:file/") + kPeerSha256;
+  const std::string local_file = FileWithSha256(graph, kLocalSha256);
+  const std::string peer_file = FileWithSha256(graph, kPeerSha256);
   auto tools = OfType(graph, "uco-tool:Tool");
   ASSERT_EQ(tools.size(), 1u);
   EXPECT_EQ(tools[0]["uco-core:name"], "amanah");
@@ -235,7 +465,7 @@ TEST(CaseUcoTest, EveryEntryIsAnInvestigativeAction) {
       {own, 3, &f.entries.own[3], "uco-identity:Person", "alice", "",
        local_file},
       {own, 5, &f.entries.own[5], "uco-identity:Person", "bob", local_file, ""},
-      {own, 7, &f.entries.own[7], "uco-identity:Organization", kPeer, "",
+      {own, 7, &f.entries.own[7], "uco-identity:Organization", kNode, "",
        peer_file},
       {peer, 10, &f.entries.peers[kPeer][10], "uco-identity:Person", "carol",
        "", peer_file},

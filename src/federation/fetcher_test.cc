@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <random>
 #include <set>
 #include <thread>
@@ -710,6 +711,78 @@ TEST_F(FetcherTest, ABundleOfReceivedEvidenceCarriesBothHistories) {
   EXPECT_NE(report.FirstFailure().find("peers/cyber.doj.example/entries/"),
             std::string::npos)
       << report.FirstFailure();
+}
+
+// The sender's and the receiver's case.jsonld, merged as an analyst merges
+// the bundles of two countries, name each shared action and the delivered
+// exhibit once: ids depend on what a thing is, never on who exported it.
+TEST_F(FetcherTest, BothSidesCaseJsonLdMergeWithoutDuplicates) {
+  ContentAddress a = UsEvidence(1000, 31, true);
+  ASSERT_TRUE(VerifyEvidence(*us_, "US-1", a, "local:analyst").ok());
+  Deliver({a});
+  Post(us_.get(), node_.get());
+  ASSERT_EQ(*Fetcher(node_.get(), std::chrono::seconds(10)).FetchDue(), 1);
+  Post(node_.get(), us_.get());
+
+  auto case_jsonld = [&](Node* n, const std::string& case_id) {
+    std::filesystem::path tar = dir_ / (case_id + ".tar");
+    auto r = ExportToFile(n, {case_id, {}, "local:prosecutor", case_id},
+                          tar.string(), nullptr);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    std::filesystem::path x = dir_ / (case_id + ".x");
+    std::filesystem::create_directories(x);
+    EXPECT_EQ(std::system(("tar -xf " + tar.string() + " -C " + x.string() +
+                           " case.jsonld")
+                              .c_str()),
+              0);
+    std::ifstream in(x / "case.jsonld", std::ios::binary);
+    json doc = json::parse(in, nullptr, /*allow_exceptions=*/false);
+    EXPECT_FALSE(doc.is_discarded());
+    return doc;
+  };
+  const json docs[] = {case_jsonld(us_.get(), "US-1"),
+                       case_jsonld(node_.get(), "KW-1")};
+  ASSERT_EQ(docs[0]["@context"]["kb"], docs[1]["@context"]["kb"]);
+
+  // Over the union of both graphs: (log origin, index) -> action ids, and
+  // sha256 -> File ids; and what each side holds.
+  std::map<std::string, std::set<std::string>> actions, files;
+  std::set<std::string> side_actions[2], side_files[2];
+  for (int side = 0; side < 2; ++side) {
+    for (const auto& node : docs[side]["@graph"]) {
+      const std::string type = node.value("@type", "");
+      const std::string id = node.value("@id", "");
+      if (type == "case-investigation:InvestigativeAction") {
+        const json& ref = node["uco-core:externalReference"][0];
+        std::string key = ref["uco-core:definingContext"].get<std::string>() +
+                          " " +
+                          ref["uco-core:externalIdentifier"].get<std::string>();
+        actions[key].insert(id);
+        side_actions[side].insert(key);
+      } else if (type == "uco-observable:File") {
+        for (const auto& facet : node["uco-core:hasFacet"]) {
+          for (const auto& h :
+               facet.value("uco-observable:hash", json::array())) {
+            if (h["uco-types:hashMethod"] != "SHA256") continue;
+            std::string sha = h["uco-types:hashValue"]["@value"];
+            files[sha].insert(id);
+            side_files[side].insert(sha);
+          }
+        }
+      }
+    }
+  }
+  size_t shared = 0;
+  for (const auto& [key, ids] : actions) {
+    EXPECT_EQ(ids.size(), 1u) << key;
+    if (side_actions[0].count(key) && side_actions[1].count(key)) ++shared;
+  }
+  // The US ingest, verification and release are in both.
+  EXPECT_GE(shared, 3u);
+  const std::string sha = a.ToString().substr(7);
+  ASSERT_TRUE(side_files[0].count(sha));
+  ASSERT_TRUE(side_files[1].count(sha));
+  EXPECT_EQ(files[sha].size(), 1u);
 }
 
 // What the US disclosed of its entries came with the evidence: the Kuwaiti
