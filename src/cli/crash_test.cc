@@ -13,7 +13,9 @@
 //
 // AMANAH_CRASH_KILLS sets the number of kills (default 20);
 // bench/crash_bench.sh runs 200 and reads the summary line printed at the
-// end. AMANAH_CRASH_KEEP=DIR keeps a copy of both nodes in DIR.
+// end. AMANAH_CRASH_SEED sets the seed of the moments of the kills (the
+// summary prints it); AMANAH_CRASH_KEEP=DIR keeps a copy of both nodes in
+// DIR.
 
 #include <gtest/gtest.h>
 #include <httplib.h>
@@ -212,10 +214,11 @@ class CrashTest : public testutil::ServingNodesTest {
     }
   }
 
-  // Uploads objects: `pieces`, of 1 to 2.5 MiB in pieces (whole MiB
-  // chunks, each committed when its request ends, and the rest with
+  // Uploads objects: `pieces`, of 1 to 2 MiB in pieces (whole MiB chunks,
+  // each committed when its request ends, and the rest with
   // Upload-Complete, or all that is left in one request); otherwise of up
-  // to 128 KiB in one request. After a failed request it asks where the
+  // to 64 KiB in one request. The vault grows slowly, as fsck reads all of
+  // it after every kill. After a failed request it asks where the
   // upload stands, which must be no earlier than the offset it was last
   // acknowledged, and continues from there.
   void UploadWriter(std::string token, std::string case_id, bool pieces) {
@@ -223,9 +226,8 @@ class CrashTest : public testutil::ServingNodesTest {
     uint64_t seed = pieces ? 11 : 12;
     std::mt19937_64 rng(seed);
     for (int n = 0; !stop_; ++n) {
-      std::string content =
-          RandomBytes(rng, pieces ? kMiB + rng() % (3 * kMiB / 2)
-                                  : 1 + rng() % (256 << 10));
+      std::string content = RandomBytes(
+          rng, pieces ? kMiB + rng() % kMiB : 1 + rng() % (64 << 10));
       std::string address = AddressOf(content);
       json begin = {{"name", "upload-" + std::to_string(seed) + "-" +
                                  std::to_string(n) + ".bin"}};
@@ -313,7 +315,8 @@ class CrashTest : public testutil::ServingNodesTest {
         offset = now;  // "sealed": the next request finishes it
         SleepMs(10);
       }
-      Pace(rng, pieces ? 500 : 200);
+      if (pieces) SleepMs(500);
+      Pace(rng, pieces ? 1500 : 300);
     }
   }
 
@@ -392,7 +395,7 @@ class CrashTest : public testutil::ServingNodesTest {
     auto c = Client(*peer_, token);
     std::mt19937_64 rng(5);
     while (!stop_) {
-      std::string content = RandomBytes(rng, 1 + rng() % (200 << 10));
+      std::string content = RandomBytes(rng, 1 + rng() % (64 << 10));
       auto r =
           c->Post("/api/v1/cases/" + case_id + "/uploads",
                   json{{"name", "delivered.bin"}}.dump(), "application/json");
@@ -419,7 +422,7 @@ class CrashTest : public testutil::ServingNodesTest {
         std::lock_guard<std::mutex> l(mu_);
         ++offered_;
       }
-      Pace(rng, 700);
+      Pace(rng, 1000);
     }
   }
 
@@ -701,7 +704,13 @@ TEST_F(CrashTest, NothingAcknowledgedIsLostAcrossKills) {
   writers.emplace_back([&] { Sender(sender_token, "US-OUT"); });
   writers.emplace_back([&] { EvidenceSender(sender_token, "US-EV", theirs); });
 
-  std::mt19937_64 rng(std::random_device{}());
+  // The moments of the kills; the seed is printed, to run them again
+  // (AMANAH_CRASH_SEED).
+  const char* seed_env = std::getenv("AMANAH_CRASH_SEED");
+  const uint64_t seed = seed_env && *seed_env
+                            ? std::strtoull(seed_env, nullptr, 10)
+                            : std::random_device{}();
+  std::mt19937_64 rng(seed);
   int kills = 0, in_flight_kills = 0, open_failures = 0, fsck_failures = 0;
   std::vector<double> restarts, fscks;
   auto since = [](Clock::time_point t) {
@@ -775,7 +784,7 @@ TEST_F(CrashTest, NothingAcknowledgedIsLostAcrossKills) {
   size_t confirmed = PeerConfirmedObjects().size();
   std::printf(
       "crash summary: %d kills (%d with writes in flight, %d with fsck "
-      "before the restart)\n"
+      "before the restart; seed %llu)\n"
       "  acknowledged: %zu cases, %zu requests, %zu uploads (%zu sessions, "
       "%zu chunks committed, %zu finished after a break), %zu requests filed "
       "from the inbox\n"
@@ -785,9 +794,10 @@ TEST_F(CrashTest, NothingAcknowledgedIsLostAcrossKills) {
       "  lost %d, half applied %d, fsck failures %d, failures to open %d\n"
       "  restart after a kill: median %.0f ms, max %.0f ms; fsck median %.0f "
       "ms; %.1f s a kill\n",
-      kills, in_flight_kills, kills / 2, cases_.size(), requests_.size(),
-      uploads_.size(), sessions_.size(), chunks_acked_, resumed_, filed_.size(),
-      messages_acked_, received["request"], sent_, received["request.update"],
+      kills, in_flight_kills, kills / 2, static_cast<unsigned long long>(seed),
+      cases_.size(), requests_.size(), uploads_.size(), sessions_.size(),
+      chunks_acked_, resumed_, filed_.size(), messages_acked_,
+      received["request"], sent_, received["request.update"],
       received["evidence.manifest"], confirmed, offered_, lost_, half_applied_,
       fsck_failures, open_failures, median_ms(restarts), max_ms,
       median_ms(fscks), kills > 0 ? loop_s / kills : 0.0);

@@ -9,11 +9,12 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 #include <netinet/in.h>
-#include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -27,8 +28,6 @@
 #include <vector>
 
 #include "storage/testutil.h"
-
-extern char** environ;
 
 namespace amanah::testutil {
 
@@ -133,18 +132,22 @@ class ServingNodesTest : public TempDirTest {
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
-    posix_spawn_file_actions_t files;
-    posix_spawn_file_actions_init(&files);
-    posix_spawn_file_actions_addopen(&files, 1, log.c_str(),
-                                     O_WRONLY | O_CREAT | O_APPEND, 0600);
-    posix_spawn_file_actions_adddup2(&files, 1, 2);
     auto begin = std::chrono::steady_clock::now();
-    int rc =
-        posix_spawn(&n.pid, argv[0], &files, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&files);
-    if (rc != 0) {
+    pid_t parent = ::getpid();
+    n.pid = ::fork();
+    if (n.pid == 0) {
+      // The node dies with the test, should the test be killed (a timeout)
+      // before it stops the node.
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+      if (::getppid() != parent) ::_exit(127);
+      int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+      if (fd < 0 || ::dup2(fd, 1) < 0 || ::dup2(fd, 2) < 0) ::_exit(127);
+      ::execv(argv[0], argv.data());
+      ::_exit(127);
+    }
+    if (n.pid < 0) {
       n.pid = 0;
-      ADD_FAILURE() << "cannot start " << AMANAH_BINARY << ": " << rc;
+      ADD_FAILURE() << "cannot start " << AMANAH_BINARY << ": " << errno;
       return -1;
     }
     httplib::Client c(n.url());
