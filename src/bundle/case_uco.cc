@@ -308,7 +308,11 @@ class GraphBuilder {
       x.file = AddFile(item, sha256, x);
       files.push_back(x.file);
       std::string exhibit = manifest_.case_id + "/" + std::to_string(n);
-      if (exhibits.size() > 1) exhibit += "." + std::to_string(k + 1);
+      if (exhibits.size() > 1) {
+        // Two appends, not "." + ...: GCC 12 -O3 -Wrestrict.
+        exhibit += '.';
+        exhibit += std::to_string(k + 1);
+      }
       std::string record =
           KbId("provenance-record", case_identity + " " + x.identity);
       Add(json{{"@id", record},
