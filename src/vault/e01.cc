@@ -101,7 +101,7 @@ std::string HeaderDate(std::string_view v, bool instant) {
       utc.tm_year + 1900 < 1 || utc.tm_year + 1900 > 9999) {
     return "";
   }
-  char buf[32];
+  char buf[80];  // room for any int the compiler imagines, not only 4 digits
   std::snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02dZ",
                 utc.tm_year + 1900, utc.tm_mon + 1, utc.tm_mday, utc.tm_hour,
                 utc.tm_min, utc.tm_sec);
