@@ -9,19 +9,23 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 
-echo "== format check (clang-format, Google style)"
+# Each stage is announced with the seconds since the start, so that a CI log
+# shows where the time goes.
+stage() { echo "== $* (at ${SECONDS} s)"; }
+
+stage "format check (clang-format, Google style)"
 bad=$(find src bench fuzz -name '*.cc' -o -name '*.h' | xargs clang-format --dry-run 2>&1 | grep -c warning || true)
 if [ "$bad" != "0" ]; then
   find src bench fuzz -name '*.cc' -o -name '*.h' | xargs clang-format --dry-run 2>&1 | head -20
   echo "clang-format: $bad lines to reformat"; exit 1
 fi
 
-echo "== build"
+stage "build"
 bash scripts/build.sh build
-echo "== tests"
+stage "tests"
 (cd build && ctest --output-on-failure -j 2 --timeout 600)
 
-echo "== amanah-verify alone: what a court builds (OpenSSL, libsodium, nlohmann-json)"
+stage "amanah-verify alone: what a court builds (OpenSSL, libsodium, nlohmann-json)"
 bash scripts/build.sh build-verify -DAMANAH_VERIFY_ONLY=ON
 if ldd build-verify/src/amanah-verify | grep -Eq 'sqlite|ewf|libssl|toml|brotli|libz'; then
   ldd build-verify/src/amanah-verify
@@ -29,7 +33,7 @@ if ldd build-verify/src/amanah-verify | grep -Eq 'sqlite|ewf|libssl|toml|brotli|
 fi
 build-verify/src/amanah-verify --help > /dev/null
 
-echo "== a packager's build: Release, warnings not errors (amanah, amanah-verify)"
+stage "a packager's build: Release, warnings not errors (amanah, amanah-verify)"
 # The compiler's own Release flags (-O3), without AMANAH_WERROR: a packager's
 # build must not fail on a warning. A warning fails the suite all the same,
 # so that one seen only at -O3 is fixed here rather than met by a packager.
@@ -46,11 +50,11 @@ fi
 build-release/src/amanah --help > /dev/null
 build-release/src/amanah-verify --help > /dev/null
 
-echo "== build with ASan/UBSan"
+stage "build with ASan/UBSan"
 # Debug (-O0): a third of the build time of an optimised sanitizer build.
 bash scripts/build.sh build-asan -DAMANAH_SANITIZE=ON -DAMANAH_BENCH=OFF \
   -DCMAKE_BUILD_TYPE=Debug
-echo "== tests under ASan/UBSan"
+stage "tests under ASan/UBSan"
 # The crash test kills a node 20 times in the build above; here, at -O0
 # under the sanitizers, 5 kills check the recovery paths for memory errors.
 (cd build-asan && AMANAH_CRASH_KILLS=5 \
@@ -58,6 +62,7 @@ echo "== tests under ASan/UBSan"
   LSAN_OPTIONS=suppressions="$PWD/../tests/lsan.supp" \
   ctest --output-on-failure -j 2 --timeout 900)
 
-echo "== fuzzing: each harness 15 s on its committed corpus (docs/fuzzing.md)"
+stage "fuzzing: each harness 15 s on its committed corpus (docs/fuzzing.md)"
 # -O0 builds in half the time of the -O1 of long runs; two harnesses at once.
 FUZZ_BUILD=build-fuzz-ci FUZZ_OPT=-O0 FUZZ_JOBS=2 bash scripts/fuzz.sh 15
+stage "all passed"
