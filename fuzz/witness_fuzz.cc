@@ -15,7 +15,7 @@
 #include "app/witness.h"
 #include "fuzz/fuzz_node.h"
 #include "ledger/merkle.h"
-#include "storage/sqlite.h"
+#include "storage/sqlite/sqlite.h"
 
 namespace amanah {
 namespace {

@@ -13,7 +13,7 @@
 #include "ledger/custody_entry.h"
 #include "ledger/disclosure.h"
 #include "ledger/log_reader.h"
-#include "storage/sqlite.h"
+#include "storage/sqlite/sqlite.h"
 
 namespace amanah {
 

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "base/status.h"
-#include "storage/sqlite.h"
+#include "storage/sqlite/sqlite.h"
 
 namespace amanah {
 

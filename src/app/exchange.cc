@@ -3,7 +3,7 @@
 #include <mutex>
 #include <set>
 
-#include "storage/sqlite.h"
+#include "storage/sqlite/sqlite.h"
 
 namespace amanah {
 

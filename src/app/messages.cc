@@ -14,7 +14,7 @@
 #include "crypto/hash.h"
 #include "ledger/merkle.h"
 #include "ledger/note.h"
-#include "storage/sqlite.h"
+#include "storage/sqlite/sqlite.h"
 
 namespace amanah {
 

@@ -6,7 +6,7 @@
 #include <cctype>
 
 #include "base/encoding.h"
-#include "storage/sqlite.h"
+#include "storage/sqlite/sqlite.h"
 
 namespace amanah {
 

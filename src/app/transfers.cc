@@ -10,7 +10,7 @@
 #include "app/requests.h"
 #include "base/json_writer.h"
 #include "ledger/log_reader.h"
-#include "storage/sqlite.h"
+#include "storage/sqlite/sqlite.h"
 
 namespace amanah {
 

@@ -7,7 +7,7 @@
 #include "base/encoding.h"
 #include "ledger/merkle.h"
 #include "ledger/note.h"
-#include "storage/sqlite.h"
+#include "storage/sqlite/sqlite.h"
 
 namespace amanah {
 

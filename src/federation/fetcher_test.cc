@@ -22,7 +22,7 @@
 #include "federation/witness_client.h"
 #include "ledger/log_reader.h"
 #include "server/server.h"
-#include "storage/sqlite.h"
+#include "storage/sqlite/sqlite.h"
 #include "vault/staged.h"
 #include "vault/testutil.h"
 

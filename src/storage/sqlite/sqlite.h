@@ -3,8 +3,8 @@
 // finalize themselves, and transactions that roll back on any error so that
 // nothing half-written is ever visible.
 
-#ifndef AMANAH_STORAGE_SQLITE_H_
-#define AMANAH_STORAGE_SQLITE_H_
+#ifndef AMANAH_STORAGE_SQLITE_SQLITE_H_
+#define AMANAH_STORAGE_SQLITE_SQLITE_H_
 
 #include <sqlite3.h>
 
@@ -102,4 +102,4 @@ class Statement {
 
 }  // namespace amanah
 
-#endif  // AMANAH_STORAGE_SQLITE_H_
+#endif  // AMANAH_STORAGE_SQLITE_SQLITE_H_
