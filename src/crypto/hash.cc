@@ -39,18 +39,6 @@ std::string_view HashName(HashAlgorithm algorithm) {
   return "";
 }
 
-size_t HashSize(HashAlgorithm algorithm) {
-  switch (algorithm) {
-    case HashAlgorithm::kSha256:
-      return 32;
-    case HashAlgorithm::kSha1:
-      return 20;
-    case HashAlgorithm::kMd5:
-      return 16;
-  }
-  return 0;
-}
-
 Hasher::Hasher(HashAlgorithm algorithm) : ctx_(EVP_MD_CTX_new()) {
   if (ctx_ == nullptr ||
       EVP_DigestInit_ex(ctx_, FetchedMd(algorithm), nullptr) != 1) {

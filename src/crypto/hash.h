@@ -20,7 +20,6 @@ enum class HashAlgorithm { kSha256, kSha1, kMd5 };
 
 // "sha256", "sha1", "md5": the names used in custody entries and the CLI.
 std::string_view HashName(HashAlgorithm algorithm);
-size_t HashSize(HashAlgorithm algorithm);
 
 // An incremental hash. Not thread-safe; one Hasher per stream.
 class Hasher {

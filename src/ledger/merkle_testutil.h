@@ -1,4 +1,4 @@
-// Test support shared by merkle_test.cc and subtree_test.cc: an in-memory
+// Test support shared by the ledger and witness tests: an in-memory
 // tree and decoders for the golden vectors in ../shared/data/merkle-vectors/.
 // Included only by tests.
 

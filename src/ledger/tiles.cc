@@ -217,12 +217,6 @@ Status TileStore::WriteTile(int level, uint64_t index,
                    EncodeHashTile(hashes));
 }
 
-Status TileStore::WriteEntryBundle(
-    uint64_t index, const std::vector<std::string>& entries) const {
-  return WriteFile(EntryBundlePath(index, entries.size()),
-                   EncodeEntryBundle(entries));
-}
-
 Status TileStore::WriteEncodedEntryBundle(uint64_t index, uint64_t width,
                                           std::string_view bundle) const {
   return WriteFile(EntryBundlePath(index, width), bundle);

@@ -65,9 +65,7 @@ class TileStore {
   // journal makes them recoverable. See CustodyLog.
   Status WriteTile(int level, uint64_t index,
                    const std::vector<Hash256>& hashes) const;
-  Status WriteEntryBundle(uint64_t index,
-                          const std::vector<std::string>& entries) const;
-  // The same, already encoded: `width` entries.
+  // An entry bundle, already encoded (EncodeEntryBundle): `width` entries.
   Status WriteEncodedEntryBundle(uint64_t index, uint64_t width,
                                  std::string_view bundle) const;
   Status WriteCheckpoint(std::string_view signed_note) const;

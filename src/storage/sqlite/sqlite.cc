@@ -145,8 +145,6 @@ void Statement::Bind(int i, int64_t v) {
   sqlite3_bind_int64(stmt_, i, static_cast<sqlite3_int64>(v));
 }
 
-void Statement::BindNull(int i) { sqlite3_bind_null(stmt_, i); }
-
 int Statement::Step() { return sqlite3_step(stmt_); }
 
 Status Statement::Run() {

@@ -82,7 +82,6 @@ class Statement {
   void Bind(int i, int64_t v);
   void Bind(int i, uint64_t v) { Bind(i, static_cast<int64_t>(v)); }
   void Bind(int i, int v) { Bind(i, static_cast<int64_t>(v)); }
-  void BindNull(int i);
   // SQLITE_ROW, SQLITE_DONE or an error code.
   int Step();
   // Steps a statement that returns no rows.
