@@ -1,7 +1,15 @@
 // The embedded database: one SQLite file in WAL mode, shared by the node's
 // tables (evidence, users, cases, requests). A thin wrapper: statements that
 // finalize themselves, and transactions that roll back on any error so that
-// nothing half-written is ever visible.
+// nothing half-written is ever visible. It is the SQLite adapter of the
+// Database port (storage/database.h), and only storage/sqlite/ may use it
+// (docs/architecture.md).
+//
+// One connection serves every thread. Transactions are run one at a time;
+// a statement run outside any by another thread meanwhile runs on the same
+// connection, so it sees (and, if it writes, joins) the open transaction:
+// the stores make each of their writes a transaction of its own when the
+// caller has none.
 
 #ifndef AMANAH_STORAGE_SQLITE_SQLITE_H_
 #define AMANAH_STORAGE_SQLITE_SQLITE_H_
@@ -19,14 +27,15 @@
 #include <unordered_map>
 
 #include "base/status.h"
+#include "storage/database.h"
 
 namespace amanah {
 
-class SqliteDb {
+class SqliteDb : public Database {
  public:
   // Opens or creates the database: WAL, synchronous=FULL, foreign keys on.
   static Result<std::unique_ptr<SqliteDb>> Open(const std::string& path);
-  ~SqliteDb();
+  ~SqliteDb() override;
   SqliteDb(const SqliteDb&) = delete;
   SqliteDb& operator=(const SqliteDb&) = delete;
 
@@ -41,9 +50,8 @@ class SqliteDb {
   // BEGIN IMMEDIATE; fn(); COMMIT, or ROLLBACK if fn fails. Transactions
   // from several threads are serialised here; one inside another is a
   // savepoint within the outer one.
-  Status Transaction(const std::function<Status()>& fn);
-  // Whether the calling thread is inside Transaction().
-  bool InTransactionOnThisThread() const;
+  Status Transaction(const std::function<Status()>& fn) override;
+  bool InTransactionOnThisThread() const override;
 
   sqlite3* handle() const { return db_; }
 

@@ -2,6 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
+#include <future>
+#include <thread>
+
 #include "storage/testutil.h"
 
 namespace amanah {
@@ -27,16 +32,18 @@ class SqliteTest : public testutil::TempDirTest {
   std::unique_ptr<SqliteDb> db_;
 };
 
+// Through the Database port, as app/ uses it.
 TEST_F(SqliteTest, TransactionsCommitOrLeaveNothing) {
-  ASSERT_TRUE(db_->Transaction([&] { return Insert(1); }).ok());
-  Status s = db_->Transaction([&]() -> Status {
+  Database& db = *db_;
+  ASSERT_TRUE(db.Transaction([&] { return Insert(1); }).ok());
+  Status s = db.Transaction([&]() -> Status {
     RETURN_IF_ERROR(Insert(2));
     return Status::IOError("disk on fire");
   });
   EXPECT_EQ(s.code(), Code::kIO);
   EXPECT_EQ(Count(), 1);
   // A constraint violation is a conflict, and rolls back the whole.
-  s = db_->Transaction([&]() -> Status {
+  s = db.Transaction([&]() -> Status {
     RETURN_IF_ERROR(Insert(3));
     return Insert(1);
   });
@@ -45,24 +52,60 @@ TEST_F(SqliteTest, TransactionsCommitOrLeaveNothing) {
 }
 
 TEST_F(SqliteTest, NestedTransactionsAreSavepoints) {
-  Status s = db_->Transaction([&]() -> Status {
+  Database& db = *db_;
+  Status s = db.Transaction([&]() -> Status {
     RETURN_IF_ERROR(Insert(1));
     // The inner one fails alone; the outer one goes on.
-    Status inner = db_->Transaction([&]() -> Status {
+    Status inner = db.Transaction([&]() -> Status {
       RETURN_IF_ERROR(Insert(2));
       return Status::Conflict("no");
     });
     EXPECT_EQ(inner.code(), Code::kConflict);
-    return db_->Transaction([&] { return Insert(3); });
+    return db.Transaction([&] { return Insert(3); });
   });
   ASSERT_TRUE(s.ok()) << s.ToString();
   EXPECT_EQ(Count(), 2);
   // An outer failure takes the committed inner part with it.
-  s = db_->Transaction([&]() -> Status {
-    RETURN_IF_ERROR(db_->Transaction([&] { return Insert(4); }));
+  s = db.Transaction([&]() -> Status {
+    RETURN_IF_ERROR(db.Transaction([&] { return Insert(4); }));
     return Status::InvalidInput("changed my mind");
   });
   EXPECT_FALSE(s.ok());
+  EXPECT_EQ(Count(), 2);
+}
+
+// The transaction is the calling thread's: another thread is not in it,
+// and its own transaction begins only once the first has committed.
+TEST_F(SqliteTest, TransactionsAreEachThreadsOwnAndRunOneAtATime) {
+  Database& db = *db_;
+  EXPECT_FALSE(db.InTransactionOnThisThread());
+  std::promise<void> other_began;
+  std::atomic<bool> other_ran{false};
+  bool other_saw_itself = false, other_saw_first = true;
+  std::thread other;
+  Status s = db.Transaction([&]() -> Status {
+    EXPECT_TRUE(db.InTransactionOnThisThread());
+    other = std::thread([&] {
+      other_saw_first = db.InTransactionOnThisThread();
+      other_began.set_value();
+      Status o = db.Transaction([&]() -> Status {
+        other_saw_itself = db.InTransactionOnThisThread();
+        other_ran = true;
+        return Insert(2);
+      });
+      EXPECT_TRUE(o.ok()) << o.ToString();
+    });
+    other_began.get_future().wait();
+    // Given time to run, the other transaction still waits for this one.
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    EXPECT_FALSE(other_ran.load());
+    return Insert(1);
+  });
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  other.join();
+  EXPECT_FALSE(other_saw_first);
+  EXPECT_TRUE(other_saw_itself);
+  EXPECT_FALSE(db.InTransactionOnThisThread());
   EXPECT_EQ(Count(), 2);
 }
 
