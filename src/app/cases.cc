@@ -12,47 +12,6 @@ namespace amanah {
 
 namespace {
 
-constexpr const char* kSchema = R"sql(
-CREATE TABLE IF NOT EXISTS cases (
-  id TEXT PRIMARY KEY,
-  title TEXT NOT NULL,
-  offence TEXT NOT NULL,
-  legal_basis TEXT NOT NULL,
-  status TEXT NOT NULL DEFAULT 'open',
-  opened TEXT NOT NULL,
-  opened_by TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS case_members (
-  case_id TEXT NOT NULL REFERENCES cases(id),
-  user_id INTEGER NOT NULL REFERENCES users(id),
-  added TEXT NOT NULL,
-  PRIMARY KEY (case_id, user_id)
-);
-CREATE TABLE IF NOT EXISTS case_proposals (
-  case_id TEXT NOT NULL REFERENCES cases(id),
-  change TEXT NOT NULL CHECK (change IN ('add', 'remove', 'lead')),
-  user_name TEXT NOT NULL,
-  proposed_by TEXT NOT NULL,
-  proposed TEXT NOT NULL,
-  expires_unix INTEGER NOT NULL,
-  PRIMARY KEY (case_id, change, user_name)
-);
-)sql";
-
-// A node made before cases had leads gains the column empty (NULL); each
-// such case is then led by its opener if still a member, or else by its
-// first member. Both are in the custody log already (case.opened's actor,
-// the first case.member_added), so the upgrade records nothing new.
-constexpr const char* kLeadsForEarlierCases = R"sql(
-UPDATE cases SET lead = COALESCE(
-  (SELECT u.name FROM case_members m JOIN users u ON u.id = m.user_id
-    WHERE m.case_id = cases.id AND 'user:' || u.name = cases.opened_by),
-  (SELECT u.name FROM case_members m JOIN users u ON u.id = m.user_id
-    WHERE m.case_id = cases.id ORDER BY m.added, m.rowid LIMIT 1),
-  '')
-WHERE lead IS NULL;
-)sql";
-
 constexpr const char* kCaseColumns =
     "c.id, c.title, c.offence, c.legal_basis, c.status, c.opened, "
     "c.opened_by, c.lead";
@@ -98,17 +57,6 @@ nlohmann::json CaseToJson(const Case& c) {
 
 std::string_view MemberChangeName(MemberChange change) {
   return kChangeNames[static_cast<size_t>(change)];
-}
-
-Status CaseBook::CreateTables(SqliteDb* sql) {
-  RETURN_IF_ERROR(sql->Exec(kSchema));
-  RETURN_IF_ERROR(sql->AddColumnIfMissing("cases", "lead", "TEXT"));
-  // The secret a case's custody entries are sealed with (ledger/disclosure.h):
-  // hex, never shown, never in the log. Cases of an earlier version get one
-  // when first sealed for.
-  RETURN_IF_ERROR(
-      sql->AddColumnIfMissing("cases", "secret", "TEXT NOT NULL DEFAULT ''"));
-  return sql->Exec(kLeadsForEarlierCases);
 }
 
 Result<Bytes> CaseBook::Secret(const std::string& id) {

@@ -77,8 +77,6 @@ class CaseBook {
  public:
   explicit CaseBook(Node* node) : node_(node) {}
 
-  static Status CreateTables(SqliteDb* sql);
-
   // Opens a case; `opener` (a user name, or empty from the CLI) becomes
   // its first member and its lead.
   Result<Case> Open(const std::string& actor, const CaseDraft& draft,

@@ -198,41 +198,5 @@ TEST_F(CaseMembersTest, RefusalsChangeNothing) {
   EXPECT_TRUE(book_.Proposals("KW-1")->empty());
 }
 
-// A node made before cases had leads: each case is led by its opener if
-// still a member, else by its first member, else by nobody.
-TEST_F(CaseMembersTest, EarlierCasesGetTheirOpenerOrFirstMember) {
-  ASSERT_TRUE(book_.AddMember("local:op", "KW-1", "ana").ok());
-  ASSERT_TRUE(
-      book_.Open("local:op", {"B", "t", Offence::kOther, "x"}, "").ok());
-  ASSERT_TRUE(book_.AddMember("local:op", "B", "omar").ok());
-  ASSERT_TRUE(book_.AddMember("local:op", "B", "pia").ok());
-  ASSERT_TRUE(
-      book_.Open("local:op", {"C", "t", Offence::kOther, "x"}, "").ok());
-  ASSERT_TRUE(
-      book_.Open("user:lena", {"D", "t", Offence::kOther, "x"}, "lena").ok());
-  ASSERT_TRUE(book_.AddMember("local:op", "D", "pia").ok());
-  // As the earlier version kept them: no lead column, and an opener who
-  // may since have left.
-  ASSERT_TRUE(node_->sql()
-                  .Exec("DELETE FROM case_members WHERE case_id='D' AND "
-                        "user_id=(SELECT id FROM users WHERE name='lena');"
-                        "ALTER TABLE cases DROP COLUMN lead;")
-                  .ok());
-  std::string data = (dir_ / "data").string();
-  node_.reset();
-  node_ = std::move(Node::Open(&env_, data)).value();
-  CaseBook book(node_.get());
-  EXPECT_EQ((*book.Get("KW-1"))->lead, "lena");
-  EXPECT_EQ((*book.Get("B"))->lead, "omar");
-  EXPECT_EQ((*book.Get("C"))->lead, "");
-  EXPECT_EQ((*book.Get("D"))->lead, "pia");
-  // Once set, a lead stays as it is when the node opens again.
-  ASSERT_TRUE(book.SetLead("local:op", "B", "pia").ok());
-  node_.reset();
-  node_ = std::move(Node::Open(&env_, data)).value();
-  EXPECT_EQ((*CaseBook(node_.get()).Get("B"))->lead, "pia");
-  EXPECT_EQ((*CaseBook(node_.get()).Get("C"))->lead, "");
-}
-
 }  // namespace
 }  // namespace amanah

@@ -4,25 +4,6 @@ namespace amanah {
 
 namespace {
 
-constexpr const char* kSchema = R"sql(
-CREATE TABLE IF NOT EXISTS custody_index (
-  entry_index INTEGER PRIMARY KEY,
-  kind TEXT NOT NULL,
-  time TEXT NOT NULL,
-  actor TEXT NOT NULL,
-  case_id TEXT NOT NULL,
-  subject TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS custody_by_case ON custody_index(case_id);
-CREATE INDEX IF NOT EXISTS custody_by_subject ON custody_index(subject);
-CREATE INDEX IF NOT EXISTS custody_by_case_subject
-  ON custody_index(case_id, subject);
-CREATE TABLE IF NOT EXISTS custody_disclosures (
-  entry_index INTEGER PRIMARY KEY,
-  disclosures TEXT NOT NULL
-);
-)sql";
-
 constexpr const char* kColumns =
     "SELECT entry_index, kind, time, actor, case_id, subject FROM "
     "custody_index ";
@@ -39,13 +20,6 @@ Result<std::vector<IndexedEntry>> ReadRows(Statement& q) {
 }
 
 }  // namespace
-
-Status CustodyIndex::CreateTables(SqliteDb* db) {
-  RETURN_IF_ERROR(db->Exec(kSchema));
-  // An entry whose change never committed, and the entry.voided that says
-  // so (Node::VoidUncommitted).
-  return db->AddColumnIfMissing("custody_index", "voided_by", "INTEGER");
-}
 
 Status CustodyIndex::Add(uint64_t index, const CustodyEntry& e,
                          const std::vector<std::string>& disclosures) {

@@ -26,8 +26,6 @@ class CustodyIndex {
  public:
   explicit CustodyIndex(SqliteDb* db) : db_(db) {}
 
-  static Status CreateTables(SqliteDb* db);
-
   // Records entry `index` (idempotent): `entry` in clear (as it was before
   // it was sealed) and, for a sealed entry, its disclosures, which only
   // this database keeps.

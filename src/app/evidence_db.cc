@@ -4,57 +4,11 @@ namespace amanah {
 
 namespace {
 
-constexpr const char* kSchema = R"sql(
-CREATE TABLE IF NOT EXISTS evidence (
-  address TEXT PRIMARY KEY,
-  size INTEGER NOT NULL,
-  md5 TEXT NOT NULL DEFAULT '',
-  sha1 TEXT NOT NULL DEFAULT ''
-);
-CREATE TABLE IF NOT EXISTS ingest (
-  id INTEGER PRIMARY KEY,
-  address TEXT NOT NULL REFERENCES evidence(address),
-  case_id TEXT NOT NULL,
-  entry_index INTEGER NOT NULL UNIQUE,
-  source TEXT NOT NULL,
-  time TEXT NOT NULL,
-  md5 TEXT NOT NULL DEFAULT '',
-  sha1 TEXT NOT NULL DEFAULT ''
-);
-CREATE INDEX IF NOT EXISTS ingest_by_address ON ingest(address);
-CREATE TABLE IF NOT EXISTS pending_objects (
-  id INTEGER PRIMARY KEY,
-  tmp_path TEXT NOT NULL,
-  address TEXT NOT NULL DEFAULT ''
-);
-CREATE INDEX IF NOT EXISTS ingest_by_case ON ingest(case_id, address);
-)sql";
-
 EvidenceRecord ReadEvidence(Statement& s) {
   return EvidenceRecord{s.Text(0), s.Uint(1), s.Text(2), s.Text(3)};
 }
 
 }  // namespace
-
-Result<std::unique_ptr<EvidenceDb>> EvidenceDb::Open(SqliteDb* db) {
-  RETURN_IF_ERROR(db->Exec(kSchema));
-  ASSIGN_OR_RETURN(bool per_ingest, db->HasColumn("ingest", "md5"));
-  if (!per_ingest) {
-    // A node of an earlier version kept MD5 and SHA-1 per object only: its
-    // ingests keep showing them.
-    RETURN_IF_ERROR(db->Transaction([&]() -> Status {
-      RETURN_IF_ERROR(
-          db->AddColumnIfMissing("ingest", "md5", "TEXT NOT NULL DEFAULT ''"));
-      RETURN_IF_ERROR(
-          db->AddColumnIfMissing("ingest", "sha1", "TEXT NOT NULL DEFAULT ''"));
-      return db->Exec(
-          "UPDATE ingest SET md5=(SELECT e.md5 FROM evidence e WHERE "
-          "e.address=ingest.address), sha1=(SELECT e.sha1 FROM evidence e "
-          "WHERE e.address=ingest.address)");
-    }));
-  }
-  return std::unique_ptr<EvidenceDb>(new EvidenceDb(db));
-}
 
 Status EvidenceDb::RecordIngest(const EvidenceRecord& ev,
                                 const IngestRecord& in) {

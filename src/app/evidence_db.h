@@ -45,8 +45,8 @@ struct PendingObject {
 
 class EvidenceDb {
  public:
-  // Creates the tables if needed; `db` must outlive this.
-  static Result<std::unique_ptr<EvidenceDb>> Open(SqliteDb* db);
+  // `db` (its schema migrated, storage/sqlite/schema.h) must outlive this.
+  explicit EvidenceDb(SqliteDb* db) : db_(db) {}
 
   // Records an ingest; fills in hashes the evidence row lacked.
   Status RecordIngest(const EvidenceRecord& evidence,
@@ -70,7 +70,6 @@ class EvidenceDb {
   Result<std::vector<PendingObject>> Pending();
 
  private:
-  explicit EvidenceDb(SqliteDb* db) : db_(db) {}
   SqliteDb* db_;
 };
 

@@ -11,18 +11,6 @@ namespace {
 
 using nlohmann::json;
 
-constexpr char kSchema[] = R"sql(
-CREATE TABLE IF NOT EXISTS request_links (
-  request_id TEXT PRIMARY KEY,
-  peer TEXT NOT NULL,
-  remote_id TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS inbox_outcomes (
-  message_id TEXT PRIMARY KEY,
-  outcome TEXT NOT NULL
-);
-)sql";
-
 // The outcome of an update that waits for its request to be filed.
 constexpr char kWaiting[] = "waiting: applied once message ";
 
@@ -32,8 +20,6 @@ std::recursive_mutex& ExchangeMutex() {
   static auto* mu = new std::recursive_mutex;
   return *mu;
 }
-
-Status Exchange::CreateTables(SqliteDb* sql) { return sql->Exec(kSchema); }
 
 Result<std::optional<RequestLink>> Exchange::Link(const std::string& id) {
   Statement q(node_->sql(),

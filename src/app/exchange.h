@@ -37,8 +37,6 @@ class Exchange {
  public:
   explicit Exchange(Node* node) : node_(node) {}
 
-  static Status CreateTables(SqliteDb* sql);
-
   // Sends outgoing draft `id` to `peer` and moves it to sent; returns the
   // message id.
   Result<std::string> Send(const std::string& actor, const std::string& id,

@@ -25,30 +25,6 @@ using nlohmann::json;
 constexpr char kMessageDomain[] = "amanah-message/v1";
 constexpr char kReceiptDomain[] = "amanah-receipt/v1";
 
-constexpr char kSchema[] = R"sql(
-CREATE TABLE IF NOT EXISTS outbox (
-  id TEXT PRIMARY KEY,
-  peer TEXT NOT NULL,
-  type TEXT NOT NULL,
-  body TEXT NOT NULL,
-  signature TEXT NOT NULL,
-  created TEXT NOT NULL,
-  state TEXT NOT NULL,
-  attempts INTEGER NOT NULL DEFAULT 0,
-  next_attempt INTEGER NOT NULL DEFAULT 0,
-  last_error TEXT NOT NULL DEFAULT '',
-  receipt TEXT NOT NULL DEFAULT ''
-);
-CREATE INDEX IF NOT EXISTS outbox_due ON outbox(state, next_attempt);
-CREATE TABLE IF NOT EXISTS inbox (
-  id TEXT PRIMARY KEY,
-  peer TEXT NOT NULL,
-  type TEXT NOT NULL,
-  body TEXT NOT NULL,
-  received TEXT NOT NULL
-);
-)sql";
-
 std::string Sha256Hex(std::string_view s) {
   Hash256 h = Sha256(AsBytes(s));
   return HexEncode(ByteView(h.data(), h.size()));
@@ -285,8 +261,6 @@ Result<std::vector<SignedMessage>> ParseMessageBatch(const json& j) {
   }
   return out;
 }
-
-Status Mailroom::CreateTables(SqliteDb* sql) { return sql->Exec(kSchema); }
 
 std::string Mailroom::NewMessageId() {
   uint8_t rnd[16];

@@ -125,8 +125,6 @@ class Mailroom {
  public:
   explicit Mailroom(Node* node) : node_(node) {}
 
-  static Status CreateTables(SqliteDb* sql);
-
   // Queues a message to `peer`, with a message.sent custody entry; returns
   // its id. The body is formatted and signed here.
   // `id` may be chosen beforehand (NewMessageId) so that entries written

@@ -21,6 +21,7 @@
 #include "app/witness.h"
 #include "crypto/tls_identity.h"
 #include "ledger/note.h"
+#include "storage/sqlite/schema.h"
 
 namespace amanah {
 
@@ -210,7 +211,7 @@ Result<NodeInfo> Node::Init(Env* env, const std::string& dir,
       ASSIGN_OR_RETURN(auto file, env->NewWritableFile(db_path, 0600));
       RETURN_IF_ERROR(file->Close());
       ASSIGN_OR_RETURN(auto sql, SqliteDb::Open(db_path));
-      RETURN_IF_ERROR(CreateTables(sql.get()));
+      RETURN_IF_ERROR(MigrateSqliteSchema(*sql));
     }
 
     toml::table t{{"name", name}, {"origin", info.origin}};
@@ -291,23 +292,10 @@ Result<std::unique_ptr<Node>> Node::Open(Env* env, const std::string& dir) {
   return node;
 }
 
-Status Node::CreateTables(SqliteDb* sql) {
-  RETURN_IF_ERROR(EvidenceDb::Open(sql).status());
-  RETURN_IF_ERROR(CustodyIndex::CreateTables(sql));
-  RETURN_IF_ERROR(UserDirectory::CreateTables(sql));
-  RETURN_IF_ERROR(CaseBook::CreateTables(sql));
-  RETURN_IF_ERROR(RequestBook::CreateTables(sql));
-  RETURN_IF_ERROR(PeerBook::CreateTables(sql));
-  RETURN_IF_ERROR(Witness::CreateTables(sql));
-  RETURN_IF_ERROR(Mailroom::CreateTables(sql));
-  RETURN_IF_ERROR(Exchange::CreateTables(sql));
-  RETURN_IF_ERROR(Transfers::CreateTables(sql));
-  return UploadDesk::CreateTables(sql);
-}
-
 Status Node::OpenTables() {
-  RETURN_IF_ERROR(CreateTables(sql_.get()));
-  ASSIGN_OR_RETURN(db_, EvidenceDb::Open(sql_.get()));
+  RETURN_IF_ERROR(
+      MigrateSqliteSchema(*sql_).Annotate(JoinPath(dir_, "amanah.db")));
+  db_ = std::make_unique<EvidenceDb>(sql_.get());
   return Status::OK();
 }
 

@@ -145,8 +145,8 @@ class Node {
   TileStore tiles_;
   TlsIdentity tls_identity_;
   std::unique_ptr<Vault> vault_;
-  // Creates every table of the node's database (idempotent).
-  static Status CreateTables(SqliteDb* sql);
+  // Brings the database's schema to the latest version
+  // (storage/sqlite/schema.h).
   Status OpenTables();
   // At open: every entry of the log that the database does not know was
   // appended by a change that never committed. Each gets an entry.voided

@@ -14,6 +14,7 @@
 #include "app/fsck.h"
 #include "app/testutil.h"
 #include "storage/fault_injection_env.h"
+#include "storage/sqlite/schema.h"
 #include "storage/testutil.h"
 
 namespace amanah {
@@ -100,6 +101,29 @@ TEST_F(NodeTest, WrongDataDirectory) {
   auto node = Node::Open(Env::Default(), (dir_ / "nowhere").string());
   EXPECT_EQ(node.status().code(), Code::kNotFound);
   EXPECT_NE(node.status().message().find("amanah init"), std::string::npos);
+}
+
+// The node's schema is at the latest version once it opens; a database a
+// later amanah has migrated is refused, naming the file, and not touched.
+TEST_F(NodeTest, ADatabaseOfALaterVersionIsRefused) {
+  auto node = InitAndOpen();
+  ASSERT_NE(node, nullptr);
+  EXPECT_EQ(*SqliteSchemaVersion(node->sql()), LatestSqliteSchemaVersion());
+  int later = LatestSqliteSchemaVersion() + 1;
+  ASSERT_TRUE(
+      node->sql()
+          .Exec(("PRAGMA user_version = " + std::to_string(later)).c_str())
+          .ok());
+  node.reset();
+  auto opened = Node::Open(Env::Default(), data_);
+  EXPECT_EQ(opened.status().code(), Code::kConflict);
+  EXPECT_NE(opened.status().message().find("amanah.db"), std::string::npos)
+      << opened.status().ToString();
+  EXPECT_NE(opened.status().message().find("later amanah"), std::string::npos)
+      << opened.status().ToString();
+  auto db = SqliteDb::Open((fs::path(data_) / "amanah.db").string());
+  ASSERT_TRUE(db.ok());
+  EXPECT_EQ(*SqliteSchemaVersion(**db), later);
 }
 
 TEST_F(NodeTest, IngestRecordsEntryAndIsProvable) {

@@ -12,16 +12,6 @@ namespace amanah {
 
 namespace {
 
-constexpr char kSchema[] = R"sql(
-CREATE TABLE IF NOT EXISTS peers (
-  name TEXT PRIMARY KEY,
-  url TEXT NOT NULL,
-  log_key TEXT NOT NULL,
-  tls_pin TEXT NOT NULL,
-  added TEXT NOT NULL
-);
-)sql";
-
 constexpr char kColumns[] = "name, url, log_key, tls_pin, added";
 
 Peer ReadPeer(const Statement& q) {
@@ -219,8 +209,6 @@ VerifierKey Peer::CosignerKey() const {
   k.key_id = NoteKeyId(k.name, k.type, k.public_key);
   return k;
 }
-
-Status PeerBook::CreateTables(SqliteDb* sql) { return sql->Exec(kSchema); }
 
 Result<Peer> PeerBook::Add(const std::string& actor, const std::string& name,
                            const std::string& url, const std::string& log_key,

@@ -54,8 +54,6 @@ class PeerBook {
  public:
   explicit PeerBook(Node* node) : node_(node) {}
 
-  static Status CreateTables(SqliteDb* sql);
-
   // Pins a peer. kInvalidInput for a malformed name, URL (ParsePeerUrl),
   // key or pin, a plain http URL whose host is not loopback, or a key that
   // is not the named node's; kConflict if the name is taken.

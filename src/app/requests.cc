@@ -11,36 +11,6 @@ namespace amanah {
 
 namespace {
 
-constexpr const char* kSchema = R"sql(
-CREATE TABLE IF NOT EXISTS requests (
-  id TEXT PRIMARY KEY,
-  case_id TEXT NOT NULL REFERENCES cases(id),
-  type TEXT NOT NULL,
-  profile TEXT NOT NULL,
-  direction TEXT NOT NULL,
-  state TEXT NOT NULL,
-  reference TEXT NOT NULL,
-  fields TEXT NOT NULL,
-  created TEXT NOT NULL,
-  created_by TEXT NOT NULL,
-  updated TEXT NOT NULL,
-  started_unix INTEGER NOT NULL DEFAULT 0,
-  preserved_until_unix INTEGER NOT NULL DEFAULT 0,
-  extensions INTEGER NOT NULL DEFAULT 0
-);
-CREATE INDEX IF NOT EXISTS requests_by_case ON requests(case_id);
-CREATE TABLE IF NOT EXISTS request_moves (
-  request_id TEXT NOT NULL REFERENCES requests(id),
-  seq INTEGER NOT NULL,
-  from_state TEXT NOT NULL,
-  to_state TEXT NOT NULL,
-  time TEXT NOT NULL,
-  actor TEXT NOT NULL,
-  reason TEXT NOT NULL,
-  PRIMARY KEY (request_id, seq)
-);
-)sql";
-
 constexpr const char* kColumns =
     "r.id, r.case_id, r.type, r.profile, r.direction, r.state, r.reference, "
     "r.fields, r.created, r.created_by, r.updated, r.started_unix, "
@@ -94,8 +64,6 @@ std::string FieldsText(const nlohmann::json& fields) {
 }
 
 }  // namespace
-
-Status RequestBook::CreateTables(SqliteDb* sql) { return sql->Exec(kSchema); }
 
 int64_t RequestBook::NowUnix() const {
   return node_->env()->NowUnixNanos() / 1000000000;

@@ -59,8 +59,6 @@ class RequestBook {
  public:
   explicit RequestBook(Node* node) : node_(node) {}
 
-  static Status CreateTables(SqliteDb* sql);
-
   // Outgoing requests start as drafts; incoming ones as received, with the
   // response clock running from now.
   Result<Request> Create(const std::string& actor, const std::string& case_id,

@@ -18,40 +18,6 @@ namespace {
 
 using nlohmann::json;
 
-constexpr char kSchema[] = R"sql(
-CREATE TABLE IF NOT EXISTS evidence_offers (
-  message_id TEXT NOT NULL,
-  address TEXT NOT NULL,
-  peer TEXT NOT NULL,
-  request_id TEXT NOT NULL,
-  entry_index INTEGER NOT NULL,
-  received_index INTEGER NOT NULL DEFAULT -1,
-  PRIMARY KEY (message_id, address)
-);
-CREATE INDEX IF NOT EXISTS evidence_offers_by_peer
-  ON evidence_offers(peer, address);
-CREATE TABLE IF NOT EXISTS evidence_transfers (
-  message_id TEXT NOT NULL,
-  address TEXT NOT NULL,
-  peer TEXT NOT NULL,
-  request_id TEXT NOT NULL,
-  case_id TEXT NOT NULL,
-  size INTEGER NOT NULL,
-  hashes TEXT NOT NULL,
-  peer_entry INTEGER NOT NULL,
-  state TEXT NOT NULL,
-  offset INTEGER NOT NULL DEFAULT 0,
-  attempts INTEGER NOT NULL DEFAULT 0,
-  refusals INTEGER NOT NULL DEFAULT 0,
-  next_attempt INTEGER NOT NULL DEFAULT 0,
-  last_error TEXT NOT NULL DEFAULT '',
-  entry_index INTEGER NOT NULL DEFAULT -1,
-  confirmed INTEGER NOT NULL DEFAULT 0,
-  created TEXT NOT NULL,
-  PRIMARY KEY (message_id, address)
-);
-)sql";
-
 constexpr char kTransferColumns[] =
     "message_id, address, peer, request_id, case_id, size, hashes, "
     "peer_entry, state, offset, attempts, next_attempt, last_error, created, "
@@ -260,8 +226,6 @@ Result<std::string> CheckPullAuthorization(Node* node,
       header.substr(b + 1), peer->LogKey().public_key));
   return from;
 }
-
-Status Transfers::CreateTables(SqliteDb* sql) { return sql->Exec(kSchema); }
 
 int64_t Transfers::NowUnix() const {
   return node_->env()->NowUnixNanos() / 1000000000;

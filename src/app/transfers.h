@@ -81,8 +81,6 @@ class Transfers {
  public:
   explicit Transfers(Node* node) : node_(node) {}
 
-  static Status CreateTables(SqliteDb* sql);
-
   // Answering node: offers `items` (evidence of the request's case) to the
   // peer that sent incoming request `request_id`, and queues the manifest.
   // Returns the manifest's message id. kConflict, releasing nothing, if an

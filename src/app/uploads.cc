@@ -8,26 +8,6 @@ namespace amanah {
 
 namespace {
 
-constexpr const char* kSchema = R"sql(
-CREATE TABLE IF NOT EXISTS uploads (
-  id TEXT PRIMARY KEY,
-  case_id TEXT NOT NULL REFERENCES cases(id),
-  actor TEXT NOT NULL,
-  name TEXT NOT NULL,
-  note TEXT NOT NULL,
-  md5 INTEGER NOT NULL,
-  sha1 INTEGER NOT NULL,
-  offset INTEGER NOT NULL DEFAULT 0,
-  state TEXT NOT NULL DEFAULT 'open',
-  address TEXT NOT NULL DEFAULT '',
-  size INTEGER NOT NULL DEFAULT 0,
-  md5_hex TEXT NOT NULL DEFAULT '',
-  sha1_hex TEXT NOT NULL DEFAULT '',
-  entry_index INTEGER NOT NULL DEFAULT 0,
-  created TEXT NOT NULL
-);
-)sql";
-
 // Commit at least this often within one long request, so that a transfer
 // that breaks after many gigabytes resumes near where it broke.
 constexpr uint64_t kCommitEvery = 64 << 20;
@@ -41,8 +21,6 @@ Status ValidateUploadNames(const std::string& name, const std::string& note) {
   }
   return ValidateText(note, 4096, "note", false);
 }
-
-Status UploadDesk::CreateTables(SqliteDb* sql) { return sql->Exec(kSchema); }
 
 std::string UploadDesk::StagingPath(const std::string& id) const {
   return node_->vault().TmpDir() + "/upload-" + id;

@@ -43,8 +43,6 @@ class UploadDesk {
  public:
   explicit UploadDesk(Node* node) : node_(node) {}
 
-  static Status CreateTables(SqliteDb* sql);
-
   // Opens a session in an open case; `name` is the file's name as the
   // uploader knows it (recorded as the source).
   Result<UploadInfo> Begin(const std::string& actor, const std::string& case_id,

@@ -30,33 +30,6 @@ Status CheckConsoleOnly(const std::string& actor, Role role) {
       "API");
 }
 
-constexpr const char* kSchema = R"sql(
-CREATE TABLE IF NOT EXISTS users (
-  id INTEGER PRIMARY KEY,
-  name TEXT NOT NULL UNIQUE,
-  role TEXT NOT NULL,
-  password_hash TEXT NOT NULL DEFAULT '',
-  disabled INTEGER NOT NULL DEFAULT 0,
-  created TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS credentials (
-  secret_sha256 TEXT PRIMARY KEY,
-  user_id INTEGER NOT NULL REFERENCES users(id),
-  kind TEXT NOT NULL CHECK (kind IN ('token', 'session')),
-  label TEXT NOT NULL DEFAULT '',
-  created TEXT NOT NULL,
-  expires_unix INTEGER NOT NULL,
-  revoked INTEGER NOT NULL DEFAULT 0
-);
-CREATE INDEX IF NOT EXISTS credentials_by_user ON credentials(user_id);
-CREATE TABLE IF NOT EXISTS enrolments (
-  user_id INTEGER PRIMARY KEY REFERENCES users(id),
-  secret_sha256 TEXT NOT NULL,
-  created TEXT NOT NULL,
-  expires_unix INTEGER NOT NULL
-);
-)sql";
-
 // Every failed redemption of an enrolment secret, whatever the reason.
 const char* const kEnrolmentRefused =
     "wrong user name or enrolment secret, or the secret has expired or been "
@@ -107,8 +80,6 @@ Status ValidateUserName(std::string_view name) {
       "a user name is 1 to 64 of a-z, 0-9, '.', '_', '-', starting with a "
       "letter or digit");
 }
-
-Status UserDirectory::CreateTables(SqliteDb* sql) { return sql->Exec(kSchema); }
 
 int64_t UserDirectory::NowUnix() const {
   return node_->env()->NowUnixNanos() / 1000000000;

@@ -77,8 +77,6 @@ class UserDirectory {
   explicit UserDirectory(Node* node, SignInLimits* limits = nullptr)
       : node_(node), limits_(limits) {}
 
-  static Status CreateTables(SqliteDb* sql);
-
   // Adds an account with no credential and issues its enrolment secret,
   // valid kEnrolmentSeconds (user.added and user.enrolment_issued entries).
   Result<Enrolment> Add(const std::string& actor, const std::string& name,

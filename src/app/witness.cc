@@ -13,38 +13,6 @@ namespace amanah {
 
 namespace {
 
-constexpr char kSchema[] = R"sql(
-CREATE TABLE IF NOT EXISTS witnessed_logs (
-  origin TEXT PRIMARY KEY,
-  size INTEGER NOT NULL,
-  root TEXT NOT NULL,
-  note TEXT NOT NULL,
-  updated TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS witness_alarms (
-  id INTEGER PRIMARY KEY,
-  origin TEXT NOT NULL,
-  detected TEXT NOT NULL,
-  reason TEXT NOT NULL,
-  cosigned_note TEXT NOT NULL,
-  offered TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS cosignatures (
-  peer TEXT NOT NULL,
-  size INTEGER NOT NULL,
-  note TEXT NOT NULL,
-  line TEXT NOT NULL,
-  received TEXT NOT NULL,
-  PRIMARY KEY (peer, size)
-);
-CREATE TABLE IF NOT EXISTS witness_submissions (
-  peer TEXT PRIMARY KEY,
-  cosigned_size INTEGER NOT NULL,
-  last_attempt TEXT NOT NULL,
-  last_error TEXT NOT NULL
-);
-)sql";
-
 WitnessReply Fail(int status, std::string reason) {
   WitnessReply r;
   r.http_status = status;
@@ -123,8 +91,6 @@ std::optional<uint64_t> ParseTreeSize(std::string_view s) {
   }
   return v;
 }
-
-Status Witness::CreateTables(SqliteDb* sql) { return sql->Exec(kSchema); }
 
 WitnessReply Witness::AddCheckpoint(std::string_view body) {
   if (body.size() > kMaxRequestBytes) {

@@ -64,7 +64,6 @@ class Witness {
  public:
   explicit Witness(Node* node) : node_(node) {}
 
-  static Status CreateTables(SqliteDb* sql);
   static constexpr size_t kMaxRequestBytes = 64 << 10;
   static constexpr size_t kMaxProofLines = 63;
 

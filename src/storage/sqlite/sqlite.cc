@@ -66,27 +66,6 @@ Status SqliteDb::Exec(const char* sql) {
   return Status::OK();
 }
 
-Result<bool> SqliteDb::HasColumn(const char* table, const char* column) {
-  std::string pragma = std::string("PRAGMA table_info(") + table + ")";
-  Statement q(*this, pragma.c_str());
-  RETURN_IF_ERROR(q.status());
-  int rc;
-  while ((rc = q.Step()) == SQLITE_ROW) {
-    if (q.Text(1) == column) return true;
-  }
-  if (rc != SQLITE_DONE) return q.Error();
-  return false;
-}
-
-Status SqliteDb::AddColumnIfMissing(const char* table, const char* column,
-                                    const char* definition) {
-  ASSIGN_OR_RETURN(bool has, HasColumn(table, column));
-  if (has) return Status::OK();
-  std::string alter = std::string("ALTER TABLE ") + table + " ADD COLUMN " +
-                      column + " " + definition;
-  return Exec(alter.c_str());
-}
-
 Status SqliteDb::Transaction(const std::function<Status()>& fn) {
   std::lock_guard<std::recursive_mutex> l(tx_mu_);
   if (tx_depth_ > 0) {
@@ -171,6 +150,8 @@ int64_t Statement::Int(int col) const {
 bool Statement::IsNull(int col) const {
   return sqlite3_column_type(stmt_, col) == SQLITE_NULL;
 }
+
+int Statement::Columns() const { return sqlite3_column_count(stmt_); }
 
 Status Statement::Error() const {
   return Status::IOError(std::string("sqlite: ") + sqlite3_errmsg(db_));

@@ -40,13 +40,6 @@ class SqliteDb : public Database {
   SqliteDb& operator=(const SqliteDb&) = delete;
 
   Status Exec(const char* sql);
-  // Adds `column` (with its SQL `definition`, e.g. "TEXT NOT NULL DEFAULT
-  // ''") to `table` unless the table has it already: how a node created by
-  // an earlier version gains a new column when it opens.
-  Status AddColumnIfMissing(const char* table, const char* column,
-                            const char* definition);
-  // Whether `table` has `column`.
-  Result<bool> HasColumn(const char* table, const char* column);
   // BEGIN IMMEDIATE; fn(); COMMIT, or ROLLBACK if fn fails. Transactions
   // from several threads are serialised here; one inside another is a
   // savepoint within the outer one.
@@ -98,6 +91,8 @@ class Statement {
   int64_t Int(int col) const;
   uint64_t Uint(int col) const { return static_cast<uint64_t>(Int(col)); }
   bool IsNull(int col) const;
+  // How many columns a row of the result has.
+  int Columns() const;
   Status Error() const;
 
  private:

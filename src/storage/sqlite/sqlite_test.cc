@@ -138,18 +138,5 @@ TEST_F(SqliteTest, ReusedStatementsStartAfresh) {
   EXPECT_FALSE(bad.status().ok());
 }
 
-TEST_F(SqliteTest, AddColumnIfMissingAddsOnce) {
-  ASSERT_TRUE(Insert(1).ok());
-  ASSERT_TRUE(
-      db_->AddColumnIfMissing("t", "w", "TEXT NOT NULL DEFAULT 'x'").ok());
-  // Again: the column is there, nothing changes and nothing fails.
-  ASSERT_TRUE(
-      db_->AddColumnIfMissing("t", "w", "TEXT NOT NULL DEFAULT 'y'").ok());
-  Statement q(*db_, "SELECT w FROM t");
-  ASSERT_EQ(q.Step(), SQLITE_ROW);
-  EXPECT_EQ(q.Text(0), "x");
-  EXPECT_FALSE(db_->AddColumnIfMissing("nowhere", "w", "TEXT").ok());
-}
-
 }  // namespace
 }  // namespace amanah
