@@ -7,6 +7,7 @@
 
 #include "app/users.h"
 #include "ledger/disclosure.h"
+#include "storage/sqlite/sqlite.h"
 
 namespace amanah {
 

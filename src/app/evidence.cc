@@ -1,6 +1,7 @@
 #include "app/evidence.h"
 
 #include "app/cases.h"
+#include "app/evidence_db.h"
 #include "vault/e01.h"
 
 namespace amanah {

@@ -12,6 +12,7 @@
 #include "bundle/case_uco.h"
 #include "bundle/proof_text.h"
 #include "bundle/verify_text.h"
+#include "storage/sqlite/sqlite.h"
 
 namespace amanah {
 

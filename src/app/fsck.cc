@@ -3,9 +3,11 @@
 #include <functional>
 
 #include "app/custody_index.h"
+#include "app/evidence_db.h"
 #include "ledger/custody_entry.h"
 #include "ledger/disclosure.h"
 #include "ledger/log_reader.h"
+#include "storage/sqlite/sqlite.h"
 
 namespace amanah {
 

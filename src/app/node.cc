@@ -10,8 +10,10 @@
 
 #include "app/cases.h"
 #include "app/custody_index.h"
+#include "app/evidence_db.h"
 #include "app/exchange.h"
 #include "app/messages.h"
+#include "app/open_stores.h"
 #include "app/peers.h"
 #include "app/recovery.h"
 #include "app/requests.h"
@@ -21,7 +23,6 @@
 #include "app/witness.h"
 #include "crypto/tls_identity.h"
 #include "ledger/note.h"
-#include "storage/sqlite/schema.h"
 
 namespace amanah {
 
@@ -206,13 +207,7 @@ Result<NodeInfo> Node::Init(Env* env, const std::string& dir,
     made.push_back(db_path);
     made.push_back(db_path + "-wal");
     made.push_back(db_path + "-shm");
-    {
-      // Made 0600 first: SQLite gives its -wal and -shm the database's mode.
-      ASSIGN_OR_RETURN(auto file, env->NewWritableFile(db_path, 0600));
-      RETURN_IF_ERROR(file->Close());
-      ASSIGN_OR_RETURN(auto sql, SqliteDb::Open(db_path));
-      RETURN_IF_ERROR(MigrateSqliteSchema(*sql));
-    }
+    RETURN_IF_ERROR(OpenNodeStores(env, dir).status());
 
     toml::table t{{"name", name}, {"origin", info.origin}};
     std::ostringstream os;
@@ -283,20 +278,15 @@ Result<std::unique_ptr<Node>> Node::Open(Env* env, const std::string& dir) {
 
   std::unique_ptr<Node> node(
       new Node(env, dir, std::move(info), std::move(signer->second), master));
-  ASSIGN_OR_RETURN(node->sql_, SqliteDb::Open(JoinPath(dir, "amanah.db")));
-  RETURN_IF_ERROR(node->OpenTables());
+  ASSIGN_OR_RETURN(NodeStores stores, OpenNodeStores(env, dir));
+  node->stores_ = std::move(stores.stores);
+  node->sql_ = stores.sql;
+  node->db_ = std::make_unique<EvidenceDb>(node->sql_);
   TlsIdentity tls{JoinPath(dir, "keys/tls.pem"), JoinPath(dir, "keys/tls.key")};
   if (env->FileExists(tls.cert) && env->FileExists(tls.key)) {
     node->tls_identity_ = tls;
   }
   return node;
-}
-
-Status Node::OpenTables() {
-  RETURN_IF_ERROR(
-      MigrateSqliteSchema(*sql_).Annotate(JoinPath(dir_, "amanah.db")));
-  db_ = std::make_unique<EvidenceDb>(sql_.get());
-  return Status::OK();
 }
 
 Result<CustodyLog*> Node::Log() {
@@ -326,7 +316,7 @@ Result<CustodyLog*> Node::Log() {
 }
 
 Status Node::VoidUncommitted() {
-  CustodyIndex index(sql_.get());
+  CustodyIndex index(sql_);
   LogReader reader = log_->Reader();
   ASSIGN_OR_RETURN(std::vector<uint64_t> missing, index.Missing(reader.size()));
   if (missing.empty()) return Status::OK();
@@ -377,7 +367,7 @@ Result<SealedEntry> Node::Seal(const CustodyEntry& entry) {
 
 Result<std::pair<uint64_t, std::string>> Node::Record(CustodyEntry entry) {
   ASSIGN_OR_RETURN(CustodyLog * log, Log());
-  if (!sql_->InTransactionOnThisThread()) {
+  if (!stores_.database->InTransactionOnThisThread()) {
     // A change of its own: group-committed with others.
     ASSIGN_OR_RETURN(uint64_t index, Apply([&]() {
                        return Result<std::vector<CustodyEntry>>(
@@ -393,8 +383,7 @@ Result<std::pair<uint64_t, std::string>> Node::Record(CustodyEntry entry) {
   entry.time_unix_micros = env_->NowUnixNanos() / 1000;
   ASSIGN_OR_RETURN(SealedEntry sealed, Seal(entry));
   ASSIGN_OR_RETURN(uint64_t index, log->Append(sealed.bytes));
-  RETURN_IF_ERROR(
-      CustodyIndex(sql_.get()).Add(index, entry, sealed.disclosures));
+  RETURN_IF_ERROR(CustodyIndex(sql_).Add(index, entry, sealed.disclosures));
   return std::make_pair(index, std::move(sealed.bytes));
 }
 
@@ -405,7 +394,7 @@ Result<std::string> Node::EntryBytes(uint64_t index) {
 }
 
 Result<std::string> Node::EntryTime(uint64_t index) {
-  ASSIGN_OR_RETURN(IndexedEntry e, CustodyIndex(sql_.get()).Get(index));
+  ASSIGN_OR_RETURN(IndexedEntry e, CustodyIndex(sql_).Get(index));
   return e.time;
 }
 
@@ -420,13 +409,13 @@ struct Node::Pending {
 
 Result<uint64_t> Node::Apply(const Change& change, const Indexed& indexed) {
   RETURN_IF_ERROR(Log().status());  // opened before any change runs
-  if (sql_->InTransactionOnThisThread()) {
+  if (stores_.database->InTransactionOnThisThread()) {
     // Part of the caller's transaction, as an entry Record()ed in one is:
     // durable when this returns, committed with the caller's change or
     // voided when the node next opens. Queued instead, it would wait for a
     // batch whose transaction cannot begin while this one is open.
     uint64_t first = 0;
-    RETURN_IF_ERROR(sql_->Transaction([&]() -> Status {
+    RETURN_IF_ERROR(stores_.database->Transaction([&]() -> Status {
       ASSIGN_OR_RETURN(std::vector<CustodyEntry> made, change());
       if (made.empty()) {
         return Status::InvalidInput("a change records at least one entry");
@@ -442,7 +431,7 @@ Result<uint64_t> Node::Apply(const Change& change, const Indexed& indexed) {
         sealed.push_back(std::move(one));
       }
       ASSIGN_OR_RETURN(first, log_->Append(std::move(bytes)));
-      CustodyIndex index(sql_.get());
+      CustodyIndex index(sql_);
       for (size_t k = 0; k < made.size(); ++k) {
         RETURN_IF_ERROR(index.Add(first + k, made[k], sealed[k].disclosures));
       }
@@ -482,11 +471,11 @@ Result<uint64_t> Node::Apply(const Change& change, const Indexed& indexed) {
 void Node::ApplyBatch(std::vector<Pending*>& batch) {
   std::vector<std::vector<CustodyEntry>> made(batch.size());
   std::vector<std::vector<SealedEntry>> sealed(batch.size());
-  Status s = sql_->Transaction([&]() -> Status {
+  Status s = stores_.database->Transaction([&]() -> Status {
     int64_t now = env_->NowUnixNanos() / 1000;
     for (size_t i = 0; i < batch.size(); ++i) {
       // Each change in its own savepoint: its failure is its own.
-      batch[i]->status = sql_->Transaction([&]() -> Status {
+      batch[i]->status = stores_.database->Transaction([&]() -> Status {
         ASSIGN_OR_RETURN(made[i], (*batch[i]->change)());
         if (made[i].empty()) {
           return Status::InvalidInput("a change records at least one entry");
@@ -508,7 +497,7 @@ void Node::ApplyBatch(std::vector<Pending*>& batch) {
     if (bytes.empty()) return Status::OK();
     ASSIGN_OR_RETURN(uint64_t first, log_->Append(std::move(bytes)));
     // Durable in the log: index the entries in the same transaction.
-    CustodyIndex index(sql_.get());
+    CustodyIndex index(sql_);
     uint64_t next = first;
     for (size_t i = 0; i < batch.size(); ++i) {
       if (!batch[i]->status.ok()) continue;

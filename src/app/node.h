@@ -23,14 +23,17 @@
 #include <string>
 #include <vector>
 
-#include "app/evidence_db.h"
 #include "crypto/ed25519.h"
 #include "ledger/custody_entry.h"
 #include "ledger/custody_log.h"
 #include "ledger/disclosure.h"
+#include "storage/stores.h"
 #include "vault/vault.h"
 
 namespace amanah {
+
+class EvidenceDb;
+class SqliteDb;
 
 // The node's TLS certificate and key (PEM files): what it serves HTTPS with
 // and presents to peers as a client, and what peers pin.
@@ -64,6 +67,11 @@ class Node {
   Env* env() const { return env_; }
   Vault& vault() { return *vault_; }
   EvidenceDb& db() { return *db_; }
+  // The node's stores (storage/stores.h) and their Database.
+  Stores& stores() { return stores_; }
+  Database& database() { return *stores_.database; }
+  // Transitional: the SQLite database behind the stores, for the parts of
+  // app/ not yet behind a port (docs/architecture.md, "Seam progress").
   SqliteDb& sql() { return *sql_; }
   const Ed25519PublicKey& public_key() const { return signer_.public_key(); }
   const TileStore& tiles() const { return tiles_; }
@@ -83,7 +91,7 @@ class Node {
 
   // Fills in node and time, appends the entry, and returns its index and
   // bytes once durable and published. Called inside a database transaction
-  // (SqliteDb::Transaction), the entry is indexed in it and belongs to the
+  // (Database::Transaction), the entry is indexed in it and belongs to the
   // caller's change: if that does not commit, the entry is voided when the
   // node next opens. Otherwise it is a change of its own (Apply).
   Result<std::pair<uint64_t, std::string>> Record(CustodyEntry entry);
@@ -145,15 +153,13 @@ class Node {
   TileStore tiles_;
   TlsIdentity tls_identity_;
   std::unique_ptr<Vault> vault_;
-  // Brings the database's schema to the latest version
-  // (storage/sqlite/schema.h).
-  Status OpenTables();
   // At open: every entry of the log that the database does not know was
   // appended by a change that never committed. Each gets an entry.voided
   // (docs/formats.md), so that the log and the database agree.
   Status VoidUncommitted();
 
-  std::unique_ptr<SqliteDb> sql_;
+  Stores stores_;            // before what uses it, so destroyed after
+  SqliteDb* sql_ = nullptr;  // owned by stores_
   std::unique_ptr<EvidenceDb> db_;
   std::unique_ptr<FileLock> lock_;
   std::unique_ptr<CustodyLog> log_;

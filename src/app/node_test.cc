@@ -11,10 +11,12 @@
 
 #include "app/cases.h"
 #include "app/evidence.h"
+#include "app/evidence_db.h"
 #include "app/fsck.h"
 #include "app/testutil.h"
 #include "storage/fault_injection_env.h"
 #include "storage/sqlite/schema.h"
+#include "storage/sqlite/sqlite.h"
 #include "storage/testutil.h"
 
 namespace amanah {

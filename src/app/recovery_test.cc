@@ -7,6 +7,7 @@
 
 #include "app/custody_index.h"
 #include "app/evidence.h"
+#include "app/evidence_db.h"
 #include "app/fsck.h"
 #include "app/testutil.h"
 #include "app/uploads.h"

@@ -6,6 +6,7 @@
 #include "base/json_writer.h"
 #include "crypto/hash.h"
 #include "ledger/custody_entry.h"
+#include "storage/sqlite/sqlite.h"
 
 namespace amanah {
 

@@ -6,6 +6,7 @@
 #include "app/cases.h"
 #include "app/custody_index.h"
 #include "app/evidence.h"
+#include "app/evidence_db.h"
 #include "app/exchange.h"
 #include "app/requests.h"
 #include "base/json_writer.h"

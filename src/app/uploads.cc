@@ -3,6 +3,7 @@
 #include <sodium.h>
 
 #include "app/cases.h"
+#include "storage/sqlite/sqlite.h"
 
 namespace amanah {
 

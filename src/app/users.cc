@@ -9,6 +9,7 @@
 #include "crypto/hash.h"
 #include "crypto/password.h"
 #include "ledger/custody_entry.h"
+#include "storage/sqlite/sqlite.h"
 
 namespace amanah {
 

@@ -22,6 +22,8 @@
 
 namespace amanah {
 
+class Statement;  // storage/sqlite/sqlite.h
+
 // The answer to add-checkpoint: 200 with cosignature lines, 409 with the
 // size last cosigned (Content-Type text/x.tlog.size), or an error status
 // (400, 403, 404, 422) with a one-line reason.

@@ -12,6 +12,7 @@
 #include "app/cases.h"
 #include "app/custody_index.h"
 #include "app/evidence.h"
+#include "app/evidence_db.h"
 #include "app/exchange.h"
 #include "app/export.h"
 #include "app/peers.h"
