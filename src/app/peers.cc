@@ -6,22 +6,24 @@
 #include <cctype>
 
 #include "base/encoding.h"
-#include "storage/sqlite/sqlite.h"
+#include "storage/peer_store.h"
 
 namespace amanah {
 
 namespace {
 
-constexpr char kColumns[] = "name, url, log_key, tls_pin, added";
-
-Peer ReadPeer(const Statement& q) {
+Peer FromRecord(PeerRecord r) {
   Peer p;
-  p.name = q.Text(0);
-  p.url = q.Text(1);
-  p.log_key = q.Text(2);
-  p.tls_pin = q.Text(3);
-  p.added = q.Text(4);
+  p.name = std::move(r.name);
+  p.url = std::move(r.url);
+  p.log_key = std::move(r.log_key);
+  p.tls_pin = std::move(r.tls_pin);
+  p.added = std::move(r.added);
   return p;
+}
+
+PeerRecord ToRecord(const Peer& p) {
+  return PeerRecord{p.name, p.url, p.log_key, p.tls_pin, p.added};
 }
 
 }  // namespace
@@ -184,15 +186,10 @@ Status ValidatePin(const std::string& pin) {
 }
 
 Result<std::optional<Peer>> FindWhere(Node* node, const std::string& name) {
-  Statement q(
-      node->sql(),
-      (std::string("SELECT ") + kColumns + " FROM peers WHERE name=?").c_str());
-  RETURN_IF_ERROR(q.status());
-  q.Bind(1, name);
-  int rc = q.Step();
-  if (rc == SQLITE_DONE) return std::optional<Peer>();
-  if (rc != SQLITE_ROW) return q.Error();
-  return std::optional<Peer>(ReadPeer(q));
+  ASSIGN_OR_RETURN(std::optional<PeerRecord> r,
+                   node->stores().peers->Find(name));
+  if (!r) return std::optional<Peer>();
+  return std::optional<Peer>(FromRecord(std::move(*r)));
 }
 
 }  // namespace
@@ -236,15 +233,7 @@ Result<Peer> PeerBook::Add(const std::string& actor, const std::string& name,
   p.tls_pin = tls_pin;
   p.added = FormatTime(node_->env()->NowUnixNanos() / 1000);
   auto r = node_->Apply([&]() -> Result<std::vector<CustodyEntry>> {
-    Statement ins(node_->sql(),
-                  "INSERT INTO peers(name, url, log_key, tls_pin, added) "
-                  "VALUES(?,?,?,?,?)");
-    ins.Bind(1, p.name);
-    ins.Bind(2, p.url);
-    ins.Bind(3, p.log_key);
-    ins.Bind(4, p.tls_pin);
-    ins.Bind(5, p.added);
-    Status s = ins.Run();
+    Status s = node_->stores().peers->Insert(ToRecord(p));
     if (s.code() == Code::kConflict) {
       return Status::Conflict("a peer named " + name + " is pinned already");
     }
@@ -264,12 +253,11 @@ Result<Peer> PeerBook::Add(const std::string& actor, const std::string& name,
 Status PeerBook::Remove(const std::string& actor, const std::string& name) {
   return node_
       ->Apply([&]() -> Result<std::vector<CustodyEntry>> {
-        Statement del(node_->sql(), "DELETE FROM peers WHERE name=?");
-        del.Bind(1, name);
-        RETURN_IF_ERROR(del.Run());
-        if (sqlite3_changes(node_->sql().handle()) == 0) {
+        Status s = node_->stores().peers->Remove(name);
+        if (s.code() == Code::kNotFound) {
           return Status::NotFound("no peer named " + name);
         }
+        RETURN_IF_ERROR(s);
         CustodyEntry e;
         e.kind = EntryKind::kPeerRemoved;
         e.actor = actor;
@@ -280,14 +268,11 @@ Status PeerBook::Remove(const std::string& actor, const std::string& name) {
 }
 
 Result<std::vector<Peer>> PeerBook::List() {
-  Statement q(node_->sql(),
-              (std::string("SELECT ") + kColumns + " FROM peers ORDER BY name")
-                  .c_str());
-  RETURN_IF_ERROR(q.status());
+  ASSIGN_OR_RETURN(std::vector<PeerRecord> records,
+                   node_->stores().peers->List());
   std::vector<Peer> out;
-  int rc;
-  while ((rc = q.Step()) == SQLITE_ROW) out.push_back(ReadPeer(q));
-  if (rc != SQLITE_DONE) return q.Error();
+  out.reserve(records.size());
+  for (PeerRecord& r : records) out.push_back(FromRecord(std::move(r)));
   return out;
 }
 

@@ -9,12 +9,14 @@
 #include <memory>
 
 #include "storage/database.h"
+#include "storage/peer_store.h"
 
 namespace amanah {
 
 struct Stores {
   // Declared first, so destroyed last: the stores below use it.
   std::unique_ptr<Database> database;
+  std::unique_ptr<PeerStore> peers;
 };
 
 }  // namespace amanah

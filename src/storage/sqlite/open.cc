@@ -1,5 +1,6 @@
 #include "storage/sqlite/open.h"
 
+#include "storage/sqlite/peer_store.h"
 #include "storage/sqlite/schema.h"
 
 namespace amanah {
@@ -16,6 +17,7 @@ Result<Stores> OpenSqliteStores(Env* env, const std::string& data_dir,
   RETURN_IF_ERROR(MigrateSqliteSchema(*db).Annotate(path));
   Stores stores;
   if (sql) *sql = db.get();
+  stores.peers = std::make_unique<SqlitePeerStore>(db.get());
   stores.database = std::move(db);
   return stores;
 }

@@ -93,6 +93,11 @@ Status SqliteDb::Transaction(const std::function<Status()>& fn) {
   return s;
 }
 
+Status SqliteDb::Write(const std::function<Status()>& fn) {
+  if (InTransactionOnThisThread()) return fn();
+  return Transaction(fn);
+}
+
 bool SqliteDb::InTransactionOnThisThread() const {
   return tx_owner_.load() == std::this_thread::get_id();
 }
@@ -132,6 +137,17 @@ Status Statement::Run() {
   if (rc == SQLITE_DONE) return Status::OK();
   if ((rc & 0xff) == SQLITE_CONSTRAINT) {
     return Status::Conflict(std::string("sqlite: ") + sqlite3_errmsg(db_));
+  }
+  return Error();
+}
+
+Result<bool> Statement::NextRow() {
+  RETURN_IF_ERROR(status());
+  int rc = Step();
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  if ((rc & 0xff) == SQLITE_CONSTRAINT) {
+    return Status::InvalidInput(std::string("sqlite: ") + sqlite3_errmsg(db_));
   }
   return Error();
 }

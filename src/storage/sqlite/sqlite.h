@@ -45,6 +45,11 @@ class SqliteDb : public Database {
   // savepoint within the outer one.
   Status Transaction(const std::function<Status()>& fn) override;
   bool InTransactionOnThisThread() const override;
+  // fn() as part of the calling thread's transaction if it is in one, or
+  // else in a transaction of its own: how a store makes each of its writes
+  // atomic (on the one connection, a statement run outside any transaction
+  // while another thread holds one would join that thread's).
+  Status Write(const std::function<Status()>& fn);
 
   sqlite3* handle() const { return db_; }
 
@@ -87,6 +92,11 @@ class Statement {
   int Step();
   // Steps a statement that returns no rows.
   Status Run();
+  // Steps to the next row: true if there is one (its columns can be read),
+  // false once there are no more. A constraint the statement breaks is
+  // kInvalidInput (a UNIQUE or PRIMARY KEY one cannot be, under ON CONFLICT
+  // DO NOTHING).
+  Result<bool> NextRow();
   std::string Text(int col) const;
   int64_t Int(int col) const;
   uint64_t Uint(int col) const { return static_cast<uint64_t>(Int(col)); }
