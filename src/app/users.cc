@@ -9,7 +9,7 @@
 #include "crypto/hash.h"
 #include "crypto/password.h"
 #include "ledger/custody_entry.h"
-#include "storage/sqlite/sqlite.h"
+#include "storage/user_store.h"
 
 namespace amanah {
 
@@ -36,22 +36,19 @@ const char* const kEnrolmentRefused =
     "wrong user name or enrolment secret, or the secret has expired or been "
     "used";
 
-constexpr const char* kUserColumns =
-    "id, name, role, disabled, created, password_hash";
-
-Result<User> ReadUser(Statement& q, std::string* password_hash = nullptr) {
-  User u;
-  u.id = q.Int(0);
-  u.name = q.Text(1);
-  auto role = ParseRole(q.Text(2));
+// A stored user as app/ sees it; kCorruption for a role it does not know.
+Result<User> FromRecord(const UserRecord& r) {
+  auto role = ParseRole(r.role);
   if (!role.ok()) {
-    return Status::Corruption("user " + u.name + " has role \"" + q.Text(2) +
+    return Status::Corruption("user " + r.name + " has role \"" + r.role +
                               "\"");
   }
+  User u;
+  u.id = r.id;
+  u.name = r.name;
   u.role = *role;
-  u.disabled = q.Int(3) != 0;
-  u.created = q.Text(4);
-  if (password_hash) *password_hash = q.Text(5);
+  u.disabled = r.disabled;
+  u.created = r.created;
   return u;
 }
 
@@ -93,19 +90,17 @@ Result<User> UserDirectory::Insert(const std::string& actor,
   user.name = name;
   user.role = role;
   user.created = FormatTime(NowUnix() * 1000000);
-  Statement ins(node_->sql(),
-                "INSERT INTO users(name, role, password_hash, created) "
-                "VALUES(?,?,?,?)");
-  ins.Bind(1, name);
-  ins.Bind(2, RoleName(role));
-  ins.Bind(3, password_hash);
-  ins.Bind(4, user.created);
-  Status r = ins.Run();
-  if (r.code() == Code::kConflict) {
+  UserRecord record;
+  record.name = name;
+  record.role = std::string(RoleName(role));
+  record.password_hash = password_hash;
+  record.created = user.created;
+  auto id = users().InsertUser(record);
+  if (id.status().code() == Code::kConflict) {
     return Status::Conflict("a user named " + name + " exists already");
   }
-  RETURN_IF_ERROR(r);
-  user.id = sqlite3_last_insert_rowid(node_->sql().handle());
+  RETURN_IF_ERROR(id.status());
+  user.id = *id;
   CustodyEntry e;
   e.kind = EntryKind::kUserAdded;
   e.actor = actor;
@@ -122,14 +117,12 @@ Result<Enrolment> UserDirectory::IssueEnrolment(const std::string& actor,
   out.user = user;
   out.secret = NewBearerToken("amanah_enrol_");
   out.expires_unix = NowUnix() + kEnrolmentSeconds;
-  Statement ins(node_->sql(),
-                "INSERT OR REPLACE INTO enrolments(user_id, secret_sha256, "
-                "created, expires_unix) VALUES(?,?,?,?)");
-  ins.Bind(1, user.id);
-  ins.Bind(2, BearerTokenHash(out.secret));
-  ins.Bind(3, FormatTime(NowUnix() * 1000000));
-  ins.Bind(4, out.expires_unix);
-  RETURN_IF_ERROR(ins.Run());
+  // Replaces any earlier secret of the user's.
+  Status gone = users().DeleteEnrolment(user.id);
+  if (gone.code() != Code::kNotFound) RETURN_IF_ERROR(gone);
+  RETURN_IF_ERROR(users().InsertEnrolment(
+      EnrolmentRecord{user.id, BearerTokenHash(out.secret),
+                      FormatTime(NowUnix() * 1000000), out.expires_unix}));
   CustodyEntry e;
   e.kind = EntryKind::kUserEnrolmentIssued;
   e.actor = actor;
@@ -145,7 +138,7 @@ Result<Enrolment> UserDirectory::Add(const std::string& actor,
   RETURN_IF_ERROR(ValidateUserName(name));
   RETURN_IF_ERROR(CheckConsoleOnly(actor, role));
   Enrolment out;
-  RETURN_IF_ERROR(node_->sql().Transaction([&]() -> Status {
+  RETURN_IF_ERROR(node_->database().Transaction([&]() -> Status {
     ASSIGN_OR_RETURN(User user, Insert(actor, name, role, ""));
     ASSIGN_OR_RETURN(out,
                      IssueEnrolment(actor, user, nlohmann::json::object()));
@@ -160,10 +153,9 @@ Result<User> UserDirectory::AddFirstAdmin(const std::string& actor,
   RETURN_IF_ERROR(ValidateUserName(name));
   ASSIGN_OR_RETURN(std::string hash, HashPassword(password));
   User user;
-  RETURN_IF_ERROR(node_->sql().Transaction([&]() -> Status {
-    Statement count(node_->sql(), "SELECT COUNT(*) FROM users");
-    if (count.Step() != SQLITE_ROW) return count.Error();
-    if (count.Int(0) != 0) {
+  RETURN_IF_ERROR(node_->database().Transaction([&]() -> Status {
+    ASSIGN_OR_RETURN(int64_t count, users().CountUsers());
+    if (count != 0) {
       return Status::Conflict(
           "the node has users already; the first admin is made only on an "
           "empty node");
@@ -175,17 +167,13 @@ Result<User> UserDirectory::AddFirstAdmin(const std::string& actor,
 }
 
 Result<std::vector<User>> UserDirectory::List() {
-  Statement q(node_->sql(), (std::string("SELECT ") + kUserColumns +
-                             " FROM users ORDER BY name")
-                                .c_str());
-  RETURN_IF_ERROR(q.status());
+  ASSIGN_OR_RETURN(std::vector<UserRecord> records, users().ListUsers());
   std::vector<User> out;
-  int rc;
-  while ((rc = q.Step()) == SQLITE_ROW) {
-    ASSIGN_OR_RETURN(User u, ReadUser(q));
+  out.reserve(records.size());
+  for (const UserRecord& r : records) {
+    ASSIGN_OR_RETURN(User u, FromRecord(r));
     out.push_back(std::move(u));
   }
-  if (rc != SQLITE_DONE) return q.Error();
   return out;
 }
 
@@ -195,36 +183,23 @@ Result<std::optional<User>> UserDirectory::Find(const std::string& name) {
 
 Result<std::optional<User>> UserDirectory::FindWithHash(
     const std::string& name, std::string* password_hash) {
-  Statement q(node_->sql(), (std::string("SELECT ") + kUserColumns +
-                             " FROM users WHERE name=?")
-                                .c_str());
-  RETURN_IF_ERROR(q.status());
-  q.Bind(1, name);
-  int rc = q.Step();
-  if (rc == SQLITE_DONE) return std::optional<User>();
-  if (rc != SQLITE_ROW) return q.Error();
-  ASSIGN_OR_RETURN(User u, ReadUser(q, password_hash));
+  ASSIGN_OR_RETURN(std::optional<UserRecord> r, users().FindUser(name));
+  if (!r) return std::optional<User>();
+  ASSIGN_OR_RETURN(User u, FromRecord(*r));
+  if (password_hash) *password_hash = r->password_hash;
   return std::optional<User>(std::move(u));
 }
 
 Status UserDirectory::Disable(const std::string& actor,
                               const std::string& name) {
-  return node_->sql().Transaction([&]() -> Status {
+  return node_->database().Transaction([&]() -> Status {
     ASSIGN_OR_RETURN(auto user, Find(name));
     if (!user) return Status::NotFound("no user named " + name);
     if (user->disabled) return Status::Conflict(name + " is already disabled");
-    Statement up(node_->sql(), "UPDATE users SET disabled=1 WHERE id=?");
-    up.Bind(1, user->id);
-    RETURN_IF_ERROR(up.Run());
-    Statement rev(node_->sql(),
-                  "UPDATE credentials SET revoked=1 WHERE user_id=? AND "
-                  "revoked=0");
-    rev.Bind(1, user->id);
-    RETURN_IF_ERROR(rev.Run());
-    int revoked = sqlite3_changes(node_->sql().handle());
-    Statement unenrol(node_->sql(), "DELETE FROM enrolments WHERE user_id=?");
-    unenrol.Bind(1, user->id);
-    RETURN_IF_ERROR(unenrol.Run());
+    RETURN_IF_ERROR(users().DisableUser(user->id));
+    ASSIGN_OR_RETURN(int64_t revoked, users().RevokeCredentialsOf(user->id));
+    Status unenrolled = users().DeleteEnrolment(user->id);
+    if (unenrolled.code() != Code::kNotFound) RETURN_IF_ERROR(unenrolled);
     CustodyEntry e;
     e.kind = EntryKind::kUserDisabled;
     e.actor = actor;
@@ -239,16 +214,14 @@ Result<std::string> UserDirectory::IssueCredential(const User& user,
                                                    const std::string& label,
                                                    int64_t expires_unix) {
   std::string secret = NewBearerToken("amanah_");
-  Statement ins(node_->sql(),
-                "INSERT INTO credentials(secret_sha256, user_id, kind, label, "
-                "created, expires_unix) VALUES(?,?,?,?,?,?)");
-  ins.Bind(1, BearerTokenHash(secret));
-  ins.Bind(2, user.id);
-  ins.Bind(3, kind);
-  ins.Bind(4, label);
-  ins.Bind(5, FormatTime(NowUnix() * 1000000));
-  ins.Bind(6, expires_unix);
-  RETURN_IF_ERROR(ins.Run());
+  CredentialRecord c;
+  c.secret_sha256 = BearerTokenHash(secret);
+  c.user_id = user.id;
+  c.kind = kind;
+  c.label = label;
+  c.created = FormatTime(NowUnix() * 1000000);
+  c.expires_unix = expires_unix;
+  RETURN_IF_ERROR(users().InsertCredential(c));
   return secret;
 }
 
@@ -286,7 +259,7 @@ Result<std::string> UserDirectory::IssueOwnToken(const std::string& name,
                                                  int64_t days) {
   RETURN_IF_ERROR(CheckTokenTerms(label, days));
   std::string secret;
-  Status s = node_->sql().Transaction([&]() -> Status {
+  Status s = node_->database().Transaction([&]() -> Status {
     ASSIGN_OR_RETURN(auto user, Find(name));
     if (!user) return Status::NotFound("no user named " + name);
     if (user->disabled) return Status::Conflict(name + " is disabled");
@@ -300,21 +273,13 @@ Result<std::string> UserDirectory::IssueOwnToken(const std::string& name,
 Result<Enrolment> UserDirectory::Reissue(const std::string& actor,
                                          const std::string& name) {
   Enrolment out;
-  RETURN_IF_ERROR(node_->sql().Transaction([&]() -> Status {
+  RETURN_IF_ERROR(node_->database().Transaction([&]() -> Status {
     ASSIGN_OR_RETURN(auto user, Find(name));
     if (!user) return Status::NotFound("no user named " + name);
     if (user->disabled) return Status::Conflict(name + " is disabled");
     RETURN_IF_ERROR(CheckConsoleOnly(actor, user->role));
-    Statement rev(node_->sql(),
-                  "UPDATE credentials SET revoked=1 WHERE user_id=? AND "
-                  "revoked=0");
-    rev.Bind(1, user->id);
-    RETURN_IF_ERROR(rev.Run());
-    int revoked = sqlite3_changes(node_->sql().handle());
-    Statement forget(node_->sql(),
-                     "UPDATE users SET password_hash='' WHERE id=?");
-    forget.Bind(1, user->id);
-    RETURN_IF_ERROR(forget.Run());
+    ASSIGN_OR_RETURN(int64_t revoked, users().RevokeCredentialsOf(user->id));
+    RETURN_IF_ERROR(users().SetPasswordHash(user->id, ""));
     ASSIGN_OR_RETURN(
         int cases, CaseBook(node_).LeaveAll(actor, name, "enrolment reissued"));
     ASSIGN_OR_RETURN(out, IssueEnrolment(actor, *user,
@@ -329,27 +294,21 @@ Result<User> UserDirectory::CheckEnrolment(const std::string& name,
                                            std::string_view secret) {
   const Status refused = Status::Unauthenticated(kEnrolmentRefused);
   if (!ValidateUserName(name).ok() || secret.size() > 200) return refused;
-  Statement q(node_->sql(),
-              "SELECT u.id, u.name, u.role, u.disabled, u.created, "
-              "u.password_hash, e.secret_sha256, e.expires_unix FROM users u "
-              "LEFT JOIN enrolments e ON e.user_id = u.id WHERE u.name=?");
-  RETURN_IF_ERROR(q.status());
-  q.Bind(1, name);
-  int rc = q.Step();
-  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return q.Error();
-  // The same comparison whether or not there is a secret to compare with.
+  ASSIGN_OR_RETURN(std::optional<UserRecord> user, users().FindUser(name));
+  // Looked up whether or not there is such a user (id 0 is none), and the
+  // same comparison whether or not there is a secret to compare with.
+  ASSIGN_OR_RETURN(std::optional<EnrolmentRecord> enrolment,
+                   users().FindEnrolment(user ? user->id : 0));
   std::string stored(64, '0');
   int64_t expires = 0;
-  if (rc == SQLITE_ROW && !q.IsNull(6)) {
-    stored = q.Text(6);
-    expires = q.Int(7);
+  if (enrolment) {
+    stored = enrolment->secret_sha256;
+    expires = enrolment->expires_unix;
   }
   bool match =
       ConstantTimeEqual(AsBytes(stored), AsBytes(BearerTokenHash(secret)));
-  if (rc != SQLITE_ROW || q.IsNull(6) || !match || expires <= NowUnix()) {
-    return refused;
-  }
-  ASSIGN_OR_RETURN(User u, ReadUser(q));
+  if (!user || !enrolment || !match || expires <= NowUnix()) return refused;
+  ASSIGN_OR_RETURN(User u, FromRecord(*user));
   if (u.disabled) return refused;
   return u;
 }
@@ -360,9 +319,7 @@ Result<User> UserDirectory::RedeemEnrolment(const std::string& name,
   // Checked again inside the transaction: of two redemptions at once, one
   // finds the secret used up.
   ASSIGN_OR_RETURN(User user, CheckEnrolment(name, secret));
-  Statement del(node_->sql(), "DELETE FROM enrolments WHERE user_id=?");
-  del.Bind(1, user.id);
-  RETURN_IF_ERROR(del.Run());
+  RETURN_IF_ERROR(users().DeleteEnrolment(user.id));
   CustodyEntry e;
   e.kind = EntryKind::kUserEnrolled;
   e.actor = Subject(name);
@@ -385,12 +342,9 @@ Result<std::string> UserDirectory::Enrol(const std::string& name,
   RETURN_IF_ERROR(CheckEnrolment(name, secret).status());
   ASSIGN_OR_RETURN(std::string hash, HashPassword(password));
   std::string session;
-  RETURN_IF_ERROR(node_->sql().Transaction([&]() -> Status {
+  RETURN_IF_ERROR(node_->database().Transaction([&]() -> Status {
     ASSIGN_OR_RETURN(User user, RedeemEnrolment(name, secret, "password"));
-    Statement up(node_->sql(), "UPDATE users SET password_hash=? WHERE id=?");
-    up.Bind(1, hash);
-    up.Bind(2, user.id);
-    RETURN_IF_ERROR(up.Run());
+    RETURN_IF_ERROR(users().SetPasswordHash(user.id, hash));
     ASSIGN_OR_RETURN(session, IssueCredential(user, "session", "",
                                               NowUnix() + kSessionSeconds));
     return Status::OK();
@@ -404,7 +358,7 @@ Result<std::string> UserDirectory::EnrolWithToken(const std::string& name,
                                                   int64_t days) {
   RETURN_IF_ERROR(CheckTokenTerms(label, days));
   std::string token;
-  RETURN_IF_ERROR(node_->sql().Transaction([&]() -> Status {
+  RETURN_IF_ERROR(node_->database().Transaction([&]() -> Status {
     ASSIGN_OR_RETURN(User user, RedeemEnrolment(name, secret, "token"));
     ASSIGN_OR_RETURN(token, IssueToken(user, label, days));
     return Status::OK();
@@ -454,7 +408,7 @@ Result<std::string> UserDirectory::Login(const std::string& name,
   if (!user || !match || user->disabled) return refused;
   if (limits_ != nullptr) limits_->throttle.Succeeded(name, address);
   std::string secret;
-  RETURN_IF_ERROR(node_->sql().Transaction([&]() -> Status {
+  RETURN_IF_ERROR(node_->database().Transaction([&]() -> Status {
     ASSIGN_OR_RETURN(secret, IssueCredential(*user, "session", "",
                                              NowUnix() + kSessionSeconds));
     return Status::OK();
@@ -463,10 +417,9 @@ Result<std::string> UserDirectory::Login(const std::string& name,
 }
 
 Status UserDirectory::Logout(std::string_view secret) {
-  Statement up(node_->sql(),
-               "UPDATE credentials SET revoked=1 WHERE secret_sha256=?");
-  up.Bind(1, BearerTokenHash(secret));
-  return node_->sql().Transaction([&] { return up.Run(); });
+  // An unknown secret ends nothing, and says nothing about itself.
+  Status s = users().RevokeCredential(BearerTokenHash(secret));
+  return s.code() == Code::kNotFound ? Status::OK() : s;
 }
 
 Result<Principal> UserDirectory::Authenticate(std::string_view secret) {
@@ -475,23 +428,22 @@ Result<Principal> UserDirectory::Authenticate(std::string_view secret) {
   if (secret.size() > 200) return refused;
   // Looked up by the SHA-256 of a 256-bit secret: the index lookup reveals
   // nothing an attacker could use, and no secret is compared byte by byte.
-  Statement q(node_->sql(),
-              "SELECT u.id, u.name, u.role, u.disabled, u.created, "
-              "u.password_hash, c.kind, c.expires_unix, c.revoked "
-              "FROM credentials c JOIN users u ON u.id = c.user_id "
-              "WHERE c.secret_sha256=?");
-  RETURN_IF_ERROR(q.status());
-  q.Bind(1, BearerTokenHash(secret));
-  int rc = q.Step();
-  if (rc == SQLITE_DONE) return refused;
-  if (rc != SQLITE_ROW) return q.Error();
-  ASSIGN_OR_RETURN(User u, ReadUser(q));
+  ASSIGN_OR_RETURN(std::optional<CredentialRecord> c,
+                   users().FindCredential(BearerTokenHash(secret)));
+  if (!c) return refused;
+  ASSIGN_OR_RETURN(std::optional<UserRecord> r,
+                   users().FindUserById(c->user_id));
+  if (!r) {
+    return Status::Corruption("a credential names user " +
+                              std::to_string(c->user_id) +
+                              ", who is not there");
+  }
+  ASSIGN_OR_RETURN(User u, FromRecord(*r));
+  if (c->revoked || u.disabled || c->expires_unix <= NowUnix()) return refused;
   Principal p;
-  p.credential_kind = q.Text(6);
-  p.expires_unix = q.Int(7);
-  bool revoked = q.Int(8) != 0;
-  if (revoked || u.disabled || p.expires_unix <= NowUnix()) return refused;
   p.user = std::move(u);
+  p.credential_kind = c->kind;
+  p.expires_unix = c->expires_unix;
   return p;
 }
 

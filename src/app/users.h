@@ -154,6 +154,7 @@ class UserDirectory {
   Result<std::string> IssueToken(const User& user, const std::string& label,
                                  int64_t days);
   int64_t NowUnix() const;
+  UserStore& users() { return *node_->stores().users; }
 
   Node* node_;
   SignInLimits* limits_;

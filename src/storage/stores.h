@@ -10,6 +10,7 @@
 
 #include "storage/database.h"
 #include "storage/peer_store.h"
+#include "storage/user_store.h"
 
 namespace amanah {
 
@@ -17,6 +18,7 @@ struct Stores {
   // Declared first, so destroyed last: the stores below use it.
   std::unique_ptr<Database> database;
   std::unique_ptr<PeerStore> peers;
+  std::unique_ptr<UserStore> users;
 };
 
 }  // namespace amanah

@@ -55,6 +55,7 @@ class StoresTest : public ::testing::TestWithParam<Backend> {
 
   Database& db() { return *stores_->database; }
   PeerStore& peers() { return *stores_->peers; }
+  UserStore& users() { return *stores_->users; }
 
   std::filesystem::path dir_;
   std::optional<Stores> stores_;
@@ -144,6 +145,116 @@ TEST_P(StoresTest, AWriteOutsideATransactionIsNotTakenIntoAnothers) {
   other.join();
   EXPECT_EQ(*peers().Find("a.example"), std::nullopt);
   EXPECT_TRUE(peers().Find("b.example")->has_value());
+}
+
+UserRecord AUser(const std::string& name) {
+  UserRecord u;
+  u.name = name;
+  u.role = "investigator";
+  u.password_hash = "$argon2id$" + name;
+  u.created = "2026-01-01T00:00:00.000000Z";
+  return u;
+}
+
+CredentialRecord ACredential(const std::string& secret_sha256,
+                             int64_t user_id) {
+  return CredentialRecord{
+      secret_sha256, user_id, "token", "ci", "2026-01-01T00:00:00.000000Z",
+      1900000000,    false};
+}
+
+TEST_P(StoresTest, UsersGetIdsAndAreFoundByNameAndIdAndListedByName) {
+  EXPECT_EQ(*users().CountUsers(), 0);
+  EXPECT_TRUE(users().ListUsers()->empty());
+  UserRecord omar = AUser("omar"), lena = AUser("lena");
+  omar.id = 99;  // ignored: the store gives the id
+  auto omar_id = users().InsertUser(omar);
+  auto lena_id = users().InsertUser(lena);
+  ASSERT_TRUE(omar_id.ok() && lena_id.ok());
+  EXPECT_NE(*omar_id, *lena_id);
+  omar.id = *omar_id;
+  lena.id = *lena_id;
+  EXPECT_EQ(*users().CountUsers(), 2);
+  EXPECT_EQ(*users().FindUser("omar"), omar);
+  EXPECT_EQ(*users().FindUserById(*lena_id), lena);
+  EXPECT_EQ(*users().FindUser("nobody"), std::nullopt);
+  EXPECT_EQ(*users().FindUserById(*omar_id + *lena_id), std::nullopt);
+  EXPECT_EQ(*users().ListUsers(), (std::vector<UserRecord>{lena, omar}));
+}
+
+TEST_P(StoresTest, AUserNameTakenIsAConflictAndUpdatesOfNobodyNotFound) {
+  UserRecord lena = AUser("lena");
+  lena.id = *users().InsertUser(lena);
+  UserRecord again = AUser("lena");
+  again.role = "admin";
+  EXPECT_EQ(users().InsertUser(again).status().code(), Code::kConflict);
+  EXPECT_EQ(*users().FindUser("lena"), lena);
+  EXPECT_EQ(*users().CountUsers(), 1);
+
+  int64_t nobody = lena.id + 1;
+  EXPECT_EQ(users().DisableUser(nobody).code(), Code::kNotFound);
+  EXPECT_EQ(users().SetPasswordHash(nobody, "h").code(), Code::kNotFound);
+  ASSERT_TRUE(users().SetPasswordHash(lena.id, "").ok());
+  ASSERT_TRUE(users().DisableUser(lena.id).ok());
+  lena.password_hash = "";
+  lena.disabled = true;
+  EXPECT_EQ(*users().FindUser("lena"), lena);
+}
+
+TEST_P(StoresTest, CredentialsAreKeptByTheirSecretsHashAndRevoked) {
+  int64_t lena = *users().InsertUser(AUser("lena"));
+  int64_t omar = *users().InsertUser(AUser("omar"));
+  CredentialRecord a = ACredential("aa", lena), b = ACredential("bb", lena),
+                   c = ACredential("cc", lena), d = ACredential("dd", omar);
+  b.kind = "session";
+  b.label = "";
+  c.revoked = true;
+  for (const auto& cred : {a, b, c, d}) {
+    ASSERT_TRUE(users().InsertCredential(cred).ok());
+  }
+  EXPECT_EQ(*users().FindCredential("bb"), b);
+  EXPECT_EQ(*users().FindCredential("ee"), std::nullopt);
+  CredentialRecord same = ACredential("aa", omar);
+  EXPECT_EQ(users().InsertCredential(same).code(), Code::kConflict);
+  EXPECT_EQ(*users().FindCredential("aa"), a);
+
+  // Of lena's three, two were live; omar's stays live.
+  EXPECT_EQ(*users().RevokeCredentialsOf(lena), 2);
+  EXPECT_EQ(*users().RevokeCredentialsOf(lena), 0);
+  EXPECT_TRUE(users().FindCredential("aa")->value().revoked);
+  EXPECT_FALSE(users().FindCredential("dd")->value().revoked);
+  ASSERT_TRUE(users().RevokeCredential("dd").ok());
+  EXPECT_TRUE(users().FindCredential("dd")->value().revoked);
+  EXPECT_TRUE(users().RevokeCredential("dd").ok());  // again: no change
+  EXPECT_EQ(users().RevokeCredential("ee").code(), Code::kNotFound);
+}
+
+// A credential or an enrolment of nobody is refused as the caller's error.
+TEST_P(StoresTest, CredentialsAndEnrolmentsNameAUser) {
+  int64_t nobody = *users().InsertUser(AUser("lena")) + 1;
+  EXPECT_EQ(users().InsertCredential(ACredential("aa", nobody)).code(),
+            Code::kInvalidInput);
+  EXPECT_EQ(
+      users().InsertEnrolment(EnrolmentRecord{nobody, "ee", "t", 1}).code(),
+      Code::kInvalidInput);
+  EXPECT_EQ(*users().FindCredential("aa"), std::nullopt);
+  EXPECT_EQ(*users().FindEnrolment(nobody), std::nullopt);
+}
+
+TEST_P(StoresTest, AUserHasAtMostOneEnrolment) {
+  int64_t lena = *users().InsertUser(AUser("lena"));
+  EXPECT_EQ(*users().FindEnrolment(lena), std::nullopt);
+  EnrolmentRecord e{lena, "e1", "2026-01-01T00:00:00.000000Z", 1900000000};
+  ASSERT_TRUE(users().InsertEnrolment(e).ok());
+  EXPECT_EQ(*users().FindEnrolment(lena), e);
+  EnrolmentRecord next{lena, "e2", "2026-01-02T00:00:00.000000Z", 1900000001};
+  EXPECT_EQ(users().InsertEnrolment(next).code(), Code::kConflict);
+  EXPECT_EQ(*users().FindEnrolment(lena), e);
+  ASSERT_TRUE(users().DeleteEnrolment(lena).ok());
+  EXPECT_EQ(*users().FindEnrolment(lena), std::nullopt);
+  EXPECT_EQ(users().DeleteEnrolment(lena).code(), Code::kNotFound);
+  ASSERT_TRUE(users().InsertEnrolment(next).ok());
+  EXPECT_EQ(*users().FindEnrolment(lena), next);
 }
 
 }  // namespace

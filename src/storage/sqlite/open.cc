@@ -2,6 +2,7 @@
 
 #include "storage/sqlite/peer_store.h"
 #include "storage/sqlite/schema.h"
+#include "storage/sqlite/user_store.h"
 
 namespace amanah {
 
@@ -18,6 +19,7 @@ Result<Stores> OpenSqliteStores(Env* env, const std::string& data_dir,
   Stores stores;
   if (sql) *sql = db.get();
   stores.peers = std::make_unique<SqlitePeerStore>(db.get());
+  stores.users = std::make_unique<SqliteUserStore>(db.get());
   stores.database = std::move(db);
   return stores;
 }
