@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Validates the case.jsonld of real bundles against the CASE 1.4.0 / UCO
+# 1.4.0 SHACL shapes (tools/case-validate): (a) a plain bundle, (b) a bundle
+# with an E01 ingest made by ewfacquire, (c) both sides of a two-node
+# delivery (amanah demo). Each must have 0 violations, 0 warnings, 0 infos
+# and 0 terms the ontology does not define.
+# Usage: check_case_shacl.sh [BUILD_DIR]   (default: build)
+# Skips, saying so, if the ontology (../shared/data/case-uco-1.4.0 beside
+# the repository, or $CASE_UCO_DIR) is absent.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build=${1:-build}
+ontology=${CASE_UCO_DIR:-../shared/data/case-uco-1.4.0}
+if [ ! -d "$ontology" ]; then
+  echo "check_case_shacl: skipped: no CASE/UCO ontology at $ontology"
+  exit 0
+fi
+amanah="$PWD/$build/src/amanah"
+(cd tools/case-validate && npm ci --no-audit --no-fund --silent)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+extract() {  # bundle.tar -> dir/case.jsonld
+  mkdir -p "$2" && tar -xf "$1" -C "$2" case.jsonld
+}
+
+# (a) and (b): one node, a plain file and an E01 image of the same case.
+node="$work/node"
+"$amanah" --data "$node" init --name ccd.moi.gov.kw >/dev/null
+"$amanah" --data "$node" case open KW-2026-0001 --title "Fraud ring" \
+  --offence cybercrime --legal-basis "Law 63/2015 art. 12" >/dev/null
+printf 'seized phone notes\n' > "$work/notes.txt"
+"$amanah" --data "$node" ingest --case KW-2026-0001 --md5 "$work/notes.txt" >/dev/null
+"$amanah" --data "$node" export --case KW-2026-0001 --out "$work/plain.tar" \
+  --no-witness >/dev/null
+extract "$work/plain.tar" "$work/plain"
+head -c 1048576 /dev/urandom > "$work/disk.raw"
+ewfacquire -u -q -d sha1 -c none -t "$work/disk" "$work/disk.raw" >/dev/null 2>&1
+"$amanah" --data "$node" ingest --case KW-2026-0001 "$work/disk.E01" >/dev/null
+"$amanah" --data "$node" export --case KW-2026-0001 --out "$work/e01.tar" \
+  --no-witness >/dev/null
+extract "$work/e01.tar" "$work/e01"
+grep -q '"uco-observable:Image"' "$work/e01/case.jsonld"
+
+# (c): both sides of a delivery.
+"$amanah" demo --dir "$work/demo" >/dev/null
+for side in ccd.moi.gov.kw cyber.doj.example; do
+  case_id=$("$amanah" --data "$work/demo/$side" case list | awk 'NR==1{print $1}')
+  "$amanah" --data "$work/demo/$side" export --case "$case_id" \
+    --out "$work/$side.tar" --no-witness >/dev/null
+  extract "$work/$side.tar" "$work/$side"
+done
+
+node tools/case-validate/validate.js --ontology "$ontology" \
+  "$work/plain/case.jsonld" "$work/e01/case.jsonld" \
+  "$work/ccd.moi.gov.kw/case.jsonld" "$work/cyber.doj.example/case.jsonld"
