@@ -15,8 +15,24 @@ if [ ! -d "$ontology" ]; then
   echo "check_case_shacl: skipped: no CASE/UCO ontology at $ontology"
   exit 0
 fi
+ontology=$(cd "$ontology" && pwd)
 amanah="$PWD/$build/src/amanah"
-(cd tools/case-validate && npm ci --no-audit --no-fund --silent)
+[ -x "$amanah" ] || { echo "check_case_shacl: no $amanah; build it first" >&2; exit 1; }
+command -v node >/dev/null && command -v npm >/dev/null ||
+  { echo "check_case_shacl: node and npm are needed (scripts/install-deps.sh)" >&2; exit 1; }
+
+# The engine and its dependencies, as locked; npm ci again only when the
+# lock file changed since the last install.
+lock_sum=$(sha256sum tools/case-validate/package-lock.json | cut -d' ' -f1)
+stamp=tools/case-validate/node_modules/.installed-lock.sha256
+if [ "$(cat "$stamp" 2>/dev/null)" != "$lock_sum" ]; then
+  (cd tools/case-validate && npm ci --no-audit --no-fund --silent)
+  echo "$lock_sum" > "$stamp"
+fi
+
+# The validator itself: it must find what is wrong in a broken file.
+bash tools/case-validate/test/run.sh "$ontology"
+
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
