@@ -27,7 +27,8 @@ for p in "${packages[@]}"; do
 done
 
 # tools/case-validate (scripts/check_case_shacl.sh): node and npm, Debian's
-# unless a node is installed already.
+# unless a node is installed already. Its SPARQL engine needs node 20.19 or
+# later; with Debian 12's own (18), check_case_shacl.sh says it skipped.
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   packages+=(nodejs npm)
   for p in nodejs npm; do
