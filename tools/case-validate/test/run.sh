@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Tests the validator itself: it must find what is wrong in broken.jsonld
 # (each kind of finding, exactly: broken.expected), pass sound.jsonld, and
-# refuse dropped-key.jsonld, whose unprefixed key JSON-LD would drop.
+# refuse dropped-key.jsonld, whose unprefixed key JSON-LD would drop, and
+# refuse shapes it cannot fully check.
 # Usage: run.sh ONTOLOGY_DIR
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,4 +28,18 @@ node validate.js --ontology "$ontology" test/dropped-key.jsonld \
 [ "$rc" = 2 ] || fail "dropped-key.jsonld: exit $rc, not 2"
 grep -q 'does not parse as JSON-LD: Invalid predicate IRI: sizeInBytes' "$out/stderr" ||
   { cat "$out/stderr" >&2; fail "dropped-key.jsonld: no parse error for the key"; }
+# A shape with a constraint the validator does not implement must not pass
+# unchecked: an ontology with one more shape, using sh:equalsIgnoreCase.
+cp -r "$ontology" "$out/ontology"
+cat >"$out/ontology/extra.ttl" <<'TTL'
+@prefix sh: <http://www.w3.org/ns/shacl#> .
+<urn:example:shape> sh:targetClass <urn:example:Class> ;
+  sh:path <urn:example:p> ; sh:equalsIgnoreCase <urn:example:q> .
+TTL
+rc=0
+node validate.js --ontology "$out/ontology" test/sound.jsonld \
+  >"$out/stdout" 2>"$out/stderr" || rc=$?
+[ "$rc" = 1 ] || fail "an unimplemented constraint: exit $rc, not 1"
+grep -q 'does not implement, which it would not check: sh:equalsIgnoreCase$' "$out/stderr" ||
+  { cat "$out/stderr" >&2; fail "an unimplemented constraint was not named"; }
 echo "case-validate test: ok"
