@@ -394,8 +394,9 @@ async function main () {
     const unknown = undefinedTerms(data, ontology)
     for (const t of unknown) console.log(`${file}: undefined term: ${t}`)
     console.error(`case-validate: ${file}: ${validated} focus nodes validated; ` +
-      `${skipped} of the ontology's own terms not (${idle.length} shapes had no ` +
-      `other target${verbose ? ': ' + idle.map(describe).join(' ') : ', --verbose names them'})`)
+      `${skipped} targets that are the ontology's own nodes, not the file's, skipped; ` +
+      `${idle.length} shapes targeted only those` +
+      (verbose ? `: ${idle.map(describe).join(' ')}` : ' (--verbose names them)'))
     console.log(`case-validate: ${file}: ${data.size} triples, ` +
       `${counts.Violation} violations, ${counts.Warning} warnings, ` +
       `${counts.Info} infos, ${unknown.length} undefined terms, ` +
