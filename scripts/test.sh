@@ -3,10 +3,11 @@
 # a normal build (RelWithDebInfo), then an AddressSanitizer/UndefinedBehavior-
 # Sanitizer build. After the first, the case.jsonld of real bundles is
 # validated against the CASE/UCO SHACL shapes (scripts/check_case_shacl.sh;
-# skipped, saying so, without the ontology in ../shared/data). In between it builds what a court builds (amanah-verify
-# alone) and what a packager builds (Release, with no project options).
-# Then every fuzz harness for a short while. The project's own builds
-# treat warnings as errors (scripts/build.sh).
+# skipped, saying so, without the ontology in ../shared/data). In between
+# it builds what a court builds (amanah-verify alone) and what a packager
+# builds (Release, with no project options). Then every fuzz harness for a
+# short while. The project's own builds treat warnings as errors
+# (scripts/build.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
