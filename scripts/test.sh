@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Installs what amanah needs, builds it, and runs the whole test suite twice:
 # a normal build (RelWithDebInfo), then an AddressSanitizer/UndefinedBehavior-
-# Sanitizer build. In between it builds what a court builds (amanah-verify
-# alone) and what a packager builds (Release, with no project options).
-# Then every fuzz harness for a short while. The project's own builds
-# treat warnings as errors (scripts/build.sh).
+# Sanitizer build. After the first, the case.jsonld of real bundles is
+# validated against the CASE/UCO SHACL shapes (scripts/check_case_shacl.sh;
+# skipped, saying so, without the ontology in ../shared/data). In between
+# it builds what a court builds (amanah-verify alone) and what a packager
+# builds (Release, with no project options). Then every fuzz harness for a
+# short while. The project's own builds treat warnings as errors
+# (scripts/build.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
@@ -24,6 +27,8 @@ stage "build"
 bash scripts/build.sh build
 stage "tests"
 (cd build && ctest --output-on-failure -j 2 --timeout 600)
+stage "CASE/UCO SHACL validation of bundles' case.jsonld"
+bash scripts/check_case_shacl.sh build
 
 stage "amanah-verify alone: what a court builds (OpenSSL, libsodium, nlohmann-json)"
 bash scripts/build.sh build-verify -DAMANAH_VERIFY_ONLY=ON
